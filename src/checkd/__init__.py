@@ -1,0 +1,1 @@
+"""checkd: host health checks with SQL history, an HTTP API, dashboard, metrics and CLI."""

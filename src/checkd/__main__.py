@@ -1,0 +1,5 @@
+"""`python -m checkd` runs the CLI."""
+
+from checkd.cli import main
+
+main()

@@ -1,0 +1,55 @@
+"""The FastAPI app factory: routers, offline docs, error handlers, Host guard, sampler life cycle."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
+
+from checkd import __doc__ as checkd_doc
+from checkd.agent import Agent
+from checkd.api.cache import ResponseCache
+from checkd.api.deps import read_access
+from checkd.api.errors import install_error_handlers
+from checkd.api.hosts_guard import HostGuard
+from checkd.api.routes import actions, checks, health, hosts, sampler, services, v1
+from checkd.auth import allowed_host_names
+
+log = logging.getLogger(__name__)
+VERSION = "0.1.0"
+
+
+def create_app(agent: Agent, *, token: str) -> FastAPI:
+    """Build the app for `agent`; the lifespan opens the database (retrying) and closes the agent."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not agent.ready.is_set():
+            agent.open_in_background()
+        yield
+        agent.close()
+
+    app = FastAPIOffline(
+        title="checkd",
+        version=VERSION,
+        description=(checkd_doc or "")
+        + "\n\nMutating routes need `Authorization: Bearer <token>` (`checkd token` prints it).",
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.state.agent = agent
+    app.state.token = token
+    app.state.protect_reads = agent.settings.auth.protect_reads
+    app.state.cache = cache = ResponseCache()
+    agent.sampler.on_written(cache.invalidate)
+
+    reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
+    for module in (v1, checks, sampler, services, actions, hosts):
+        app.include_router(module.router, dependencies=reads)
+    app.include_router(health.router)
+    install_error_handlers(app)
+    app.add_middleware(HostGuard, allowed=allowed_host_names(agent.settings))
+    return app

@@ -1,0 +1,81 @@
+"""Request dependencies: the Agent, a database connection, the token check and host resolution."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
+
+from checkd import store
+from checkd.agent import Agent
+from checkd.auth import token_matches
+
+_bearer = HTTPBearer(auto_error=False, description="The API token (`checkd token` prints it)")
+
+
+def get_agent(request: Request) -> Agent:
+    """The Agent this app serves."""
+    agent: Agent = request.app.state.agent
+    return agent
+
+
+AgentDep = Annotated[Agent, Depends(get_agent)]
+
+
+def _check_token(request: Request, creds: HTTPAuthorizationCredentials | None) -> None:
+    expected: str = request.app.state.token
+    given = creds.credentials if creds is not None and creds.scheme.lower() == "bearer" else None
+    if not token_matches(given, expected):
+        detail = "Authorization: missing bearer token" if given is None else "Authorization: wrong token"
+        raise HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def require_token(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> str:
+    """Refuse the request with 401 unless it carries the API token; return the actor's name."""
+    _check_token(request, creds)
+    client = request.headers.get("x-checkd-client", "")
+    return client if client in ("cli", "dashboard") else "api"
+
+
+def read_access(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    """Reads are open unless `auth.protect_reads` is set; then they need the token too."""
+    if request.app.state.protect_reads:
+        _check_token(request, creds)
+
+
+Actor = Annotated[str, Depends(require_token)]
+
+
+def db_conn(agent: AgentDep) -> Iterator[Connection]:
+    """A connection for one request; 503 while the database is not ready."""
+    if not agent.ready.is_set():
+        raise HTTPException(503, f"database unavailable: {agent.database_error or 'starting up'}")
+    with agent.engine.connect() as conn:
+        yield conn
+
+
+Conn = Annotated[Connection, Depends(db_conn)]
+
+HostQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=255,
+        description="host name (see /api/v2/hosts); default: this checkd's host",
+    ),
+]
+
+
+def resolve_host(conn: Connection, agent: Agent, host: str | None) -> str:
+    """The host a read is about; 404 naming `host` when the database has never seen it."""
+    name = host or agent.host
+    if host is not None and host != agent.host and store.host_id(conn=conn, name=name, create=False) is None:
+        raise HTTPException(404, f"host: no host named {host!r} in this database")
+    return name

@@ -1,0 +1,68 @@
+"""Helpers for routes: run blocking store reads off the event loop, cache local-host bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import HTTPException, Request, Response
+from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
+
+from checkd.agent import Agent
+from checkd.api.cache import ResponseCache
+
+JSON = "application/json"
+
+
+def read_with(agent: Agent, work: Callable[[Connection], bytes]) -> bytes:
+    """Run `work` on a fresh connection; 503 while the database is not ready."""
+    if not agent.ready.is_set():
+        raise HTTPException(503, f"database unavailable: {agent.database_error or 'starting up'}")
+    with agent.engine.connect() as conn:
+        return work(conn)
+
+
+async def cached_json(
+    request: Request, agent: Agent, host: str | None, work: Callable[[Connection], bytes]
+) -> Response:
+    """The JSON body `work` builds, served from the cache while no newer check is stored.
+
+    Only reads about this checkd's own host are cached: other hosts' checks arrive through the
+    shared database without this process knowing."""
+    local = host is None or host == agent.host
+    cache: ResponseCache = request.app.state.cache
+    key = f"{request.url.path}?{request.url.query}"
+    if local:
+        body = cache.get(key)
+        if body is not None:
+            return Response(body, media_type=JSON)
+    generation = cache.generation
+    body = await run_in_threadpool(read_with, agent, work)
+    if local:
+        cache.put(key, generation, body)
+    return Response(body, media_type=JSON)
+
+
+_DESCRIPTIONS = {
+    401: "missing or wrong token",
+    403: "the service has control = false",
+    404: "not found; `detail` names the parameter",
+    409: "another action on this service is running",
+    422: "a bad parameter; `detail` names it",
+    502: "the command failed or the state did not follow",
+    504: "the command timed out; its process group was killed",
+}
+
+
+def error_responses(*codes: int, body: Any = None) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for `codes`: ErrorOut bodies, or `body` for 502/504 (action results)."""
+    from checkd.schemas import ErrorOut
+
+    return {
+        code: {
+            "model": body if code in (502, 504) and body is not None else ErrorOut,
+            "description": _DESCRIPTIONS[code],
+        }
+        for code in codes
+    }

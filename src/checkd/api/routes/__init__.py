@@ -1,0 +1,1 @@
+"""One router per resource; route modules never import each other."""

@@ -1,0 +1,45 @@
+"""/api/v2/actions: the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from checkd import store
+from checkd.api.deps import Conn
+from checkd.api.respond import error_responses
+from checkd.schemas import AuditOut, utc
+
+router = APIRouter(prefix="/api/v2", tags=["actions"])
+
+
+@router.get(
+    "/actions",
+    response_model=list[AuditOut],
+    summary="Audit log, newest first",
+    responses=error_responses(422),
+)
+def list_actions(
+    conn: Conn,
+    limit: Annotated[int, Query(ge=1, le=10000, description="how many entries, 1..10000")] = 50,
+    host: Annotated[str | None, Query(min_length=1, max_length=255, description="only this host's")] = None,
+) -> list[AuditOut]:
+    """Every service action attempt (refused ones included), newest first."""
+    return [
+        AuditOut(
+            id=e.id or 0,
+            host=e.host,
+            at=utc(e.at_ms / 1000),
+            actor=e.actor,
+            service=e.service,
+            action=e.action,
+            ok=e.ok,
+            status=e.status,
+            state=e.state,
+            exit_code=e.exit_code,
+            duration_ms=e.duration_ms,
+            message=e.message,
+        )
+        for e in store.list_actions(conn=conn, host=host, limit=limit)
+    ]

@@ -1,0 +1,121 @@
+"""/api/v2/checks: keyset-paginated list, latest, one by id."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from pydantic import TypeAdapter
+from sqlalchemy import Connection
+
+from checkd import store
+from checkd.api.deps import AgentDep, HostQuery, resolve_host
+from checkd.api.respond import cached_json, error_responses
+from checkd.schemas import CheckOut, CheckPage
+
+router = APIRouter(prefix="/api/v2/checks", tags=["checks"])
+_page = TypeAdapter(CheckPage)
+
+
+def _epoch(value: datetime | None) -> int | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp())
+
+
+def encode_cursor(taken_at: int, check_id: int) -> str:
+    """An opaque cursor for the position after (taken_at, id)."""
+    return base64.urlsafe_b64encode(f"{taken_at}:{check_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, int]:
+    """(taken_at, id) from a cursor; 422 naming `cursor` when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        t, i = raw.split(":")
+        return int(t), int(i)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise HTTPException(422, "cursor: not a cursor returned by this API") from None
+
+
+Since = Annotated[datetime | None, Query(description="oldest taken_at to include (ISO 8601; UTC if no zone)")]
+Until = Annotated[datetime | None, Query(description="newest taken_at to include (ISO 8601; UTC if no zone)")]
+
+
+@router.get(
+    "",
+    response_model=CheckPage,
+    summary="Checks, newest first, one page at a time",
+    responses=error_responses(404, 422),
+)
+async def list_checks(
+    request: Request,
+    agent: AgentDep,
+    host: HostQuery = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Annotated[int, Query(ge=1, le=10000, description="page size, 1..10000")] = 100,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="next_cursor of the previous page")
+    ] = None,
+) -> Response:
+    """A page of checks newest first; stable under concurrent inserts (keyset on taken_at, id)."""
+    t0, t1 = _epoch(since), _epoch(until)
+    if t0 is not None and t1 is not None and t0 > t1:
+        raise HTTPException(422, "since: must not be after until")
+    before = decode_cursor(cursor) if cursor else None
+
+    def work(conn: Connection) -> bytes:
+        name = resolve_host(conn, agent, host)
+        items = store.list_checks(conn=conn, host=name, since=t0, until=t1, limit=limit, before=before)
+        last = items[-1] if len(items) == limit else None
+        nxt = encode_cursor(int(last.taken_at), last.id) if last is not None and last.id else None
+        return _page.dump_json(CheckPage(items=[CheckOut.of(c) for c in items], next_cursor=nxt))
+
+    return await cached_json(request, agent, host, work)
+
+
+@router.get(
+    "/latest",
+    response_model=CheckOut,
+    summary="The newest check",
+    responses=error_responses(404, 422),
+)
+async def latest_check(request: Request, agent: AgentDep, host: HostQuery = None) -> Response:
+    """The newest stored check of `host`; 404 when it has none."""
+
+    def work(conn: Connection) -> bytes:
+        name = resolve_host(conn, agent, host)
+        items = store.list_checks(conn=conn, host=name, limit=1)
+        if not items:
+            raise HTTPException(404, f"host: no checks yet for {name!r}")
+        return CheckOut.of(items[0]).model_dump_json().encode()
+
+    return await cached_json(request, agent, host, work)
+
+
+@router.get(
+    "/{check_id}",
+    response_model=CheckOut,
+    summary="One check by id",
+    responses=error_responses(404, 422),
+)
+async def get_check(
+    request: Request,
+    agent: AgentDep,
+    check_id: Annotated[int, Path(ge=1, le=2**62, description="the check's id")],
+) -> Response:
+    """The check with id `check_id` (of any host)."""
+
+    def work(conn: Connection) -> bytes:
+        check = store.get_check(conn=conn, check_id=check_id)
+        if check is None:
+            raise HTTPException(404, f"check_id: no check with id {check_id}")
+        return CheckOut.of(check).model_dump_json().encode()
+
+    return await cached_json(request, agent, "*", work)

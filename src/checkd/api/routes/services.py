@@ -1,0 +1,63 @@
+"""/api/v2/services: configured services, their state, and start/stop/restart."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from checkd.api.deps import Actor, AgentDep
+from checkd.api.respond import error_responses
+from checkd.api.service_actions import perform
+from checkd.control import ServiceInfo, UnknownService
+from checkd.schemas import ActionOut, ServiceOut
+
+router = APIRouter(prefix="/api/v2/services", tags=["services"])
+
+ServiceName = Annotated[str, Path(max_length=100, description="a configured service name, e.g. httpd")]
+
+
+def _out(info: ServiceInfo, state: str) -> ServiceOut:
+    return ServiceOut(name=info.name, unit=info.unit, state=state, control=info.control)
+
+
+@router.get("", response_model=list[ServiceOut], summary="Configured services and their state")
+async def list_services(agent: AgentDep) -> list[ServiceOut]:
+    """Every configured service, in config order, with its state now."""
+    states = await run_in_threadpool(agent.registry.states)
+    return [_out(i, states.get(i.name, "unknown")) for i in agent.registry.infos()]
+
+
+@router.get(
+    "/{name}",
+    response_model=ServiceOut,
+    summary="One service and its state",
+    responses=error_responses(404, 422),
+)
+async def get_service(name: ServiceName, agent: AgentDep) -> ServiceOut:
+    """The service `name` with its state now; 404 when it is not configured."""
+    try:
+        info = agent.registry.info(name)
+    except UnknownService:
+        raise HTTPException(404, f"name: no configured service {name!r}") from None
+    state = await run_in_threadpool(agent.registry.state, name)
+    return _out(info, state.value)
+
+
+@router.post(
+    "/{name}/{action}",
+    response_model=ActionOut,
+    summary="Start, stop or restart a service",
+    responses=error_responses(401, 403, 404, 409, 422, 502, 504, body=ActionOut),
+)
+async def act(
+    name: ServiceName,
+    action: Annotated[Literal["start", "stop", "restart"], Path(description="start, stop or restart")],
+    agent: AgentDep,
+    actor: Actor,
+) -> JSONResponse:
+    """Run the action, then wait until the state follows (or the service's timeout passes)."""
+    status, body = await perform(agent, actor, name, action)
+    return JSONResponse(body.model_dump(mode="json"), status_code=status)

@@ -1,0 +1,26 @@
+"""The `checkd` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from checkd.cli import local, remote
+
+app = typer.Typer(
+    help="checkd: host health checks with SQL history, an HTTP API, dashboard, metrics and a CLI.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(local.serve)
+app.command()(local.check)
+app.command()(local.token)
+app.add_typer(local.history_app, name="history")
+app.add_typer(local.db_app, name="db")
+app.add_typer(remote.sampler_app, name="sampler")
+app.add_typer(remote.service_app, name="service")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

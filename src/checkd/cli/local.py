@@ -1,0 +1,154 @@
+"""Commands that work on this host and the store directly: serve, check, history, token, db."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+
+from checkd import store
+from checkd.auth import TokenError, ensure_token
+from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from, setup_logging
+from checkd.db import DatabaseError, make_engine, migrate
+from checkd.schemas import utc
+
+history_app = typer.Typer(help="Read stored history.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+
+def serve(
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    host: Annotated[
+        str | None, typer.Option(help="bind address [default: 127.0.0.1]", show_default=False)
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="port [default: 8080]", show_default=False)] = None,
+    interval: Annotated[
+        int | None, typer.Option(help="seconds between checks [default: 60]", show_default=False)
+    ] = None,
+    host_name: Annotated[
+        str | None, typer.Option(help="name to record checks under [default: hostname]")
+    ] = None,
+) -> None:
+    """Run the API server and the sampler until SIGTERM or SIGINT."""
+    import uvicorn
+
+    from checkd.agent import Agent
+    from checkd.api.app import create_app
+
+    server: dict[str, object] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = settings_from(
+        config,
+        data_dir,
+        database_url,
+        host_name=host_name,
+        server=server or None,
+        sampler={"interval": interval} if interval is not None else None,
+    )
+    setup_logging(settings.log_level)
+    try:
+        token, generated = ensure_token(settings)
+        agent = Agent(settings)
+        if agent.engine.dialect.name == "sqlite":
+            agent.open()  # an embedded database either opens now or start-up stops with the reason
+    except (TokenError, DatabaseError) as exc:
+        fail(str(exc))
+    if generated:
+        typer.echo(
+            f"checkd: generated an API token, saved to {settings.token_path} (mode 0600):\n{token}", err=True
+        )
+    app = create_app(agent, token=token)
+    uvicorn.run(
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        timeout_graceful_shutdown=15,
+    )
+
+
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Take one check now and print it (no server needed; nothing is stored)."""
+    from checkd.control import ServiceRegistry
+    from checkd.probes import CheckProbe
+
+    settings = settings_from(config, data_dir, database_url)
+    setup_logging("WARNING")
+    registry = ServiceRegistry(settings.services)
+    probe = CheckProbe(disk_paths=settings.sampler.disk_paths, service_states=registry.states)
+    time.sleep(0.25)  # cpu percent covers this quarter second
+    c = probe.take_check()
+    data = asdict(c)
+    data.pop("id"), data.pop("host")
+    data["taken_at"] = utc(c.taken_at).isoformat().replace("+00:00", "Z")  # type: ignore[union-attr]
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    typer.echo(f"taken_at  {data['taken_at']}")
+    typer.echo(f"cpu       {c.cpu}%")
+    if c.memory:
+        typer.echo(f"memory    {c.memory.percent}% of {c.memory.total // 2**20} MiB used")
+    if c.load:
+        typer.echo(f"load      {c.load.load1:.2f} {c.load.load5:.2f} {c.load.load15:.2f}")
+    for d in c.disks:
+        typer.echo(f"disk      {d.path}: {d.percent}% of {d.total // 2**30} GiB used")
+    for name, state in c.services.items():
+        typer.echo(f"service   {name}: {state}")
+    for probe_name, n in probe.errors.counts.items():
+        typer.echo(f"error     {probe_name} failed ({n}): {probe.errors.last}", err=True)
+
+
+@history_app.command("cpu")
+def history_cpu(
+    size: Annotated[int, typer.Option(min=0, max=10000, help="how many of the newest readings")] = 10,
+    host_name: Annotated[str | None, typer.Option("--host", help="host [default: this host]")] = None,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Print the newest SIZE cpu readings, oldest first, from the store."""
+    settings = settings_from(config, data_dir, database_url)
+    try:
+        engine = make_engine(settings.database_url)
+        with engine.connect() as conn:
+            rows = store.cpu_history(conn=conn, host=host_name or settings.host_name, size=size)
+    except (DatabaseError, Exception) as exc:
+        fail(f"database: {str(exc).splitlines()[0]}")
+    for t, cpu in rows:
+        typer.echo(f"{utc(t).isoformat().replace('+00:00', 'Z')}  {'-' if cpu is None else cpu}")  # type: ignore[union-attr]
+
+
+def token(config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None) -> None:
+    """Print the API token (generating and saving it on first use)."""
+    settings = settings_from(config, data_dir, database_url)
+    try:
+        value, _ = ensure_token(settings)
+    except TokenError as exc:
+        fail(str(exc))
+    typer.echo(value)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Apply database migrations up to the newest schema."""
+    settings = settings_from(config, data_dir, database_url)
+    setup_logging(settings.log_level)
+    try:
+        migrate(make_engine(settings.database_url))
+    except DatabaseError as exc:
+        fail(str(exc))
+    typer.echo("database is at the newest schema")

@@ -1,0 +1,126 @@
+"""Commands that go through the running server: sampler and service control."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from
+from checkd.client import ApiError, CheckdClient, ServerUnavailable
+
+sampler_app = typer.Typer(help="Control the running server's sampler.", no_args_is_help=True)
+service_app = typer.Typer(help="Services: list, status, start, stop, restart.", no_args_is_help=True)
+_out = Console()
+
+NameArg = Annotated[str, typer.Argument(help="a configured service name, e.g. httpd")]
+
+
+def _call(
+    config: Any, data_dir: Any, database_url: Any, method: str, path: str, ok: tuple[int, ...] = ()
+) -> Any:
+    client = CheckdClient(settings_from(config, data_dir, database_url))
+    try:
+        return client.request(method, path, ok_statuses=ok)
+    except ServerUnavailable as exc:
+        fail(str(exc), 1)
+    except ApiError as exc:
+        fail(f"{exc.status} {exc.detail}", 1)
+    finally:
+        client.close()
+
+
+def _print_sampler(body: dict[str, Any]) -> None:
+    state = "running" if body["running"] else "stopped"
+    msg = f" ({body['message']})" if body.get("message") else ""
+    typer.echo(
+        f"sampler {state}{msg}; interval {body['interval_s']}s; last check {body['last_check_at'] or '-'}"
+    )
+    typer.echo(
+        f"checks {body['checks_total']}, errors {body['errors_total']}, "
+        f"pending writes {body['pending_writes']}"
+    )
+    if body.get("last_error"):
+        typer.echo(f"last error: {body['last_error']}")
+
+
+@sampler_app.command("start")
+def sampler_start(
+    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Start the sampler (no-op when it runs)."""
+    _print_sampler(_call(config, data_dir, database_url, "POST", "/api/v2/sampler/start"))
+
+
+@sampler_app.command("stop")
+def sampler_stop(
+    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Stop the sampler (no-op when stopped)."""
+    _print_sampler(_call(config, data_dir, database_url, "POST", "/api/v2/sampler/stop"))
+
+
+@sampler_app.command("status")
+def sampler_status(
+    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Show the sampler's state and counters."""
+    _print_sampler(_call(config, data_dir, database_url, "GET", "/api/v2/sampler"))
+
+
+@service_app.command("list")
+def service_list(
+    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """List configured services and their state."""
+    table = Table("name", "unit", "state", "control")
+    for s in _call(config, data_dir, database_url, "GET", "/api/v2/services"):
+        table.add_row(s["name"], s["unit"], s["state"], "yes" if s["control"] else "no")
+    _out.print(table)
+
+
+@service_app.command("status")
+def service_status(
+    name: NameArg, config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Show one service's state."""
+    s = _call(config, data_dir, database_url, "GET", f"/api/v2/services/{name}")
+    typer.echo(f"{s['name']} ({s['unit']}): {s['state']}")
+
+
+def _act(action: str, name: str, config: Any, data_dir: Any, database_url: Any) -> None:
+    r = _call(config, data_dir, database_url, "POST", f"/api/v2/services/{name}/{action}", ok=(502, 504))
+    typer.echo(
+        f"{r['service']} {action}: {'ok' if r['ok'] else 'FAILED'}; state {r['state']}; "
+        f"exit {r['exit_code']}; {r['duration_ms']} ms; {r['message']}"
+    )
+    if not r["ok"]:
+        if r["output"]:
+            typer.echo(r["output"].rstrip(), err=True)
+        raise typer.Exit(1)
+
+
+@service_app.command("start")
+def service_start(
+    name: NameArg, config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Start a service through the server (recorded in the audit log as `cli`)."""
+    _act("start", name, config, data_dir, database_url)
+
+
+@service_app.command("stop")
+def service_stop(
+    name: NameArg, config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Stop a service through the server."""
+    _act("stop", name, config, data_dir, database_url)
+
+
+@service_app.command("restart")
+def service_restart(
+    name: NameArg, config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+) -> None:
+    """Restart a service through the server."""
+    _act("restart", name, config, data_dir, database_url)

@@ -1,0 +1,109 @@
+"""Engine factory, SQLite pragmas, and Alembic migration at start (once per database)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Any fixed 64-bit number: every checkd in a fleet takes this lock before migrating.
+_PG_MIGRATION_LOCK = 0x636865636B64
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or migrated; the message says why in one line."""
+
+
+def _sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def _check_sqlite_dir(path: Path) -> None:
+    directory = path.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(f"database: cannot create directory {directory}: {exc.strerror}") from exc
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise DatabaseError(
+            f"database: directory {directory} is not writable; SQLite needs it for {path.name} and its WAL"
+        )
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise DatabaseError(f"database: {path} is not readable and writable by this user")
+
+
+def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets the API read while the sampler writes; NORMAL is durable across app crashes in WAL.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """Create an engine for `url` (sqlite or postgresql+psycopg) with checkd's connection settings."""
+    path = _sqlite_path(url)
+    if path is not None:
+        _check_sqlite_dir(path)
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+            event.listen(engine, "connect", _on_sqlite_connect)
+        else:
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url[len("postgresql://") :]
+            engine = create_engine(
+                url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=True,
+                connect_args={"connect_timeout": 5},
+            )
+    except (ArgumentError, ImportError) as exc:
+        raise DatabaseError(f"database.url: {exc}") from exc
+    return engine
+
+
+def alembic_config(engine: Engine) -> AlembicConfig:
+    """An Alembic config pointing at checkd's migrations, bound to `engine`."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to head; on PostgreSQL under an advisory lock so a fleet migrates once."""
+    cfg = alembic_config(engine)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+                conn.commit()
+            try:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                conn.commit()
+            finally:
+                if engine.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
+                    conn.commit()
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"database: cannot migrate {engine.url.render_as_string()}: {getattr(exc, 'orig', None) or exc}"
+        ) from exc

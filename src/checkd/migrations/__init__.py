@@ -1,0 +1,1 @@
+"""Alembic migrations for checkd's schema (applied at start by checkd.db.migrate)."""

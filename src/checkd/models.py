@@ -1,0 +1,122 @@
+"""SQLAlchemy tables only: numeric columns, scaled integers where that keeps rows small."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+# Percentages and load averages are stored as hundredths (2 bytes in SQLite instead of an
+# 8-byte REAL); byte counts are stored in KiB (/proc/meminfo reports kB, so memory is exact).
+# Times are integer Unix seconds (UTC). This keeps a check under 100 bytes on disk.
+PCT_SCALE = 100
+LOAD_SCALE = 100
+KIB = 1024
+
+# SQLite only makes "INTEGER PRIMARY KEY" a rowid alias, not BIGINT.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+hosts = Table(
+    "hosts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+)
+
+disk_paths = Table(
+    "disk_paths",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("path", String(4096), nullable=False, unique=True),
+)
+
+service_names = Table(
+    "service_names",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+)
+
+checks = Table(
+    "checks",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("host_id", Integer, ForeignKey("hosts.id"), nullable=False),
+    Column("taken_at", BigInteger, nullable=False),
+    Column("cpu_pct", SmallInteger),
+    Column("load1", Integer),
+    Column("load5", Integer),
+    Column("load15", Integer),
+    Column("mem_total_kib", BigInteger),
+    Column("mem_available_kib", BigInteger),
+    Column("mem_used_kib", BigInteger),
+    Column("mem_pct", SmallInteger),
+    Index("ix_checks_host_taken", "host_id", "taken_at"),
+)
+
+check_disks = Table(
+    "check_disks",
+    metadata,
+    Column("check_id", RowId, primary_key=True),
+    Column("path_id", Integer, primary_key=True),
+    Column("total_kib", BigInteger),
+    Column("used_kib", BigInteger),
+    Column("free_kib", BigInteger),
+    Column("pct", SmallInteger),
+    sqlite_with_rowid=False,
+)
+
+check_services = Table(
+    "check_services",
+    metadata,
+    Column("check_id", RowId, primary_key=True),
+    Column("service_id", Integer, primary_key=True),
+    Column("state", SmallInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+sampler_state = Table(
+    "sampler_state",
+    metadata,
+    Column("host_id", Integer, ForeignKey("hosts.id"), primary_key=True),
+    Column("running", Boolean, nullable=False),
+    Column("interval_s", Integer, nullable=False),
+)
+
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("host_id", Integer, ForeignKey("hosts.id"), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("service", String(300), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("status", SmallInteger, nullable=False),
+    Column("state", String(16)),
+    Column("exit_code", Integer),
+    Column("duration_ms", Integer, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("output", Text, nullable=False),
+    Index("ix_actions_host_at", "host_id", "at_ms"),
+)

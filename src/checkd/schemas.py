@@ -1,0 +1,225 @@
+"""Pydantic request and response shapes of the HTTP API (the contract in DESIGN.md)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from checkd.probes import Check, DiskUsage
+from checkd.sampler import SamplerStatus
+
+ServiceStateName = Literal[
+    "active", "inactive", "failed", "activating", "deactivating", "unknown", "not-found"
+]
+
+
+def utc(ts: float | None) -> datetime | None:
+    """A Unix time as an aware UTC datetime (serialized as ISO 8601 with Z)."""
+    return None if ts is None else datetime.fromtimestamp(ts, UTC)
+
+
+class ErrorOut(BaseModel):
+    """Every error body: `detail` names the offending parameter."""
+
+    detail: str = Field(examples=["size: Input should be less than or equal to 10000"])
+
+
+class MemoryOut(BaseModel):
+    """Virtual memory in bytes."""
+
+    total: int
+    available: int
+    used: int
+    percent: float
+
+
+class DiskOut(BaseModel):
+    """Usage of one configured disk path, in bytes."""
+
+    path: str
+    total: int
+    used: int
+    free: int
+    percent: float
+
+
+class LoadOut(BaseModel):
+    """Load averages over 1, 5 and 15 minutes."""
+
+    load1: float
+    load5: float
+    load15: float
+
+
+def _disk(d: DiskUsage) -> DiskOut:
+    return DiskOut(path=d.path, total=d.total, used=d.used, free=d.free, percent=d.percent)
+
+
+class CheckV1(BaseModel):
+    """A check in the exam system's shape (v1.0 routes); fields are null when a probe failed."""
+
+    id: int
+    taken_at: datetime
+    cpu: float | None
+    memory: MemoryOut | None
+    disk: DiskOut | None
+    httpd: ServiceStateName | None
+
+    @classmethod
+    def of(cls, c: Check) -> CheckV1:
+        """The v1 shape of a stored check (its first disk path, its `httpd` service)."""
+        assert c.id is not None
+        mem = c.memory
+        return cls(
+            id=c.id,
+            taken_at=utc(c.taken_at),
+            cpu=c.cpu,
+            memory=None if mem is None else MemoryOut(**_mem(mem)),
+            disk=_disk(c.disks[0]) if c.disks else None,
+            httpd=c.services.get("httpd"),
+        )
+
+
+def _mem(mem: object) -> dict[str, float]:
+    return {k: getattr(mem, k) for k in ("total", "available", "used", "percent")}
+
+
+class CheckOut(BaseModel):
+    """One check: cpu, memory, load, each disk path and each service's state."""
+
+    id: int
+    host: str
+    taken_at: datetime
+    cpu: float | None = Field(description="CPU busy percent over the interval before this check")
+    memory: MemoryOut | None
+    load: LoadOut | None
+    disks: list[DiskOut]
+    services: dict[str, ServiceStateName]
+
+    @classmethod
+    def of(cls, c: Check) -> CheckOut:
+        """The v2 shape of a stored check."""
+        assert c.id is not None and c.host is not None
+        return cls(
+            id=c.id,
+            host=c.host,
+            taken_at=utc(c.taken_at),
+            cpu=c.cpu,
+            memory=None if c.memory is None else MemoryOut(**_mem(c.memory)),
+            load=None
+            if c.load is None
+            else LoadOut(load1=c.load.load1, load5=c.load.load5, load15=c.load.load15),
+            disks=[_disk(d) for d in c.disks],
+            services=c.services,
+        )
+
+
+class CheckPage(BaseModel):
+    """A page of checks, newest first; pass `next_cursor` as `cursor` for the next page."""
+
+    items: list[CheckOut]
+    next_cursor: str | None
+
+
+class CpuPoint(BaseModel):
+    """One cpu reading."""
+
+    taken_at: datetime
+    cpu: float | None
+
+
+class SamplerOut(BaseModel):
+    """The sampler's state and counters."""
+
+    running: bool
+    interval_s: int
+    last_check_at: datetime | None
+    checks_total: int = Field(description="checks taken by this process")
+    errors_total: int = Field(description="probe failures + failed database writes + dropped checks")
+    last_error: str | None
+    pending_writes: int = Field(description="checks waiting in memory for the database")
+    dropped_total: int = Field(description="checks dropped because the write queue was full")
+    missed_slots_total: int = Field(description="cadence slots skipped because a check ran late")
+    message: str | None = Field(None, description="what a start/stop call did, e.g. 'already running'")
+
+    @classmethod
+    def of(cls, st: SamplerStatus, message: str | None = None) -> SamplerOut:
+        """The API shape of a sampler status."""
+        return cls(
+            running=st.running,
+            interval_s=st.interval_s,
+            last_check_at=utc(None if st.last_check_at is None else int(st.last_check_at)),
+            checks_total=st.checks_total,
+            errors_total=st.errors_total,
+            last_error=st.last_error,
+            pending_writes=st.pending_writes,
+            dropped_total=st.dropped_total,
+            missed_slots_total=st.missed_slots_total,
+            message=message,
+        )
+
+
+class SamplerUpdate(BaseModel):
+    """Body of PUT /api/v2/sampler."""
+
+    model_config = ConfigDict(extra="forbid")
+    interval_s: int = Field(ge=1, le=86400, description="seconds between checks, 1..86400")
+
+
+class HealthOut(BaseModel):
+    """Liveness: `sampler` is failing when writes fail or checks are overdue."""
+
+    status: Literal["ok", "degraded"]
+    sampler: Literal["running", "stopped", "failing"]
+    database: str = Field(description="'ok', or why the database is unavailable")
+
+
+class ServiceOut(BaseModel):
+    """A configured service and its current state."""
+
+    name: str
+    unit: str
+    state: ServiceStateName
+    control: bool
+
+
+class ActionOut(BaseModel):
+    """The result of a start/stop/restart."""
+
+    service: str
+    action: Literal["start", "stop", "restart"]
+    ok: bool
+    state: ServiceStateName
+    exit_code: int | None
+    output: str = Field(description="last 4 KiB of the command's output")
+    duration_ms: int
+    at: datetime
+    message: str
+    detail: str | None = Field(None, description="why it failed (when ok is false)")
+
+
+class AuditOut(BaseModel):
+    """One audit-log entry: every action attempt, refused ones included."""
+
+    id: int
+    host: str
+    at: datetime
+    actor: str
+    service: str
+    action: str
+    ok: bool
+    status: int = Field(description="HTTP status the action got")
+    state: str | None
+    exit_code: int | None
+    duration_ms: int
+    message: str
+
+
+class HostOut(BaseModel):
+    """A host that has written to this database."""
+
+    name: str
+    last_check_at: datetime | None
+    checks: int

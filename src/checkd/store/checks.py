@@ -1,0 +1,188 @@
+"""Writes and reads of checks: insert with children, newest-first keyset reads, cpu history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select
+
+from checkd.models import check_disks, check_services, checks, disk_paths, hosts, service_names
+from checkd.probes import Check
+from checkd.store import codec, dims
+
+_CHECK_COLS = [
+    checks.c.id,
+    checks.c.host_id,
+    checks.c.taken_at,
+    checks.c.cpu_pct,
+    checks.c.load1,
+    checks.c.load5,
+    checks.c.load15,
+    checks.c.mem_total_kib,
+    checks.c.mem_available_kib,
+    checks.c.mem_used_kib,
+    checks.c.mem_pct,
+]
+
+
+def insert_checks(*, conn: Connection, host: str, items: Sequence[Check]) -> list[int]:
+    """Insert `items` for `host` in order (caller commits); return their new ids."""
+    hid = dims.host_id(conn=conn, name=host)
+    assert hid is not None
+    ids: list[int] = []
+    disk_rows: list[dict[str, Any]] = []
+    service_rows: list[dict[str, Any]] = []
+    for check in items:
+        new_id = int(
+            conn.execute(insert(checks).returning(checks.c.id), codec.check_row(check, hid)).scalar_one()
+        )
+        ids.append(new_id)
+        check.id, check.host = new_id, host
+        for disk in check.disks:
+            disk_rows.append(codec.disk_row(new_id, dims.path_id(conn=conn, path=disk.path), disk))
+        for name, state in check.services.items():
+            service_rows.append(
+                {
+                    "check_id": new_id,
+                    "service_id": dims.service_id(conn=conn, name=name),
+                    "state": codec.STATE_CODE.get(state, codec.STATE_CODE["unknown"]),
+                }
+            )
+    if disk_rows:
+        conn.execute(insert(check_disks), disk_rows)
+    if service_rows:
+        conn.execute(insert(check_services), service_rows)
+    return ids
+
+
+def _attach_children(conn: Connection, items: list[Check]) -> list[Check]:
+    if not items:
+        return items
+    by_id = {c.id: c for c in items}
+    ids = list(by_id)
+    disk_q = (
+        select(check_disks, disk_paths.c.path)
+        .join(disk_paths, disk_paths.c.id == check_disks.c.path_id)
+        .where(check_disks.c.check_id.in_(ids))
+        .order_by(check_disks.c.check_id, check_disks.c.path_id)
+    )
+    for row in conn.execute(disk_q).mappings():
+        by_id[row["check_id"]].disks.append(codec.disk_from_row(row))
+    svc_q = (
+        select(check_services.c.check_id, check_services.c.state, service_names.c.name)
+        .join(service_names, service_names.c.id == check_services.c.service_id)
+        .where(check_services.c.check_id.in_(ids))
+        .order_by(check_services.c.check_id, check_services.c.service_id)
+    )
+    for row in conn.execute(svc_q).mappings():
+        by_id[row["check_id"]].services[row["name"]] = codec.STATES[row["state"]]
+    return items
+
+
+def _host_filter(conn: Connection, host: str) -> int | None:
+    return dims.host_id(conn=conn, name=host, create=False)
+
+
+def list_checks(
+    *,
+    conn: Connection,
+    host: str,
+    since: int | None = None,
+    until: int | None = None,
+    limit: int = 100,
+    before: tuple[int, int] | None = None,
+) -> list[Check]:
+    """Checks of `host`, newest first; `before` = (taken_at, id) of the last item of the previous page."""
+    hid = _host_filter(conn, host)
+    if hid is None:
+        return []
+    q = select(*_CHECK_COLS).where(checks.c.host_id == hid)
+    if since is not None:
+        q = q.where(checks.c.taken_at >= since)
+    if until is not None:
+        q = q.where(checks.c.taken_at <= until)
+    if before is not None:
+        t, i = before
+        q = q.where(or_(checks.c.taken_at < t, and_(checks.c.taken_at == t, checks.c.id < i)))
+    q = q.order_by(checks.c.taken_at.desc(), checks.c.id.desc()).limit(limit)
+    items = [codec.check_from_row(r, host) for r in conn.execute(q).mappings()]
+    return _attach_children(conn, items)
+
+
+def get_check(*, conn: Connection, check_id: int) -> Check | None:
+    """One check by id, any host."""
+    row = (
+        conn.execute(
+            select(*_CHECK_COLS, hosts.c.name)
+            .join(hosts, hosts.c.id == checks.c.host_id)
+            .where(checks.c.id == check_id)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return _attach_children(conn, [codec.check_from_row(row, row["name"])])[0]
+
+
+def cpu_history(*, conn: Connection, host: str, size: int) -> list[tuple[int, float | None]]:
+    """The newest `size` (taken_at, cpu percent) pairs of `host`, oldest first."""
+    hid = _host_filter(conn, host)
+    if hid is None or size == 0:
+        return []
+    q = (
+        select(checks.c.taken_at, checks.c.cpu_pct)
+        .where(checks.c.host_id == hid)
+        .order_by(checks.c.taken_at.desc(), checks.c.id.desc())
+        .limit(size)
+    )
+    rows = conn.execute(q).all()
+    return [(int(t), codec.unpct(c)) for t, c in reversed(rows)]
+
+
+def host_summaries(*, conn: Connection) -> list[tuple[str, int | None, int]]:
+    """(host name, newest taken_at, number of checks) for every host."""
+    stats = (
+        select(checks.c.host_id, func.max(checks.c.taken_at).label("last"), func.count().label("n"))
+        .group_by(checks.c.host_id)
+        .subquery()
+    )
+    q = (
+        select(hosts.c.name, stats.c.last, stats.c.n)
+        .select_from(hosts.outerjoin(stats, stats.c.host_id == hosts.c.id))
+        .order_by(hosts.c.name)
+    )
+    return [(name, None if last is None else int(last), int(n or 0)) for name, last, n in conn.execute(q)]
+
+
+def delete_checks_before(*, conn: Connection, host: str, cutoff: int, batch: int = 5000) -> int:
+    """Delete up to `batch` of `host`'s oldest checks taken before `cutoff`; return how many."""
+    hid = _host_filter(conn, host)
+    if hid is None:
+        return 0
+    ids = [
+        r[0]
+        for r in conn.execute(
+            select(checks.c.id)
+            .where(checks.c.host_id == hid, checks.c.taken_at < cutoff)
+            .order_by(checks.c.taken_at)
+            .limit(batch)
+        )
+    ]
+    if not ids:
+        return 0
+    conn.execute(delete(check_disks).where(check_disks.c.check_id.in_(ids)))
+    conn.execute(delete(check_services).where(check_services.c.check_id.in_(ids)))
+    conn.execute(delete(checks).where(checks.c.id.in_(ids)))
+    return len(ids)
+
+
+__all__ = [
+    "cpu_history",
+    "delete_checks_before",
+    "get_check",
+    "host_summaries",
+    "insert_checks",
+    "list_checks",
+]

@@ -1,0 +1,53 @@
+"""Get-or-create ids for hosts, disk paths and service names (cached per engine)."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import Connection, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from checkd.models import disk_paths, hosts, service_names
+
+_lock = threading.Lock()
+_cache: dict[tuple[int, str, str], int] = {}
+
+
+def _get_or_create(conn: Connection, table: Table, column: str, value: str) -> int:
+    key = (id(conn.engine), table.name, value)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    col = table.c[column]
+    found = conn.execute(select(table.c.id).where(col == value)).scalar()
+    if found is None:
+        # ON CONFLICT DO NOTHING: many checkd processes may register the same name at once.
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(dialect.insert(table).values({column: value}).on_conflict_do_nothing())
+        found = conn.execute(select(table.c.id).where(col == value)).scalar_one()
+    with _lock:
+        _cache[key] = int(found)
+    return int(found)
+
+
+def forget_ids() -> None:
+    """Drop cached ids (after a database was recreated, e.g. in tests)."""
+    with _lock:
+        _cache.clear()
+
+
+def host_id(*, conn: Connection, name: str, create: bool = True) -> int | None:
+    """The id of host `name`; None when it is unknown and `create` is False."""
+    if create:
+        return _get_or_create(conn, hosts, "name", name)
+    return conn.execute(select(hosts.c.id).where(hosts.c.name == name)).scalar()
+
+
+def path_id(*, conn: Connection, path: str) -> int:
+    """The id of disk path `path`, created on first use."""
+    return _get_or_create(conn, disk_paths, "path", path)
+
+
+def service_id(*, conn: Connection, name: str) -> int:
+    """The id of service name `name`, created on first use."""
+    return _get_or_create(conn, service_names, "name", name)

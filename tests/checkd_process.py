@@ -1,0 +1,128 @@
+"""The one test helper that runs a real `checkd serve` subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+CHECKD = [sys.executable, "-m", "checkd"]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class CheckdProcess:
+    """`checkd serve` with its own data dir and port; stopped by pid."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        interval: int | None = 1,
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.interval = interval
+        self.args = args
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir.parent / f"{data_dir.name}-{self.port}.log"
+        self.client = httpx.Client(base_url=self.url(""), timeout=30, trust_env=False)
+
+    def url(self, path: str) -> str:
+        """Absolute URL of `path` on this server."""
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    @property
+    def token(self) -> str:
+        """The API token the server generated into its data dir."""
+        return (self.data_dir / "api-token").read_text().strip()
+
+    def auth(self) -> dict[str, str]:
+        """Headers carrying the token."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def start(self, *, wait: bool = True, timeout: float = 30) -> CheckdProcess:
+        """Launch the process and (by default) wait until /healthz answers."""
+        cmd = [*CHECKD, "serve", "--data-dir", str(self.data_dir), "--port", str(self.port)]
+        if self.interval is not None:
+            cmd += ["--interval", str(self.interval)]
+        cmd += list(self.args)
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        if wait:
+            self.wait_healthy(timeout)
+        return self
+
+    def wait_healthy(self, timeout: float = 30) -> dict[str, Any]:
+        """Poll /healthz until it answers 200; fail with the server log otherwise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"checkd exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                r = self.client.get("/healthz")
+                if r.status_code == 200:
+                    return dict(r.json())
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"checkd did not become healthy in {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        """Everything the server printed so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        """GET `path`."""
+        return self.client.get(path, **kw)
+
+    def post(self, path: str, **kw: Any) -> httpx.Response:
+        """POST `path`."""
+        return self.client.post(path, **kw)
+
+    def wait_for(self, predicate: Any, timeout: float = 15, step: float = 0.2) -> Any:
+        """Poll `predicate()` until it returns something truthy; fail after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(step)
+        raise AssertionError(f"condition not met in {timeout}s:\n{self.log()[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
+        """Send `sig` to the pid and wait for it to exit; return its exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"checkd ignored signal {sig} for {timeout}s:\n{self.log()}") from None
+
+    def close(self) -> None:
+        """Stop the process if it still runs, and the HTTP client."""
+        try:
+            if self.proc is not None and self.proc.poll() is None:
+                self.stop(signal.SIGKILL if os.environ.get("CHECKD_TEST_FAST_KILL") else signal.SIGTERM)
+        finally:
+            self.client.close()
