@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 
 from checkd import store
 from checkd.config import Settings
-from checkd.control import ServiceRegistry
+from checkd.control import ActionResult, ServiceRegistry
 from checkd.db import DatabaseError, make_engine, migrate
 from checkd.probes import CheckProbe
 from checkd.retention import Retention
@@ -36,6 +37,7 @@ class Agent:
         self.retention = Retention(
             engine=self.engine, host=self.host, raw_s=settings.retention.seconds("raw")
         )
+        self.action_listeners: list[Callable[[ActionResult], None]] = []  # called after each action
         self.ready = threading.Event()
         self.database_error: str | None = None
         self._closing = threading.Event()

@@ -116,6 +116,15 @@ class AuthSettings(_Section):
     token: SecretStr | None = None
     protect_reads: bool = False
 
+    @field_validator("token")
+    @classmethod
+    def _token_strength(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is None or token.get_secret_value() == "":
+            return None  # empty means "generate one"
+        if len(token.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (or empty to generate one)")
+        return token
+
 
 class RetentionSettings(_Section):
     """`[retention]`: how long each tier is kept (durations like 30d)."""
@@ -225,8 +234,10 @@ def _one_line(exc: ValidationError) -> str:
     err = exc.errors()[0]
     key = ".".join(str(p) for p in err["loc"])
     got = err.get("input")
-    got_text = "" if isinstance(got, dict) else f" (got {got!r})"
-    return f"config: {key}: {err['msg']}{got_text}"
+    secret = "token" in key or "url" in key  # never echo credentials
+    got_text = "" if isinstance(got, dict) or secret else f" (got {got!r})"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"config: {key}: {msg}{got_text}"
 
 
 def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:

@@ -15,7 +15,7 @@ from checkd.api.cache import ResponseCache
 from checkd.api.deps import read_access
 from checkd.api.errors import install_error_handlers
 from checkd.api.hosts_guard import HostGuard
-from checkd.api.routes import actions, checks, health, hosts, sampler, services, v1
+from checkd.api.routes import actions, checks, dashboard, health, hosts, metrics, sampler, services, v1
 from checkd.auth import allowed_host_names
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ def create_app(agent: Agent, *, token: str) -> FastAPI:
     for module in (v1, checks, sampler, services, actions, hosts):
         app.include_router(module.router, dependencies=reads)
     app.include_router(health.router)
+    app.include_router(metrics.router_for(agent), dependencies=reads)
+    app.include_router(dashboard.router)  # GET / and /static/vendor/* (before the /static mount)
+    app.mount("/static", dashboard.static_files(), name="static")
     install_error_handlers(app)
     app.add_middleware(HostGuard, allowed=allowed_host_names(agent.settings))
     return app

@@ -5,15 +5,27 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
+from types import FrameType
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from checkd import store
 from checkd.auth import TokenError, ensure_token
 from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from, setup_logging
 from checkd.db import DatabaseError, make_engine, migrate
 from checkd.schemas import utc
+
+
+class GracefulServer(uvicorn.Server):
+    """Exit 0 after a graceful SIGTERM/SIGINT shutdown (uvicorn would re-raise the signal)."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Start the graceful shutdown, without re-raising the signal afterwards."""
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
 
 history_app = typer.Typer(help="Read stored history.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -35,8 +47,6 @@ def serve(
     ] = None,
 ) -> None:
     """Run the API server and the sampler until SIGTERM or SIGINT."""
-    import uvicorn
-
     from checkd.agent import Agent
     from checkd.api.app import create_app
 
@@ -62,7 +72,7 @@ def serve(
             f"checkd: generated an API token, saved to {settings.token_path} (mode 0600):\n{token}", err=True
         )
     app = create_app(agent, token=token)
-    uvicorn.run(
+    uv_config = uvicorn.Config(
         app,
         host=settings.server.host,
         port=settings.server.port,
@@ -72,6 +82,7 @@ def serve(
         http="httptools",
         timeout_graceful_shutdown=15,
     )
+    GracefulServer(uv_config).run()
 
 
 def check(

@@ -63,6 +63,7 @@ class CheckProbe:
     def take_check(self) -> Check:
         """Read every probe now and return the Check."""
         taken_at = self.clock()
+        started = time.perf_counter()
         cpu = self._guard("cpu", self._cpu.read)
         memory: MemoryUsage | None = self._guard("memory", read_memory)
         load: LoadAverage | None = self._guard("load", read_load)
@@ -76,4 +77,12 @@ class CheckProbe:
             states = self._guard("services", self.service_states)
             if states is not None:
                 services = {name: str(getattr(s, "value", s)) for name, s in states.items()}
-        return Check(taken_at=taken_at, cpu=cpu, memory=memory, load=load, disks=disks, services=services)
+        return Check(
+            taken_at=taken_at,
+            cpu=cpu,
+            memory=memory,
+            load=load,
+            disks=disks,
+            services=services,
+            duration_s=time.perf_counter() - started,
+        )

@@ -47,3 +47,4 @@ class Check:
     services: dict[str, str] = field(default_factory=dict)
     id: int | None = None
     host: str | None = None
+    duration_s: float | None = None  # how long taking the check took (not stored)

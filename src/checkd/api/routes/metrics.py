@@ -1,0 +1,40 @@
+"""/metrics: Prometheus text exposition of checkd's in-memory state (no database query per scrape)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from checkd.agent import Agent
+from checkd.metrics import ActionCounter, CheckDurations, HostCollector, SamplerCollector
+
+
+def build_registry(agent: Agent) -> CollectorRegistry:
+    """A registry of checkd's collectors, with the duration and action listeners hooked into `agent`."""
+    registry = CollectorRegistry()
+    infos = agent.registry.infos()
+    registry.register(HostCollector(lambda: agent.sampler.latest, {i.name: i.unit for i in infos}))
+    registry.register(SamplerCollector(agent.sampler.status))
+    durations = CheckDurations(registry)
+    agent.sampler.on_check(durations.observe)
+    actions = ActionCounter(registry, [i.name for i in infos if i.control])
+    agent.action_listeners.append(actions.record)
+    return registry
+
+
+def router_for(agent: Agent) -> APIRouter:
+    """The /metrics router serving a registry built for `agent`."""
+    registry = build_registry(agent)
+    router = APIRouter(tags=["metrics"])
+
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"description": "Prometheus text format 0.0.4", "content": {"text/plain": {}}}},
+    )
+    def metrics() -> Response:
+        """node_exporter-named host gauges and checkd's own counters, from memory."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router

@@ -1,0 +1,38 @@
+"""What every backend offers the registry, and the helpers they share."""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from checkd.config import ServiceSettings
+from checkd.control._states import ServiceState
+
+Action = Literal["start", "stop", "restart"]
+ACTIONS: tuple[Action, ...] = ("start", "stop", "restart")
+STATUS_TIMEOUT_S = 5.0  # cap for a status command run while reading states
+
+
+class Backend(Protocol):
+    """One configured service as seen by its backend: how to act on it and how to read its state."""
+
+    kind: str
+    unit: str
+
+    def action_argvs(self, action: Action) -> list[list[str]]:
+        """The argv lists to run, in order, for `action`; empty when nothing is configured."""
+        ...
+
+    def state(self) -> ServiceState:
+        """The current state, read as cheaply as the backend allows."""
+        ...
+
+
+def configured_argv(settings: ServiceSettings, action: Action) -> list[str] | None:
+    """The argv configured for `action` in the service settings, if any."""
+    argv: list[str] | None = getattr(settings, action)
+    return list(argv) if argv else None
+
+
+def status_timeout(settings: ServiceSettings) -> float:
+    """How long a status command may run: the service timeout, capped at STATUS_TIMEOUT_S."""
+    return min(settings.timeout, STATUS_TIMEOUT_S)

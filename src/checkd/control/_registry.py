@@ -1,0 +1,121 @@
+"""The allow-list of configured services: lookup, backend choice, cheap states and locked actions."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checkd.config import ServiceSettings, service_name_ok
+from checkd.control._action import perform
+from checkd.control._base import ACTIONS, Action, Backend
+from checkd.control._command import CommandService
+from checkd.control._detect import detect_init_system, resolve_unit
+from checkd.control._model import ActionInProgress, ActionResult, NotControllable, ServiceInfo, UnknownService
+from checkd.control._runner import CommandRunner
+from checkd.control._states import ServiceState
+from checkd.control._systemd import SystemdService, systemd_states
+from checkd.control._sysv import SysvService
+
+log = logging.getLogger(__name__)
+INIT_SYSTEMS = ("systemd", "sysv")
+
+
+def choose_backend(settings: ServiceSettings, init_system: str) -> str:
+    """The configured backend; on "auto": "command" when commands or a match are set, else the init system."""
+    if settings.backend != "auto":
+        return settings.backend
+    if settings.start or settings.stop or settings.restart or settings.status or settings.match:
+        return "command"
+    return init_system
+
+
+@dataclass
+class _Entry:
+    info: ServiceInfo
+    settings: ServiceSettings
+    backend: Backend
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class ServiceRegistry:
+    """Configured services, their backends, states and verified actions (one at a time per service)."""
+
+    def __init__(
+        self,
+        services: Mapping[str, ServiceSettings],
+        *,
+        init_system: str | None = None,
+        runner: CommandRunner | None = None,
+        root: Path = Path("/"),
+    ) -> None:
+        self.init_system = init_system or detect_init_system()
+        if self.init_system not in INIT_SYSTEMS:
+            raise ValueError(f"init_system: {self.init_system!r} is not one of {', '.join(INIT_SYSTEMS)}")
+        self.runner = runner or CommandRunner()
+        self._entries: dict[str, _Entry] = {}
+        for name, settings in services.items():
+            if not service_name_ok(name):
+                raise ValueError(f"services: {name!r} is not a valid service name")
+            unit = resolve_unit(name, settings.unit, root)
+            kind = choose_backend(settings, self.init_system)
+            backend: Backend
+            if kind == "systemd":
+                backend = SystemdService(unit, settings, self.runner)
+            elif kind == "sysv":
+                backend = SysvService(unit, settings, self.runner, root)
+            else:
+                backend = CommandService(unit, settings, self.runner)
+            self._entries[name] = _Entry(ServiceInfo(name, unit, settings.control, kind), settings, backend)
+
+    def _entry(self, name: str) -> _Entry:
+        entry = self._entries.get(name) if isinstance(name, str) and service_name_ok(name) else None
+        if entry is None:
+            shown = name[:60] + "…" if isinstance(name, str) and len(name) > 60 else name
+            raise UnknownService(f"unknown service {shown!r}")
+        return entry
+
+    def infos(self) -> list[ServiceInfo]:
+        """Every configured service, in config order."""
+        return [entry.info for entry in self._entries.values()]
+
+    def info(self, name: str) -> ServiceInfo:
+        """One configured service; raises UnknownService (also for invalid names) without running anything."""
+        return self._entry(name).info
+
+    @staticmethod
+    def _safe_state(entry: _Entry) -> ServiceState:
+        try:
+            return entry.backend.state()
+        except Exception:  # a probe must never break a check
+            log.exception("reading the state of %s failed", entry.info.name)
+            return ServiceState.UNKNOWN
+
+    def states(self) -> dict[str, ServiceState]:
+        """Every service's state: pidfile reads for sysv/command, one batched `systemctl show` for systemd."""
+        units = [e.backend.unit for e in self._entries.values() if e.info.backend == "systemd"]
+        batched = systemd_states(self.runner, units) if units else {}
+        return {
+            name: batched[entry.backend.unit] if entry.info.backend == "systemd" else self._safe_state(entry)
+            for name, entry in self._entries.items()
+        }
+
+    def state(self, name: str) -> ServiceState:
+        """One service's state; raises UnknownService."""
+        return self._safe_state(self._entry(name))
+
+    def act(self, name: str, action: Action) -> ActionResult:
+        """Run and verify `action` (blocking); raises UnknownService, NotControllable or ActionInProgress."""
+        entry = self._entry(name)
+        if action not in ACTIONS:
+            raise ValueError(f"action: {action!r} is not one of {', '.join(ACTIONS)}")
+        if not entry.info.control:
+            raise NotControllable(f"service {name!r} is not controllable (control = false)")
+        if not entry.lock.acquire(blocking=False):
+            raise ActionInProgress(f"another action on {name!r} is running")
+        try:
+            return perform(name, action, entry.backend, entry.settings.timeout, self.runner)
+        finally:
+            entry.lock.release()
