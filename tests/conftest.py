@@ -1,4 +1,4 @@
-"""Shared fixtures: a real checkd server on a loopback port with a temp data dir."""
+"""Shared fixtures: real checkd servers on loopback ports, real SQLite files and a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
+from checkd.db import make_engine, migrate
+from checkd.store import forget_ids
 from checkd_process import CheckdProcess
+from pg_server import PostgresServer, pg_bin_dir
 
 
 @pytest.fixture
@@ -30,3 +34,33 @@ def make_server(tmp_path: Path) -> Iterator[Callable[..., CheckdProcess]]:
 def server(make_server: Callable[..., CheckdProcess]) -> CheckdProcess:
     """One running server sampling every second."""
     return make_server()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL started for this test session (skipped, saying why, when not installed)."""
+    if pg_bin_dir() is None:
+        pytest.skip("PostgreSQL is not installed; `make test` as root installs it")
+    server = PostgresServer().start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh empty database: a SQLite file, or a new database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    pg: PostgresServer = request.getfixturevalue("postgres")
+    return pg.create_database()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated engine on `db_url`."""
+    forget_ids()
+    eng = make_engine(db_url)
+    migrate(eng)
+    yield eng
+    eng.dispose()
+    forget_ids()

@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -119,4 +120,45 @@ actions = Table(
     Column("message", Text, nullable=False),
     Column("output", Text, nullable=False),
     Index("ix_actions_host_at", "host_id", "at_ms"),
+)
+
+# -- rollups (min/avg/max per bucket) -------------------------------------------------------------
+# Tier 1 = 1-minute buckets, tier 2 = 1-hour buckets. Values are plain floats in the metric's unit
+# (percent, or load); avg = total / count. Kept incrementally by checkd.rollups.
+
+metric_names = Table(
+    "metric_names",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(300), nullable=False, unique=True),
+)
+
+rollups = Table(
+    "rollups",
+    metadata,
+    Column("tier", SmallInteger, primary_key=True),
+    Column("host_id", Integer, primary_key=True),
+    Column("metric_id", Integer, primary_key=True),
+    Column("bucket", BigInteger, primary_key=True),
+    Column("min", Float, nullable=False),
+    Column("max", Float, nullable=False),
+    Column("total", Float, nullable=False),
+    Column("count", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+rollup_progress = Table(
+    "rollup_progress",
+    metadata,
+    Column("host_id", Integer, ForeignKey("hosts.id"), primary_key=True),
+    Column("last_check_id", BigInteger, nullable=False),
+)
+
+# Which rows of an exam-system database were imported, so a second import adds nothing.
+legacy_imports = Table(
+    "legacy_imports",
+    metadata,
+    Column("host_id", Integer, primary_key=True),
+    Column("legacy_id", BigInteger, primary_key=True),
+    sqlite_with_rowid=False,
 )

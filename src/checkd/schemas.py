@@ -223,3 +223,20 @@ class HostOut(BaseModel):
     name: str
     last_check_at: datetime | None
     checks: int
+
+
+class HistoryPoint(BaseModel):
+    """One bucket: its start time and the min, mean and max of the metric in it."""
+
+    t: datetime
+    min: float
+    avg: float
+    max: float
+
+
+class HistoryOut(BaseModel):
+    """A metric's history; `resolution_s` is the bucket width (1 = raw checks)."""
+
+    metric: str
+    resolution_s: int
+    points: list[HistoryPoint]

@@ -9,13 +9,20 @@ from checkd.store.checks import (
     insert_checks,
     list_checks,
 )
-from checkd.store.dims import forget_ids, host_id
+from checkd.store.dims import forget_ids, host_id, metric_id
+from checkd.store.history import METRICS, Retentions, Series, series
+from checkd.store.rollups import delete_rollups_before, fold_new_checks, watermark
 from checkd.store.state import load_sampler_state, save_sampler_state
 
 __all__ = [
+    "METRICS",
     "AuditEntry",
+    "Retentions",
+    "Series",
     "cpu_history",
     "delete_checks_before",
+    "delete_rollups_before",
+    "fold_new_checks",
     "forget_ids",
     "get_check",
     "host_id",
@@ -24,6 +31,9 @@ __all__ = [
     "list_actions",
     "list_checks",
     "load_sampler_state",
+    "metric_id",
     "record_action",
     "save_sampler_state",
+    "series",
+    "watermark",
 ]

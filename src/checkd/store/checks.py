@@ -156,8 +156,10 @@ def host_summaries(*, conn: Connection) -> list[tuple[str, int | None, int]]:
     return [(name, None if last is None else int(last), int(n or 0)) for name, last, n in conn.execute(q)]
 
 
-def delete_checks_before(*, conn: Connection, host: str, cutoff: int, batch: int = 5000) -> int:
-    """Delete up to `batch` of `host`'s oldest checks taken before `cutoff`; return how many."""
+def delete_checks_before(
+    *, conn: Connection, host: str, cutoff: int, max_id: int | None = None, batch: int = 5000
+) -> int:
+    """Delete up to `batch` of `host`'s oldest checks taken before `cutoff` (and with id <= `max_id`)."""
     hid = _host_filter(conn, host)
     if hid is None:
         return 0
@@ -165,7 +167,11 @@ def delete_checks_before(*, conn: Connection, host: str, cutoff: int, batch: int
         r[0]
         for r in conn.execute(
             select(checks.c.id)
-            .where(checks.c.host_id == hid, checks.c.taken_at < cutoff)
+            .where(
+                checks.c.host_id == hid,
+                checks.c.taken_at < cutoff,
+                checks.c.id <= (max_id if max_id is not None else 2**62),
+            )
             .order_by(checks.c.taken_at)
             .limit(batch)
         )

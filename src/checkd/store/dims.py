@@ -7,7 +7,7 @@ import threading
 from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from checkd.models import disk_paths, hosts, service_names
+from checkd.models import disk_paths, hosts, metric_names, service_names
 
 _lock = threading.Lock()
 _cache: dict[tuple[int, str, str], int] = {}
@@ -51,3 +51,15 @@ def path_id(*, conn: Connection, path: str) -> int:
 def service_id(*, conn: Connection, name: str) -> int:
     """The id of service name `name`, created on first use."""
     return _get_or_create(conn, service_names, "name", name)
+
+
+def metric_id(*, conn: Connection, name: str, create: bool = True) -> int | None:
+    """The id of rollup metric `name` (e.g. "cpu_percent", "disk_percent:/"); None if unknown."""
+    if create:
+        return _get_or_create(conn, metric_names, "name", name)
+    return conn.execute(select(metric_names.c.id).where(metric_names.c.name == name)).scalar()
+
+
+def lookup_id(*, conn: Connection, table: Table, column: str, value: str) -> int | None:
+    """The id of an existing dimension row, or None (never creates one)."""
+    return conn.execute(select(table.c.id).where(table.c[column] == value)).scalar()

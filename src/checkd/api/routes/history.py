@@ -1,0 +1,84 @@
+"""/api/v2/history/{metric}: min/avg/max series at a resolution that fits `points`."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from sqlalchemy import Connection
+
+from checkd import store
+from checkd.api.deps import AgentDep, HostQuery, resolve_host
+from checkd.api.respond import cached_json, error_responses
+from checkd.schemas import HistoryOut, HistoryPoint
+
+router = APIRouter(prefix="/api/v2/history", tags=["history"])
+DEFAULT_SPAN_S = 3600
+
+
+def _epoch(value: datetime) -> int:
+    return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
+
+
+@router.get(
+    "/{metric}",
+    response_model=HistoryOut,
+    summary="A metric's history as min/avg/max buckets",
+    responses=error_responses(404, 422),
+)
+async def history(
+    request: Request,
+    agent: AgentDep,
+    metric: Annotated[
+        Literal["cpu_percent", "mem_percent", "disk_percent", "load1", "availability"],
+        Path(description="cpu_percent, mem_percent, disk_percent (`path`), load1, availability (`service`)"),
+    ],
+    host: HostQuery = None,
+    since: Annotated[datetime | None, Query(description="start (ISO 8601); default: `until` - 1 h")] = None,
+    until: Annotated[datetime | None, Query(description="end (ISO 8601); default: now")] = None,
+    points: Annotated[int, Query(ge=1, le=5000, description="at most this many buckets, 1..5000")] = 500,
+    path: Annotated[
+        str | None, Query(max_length=4096, description="disk path for disk_percent (default /)")
+    ] = None,
+    service: Annotated[
+        str | None, Query(max_length=100, description="service for availability (default httpd)")
+    ] = None,
+) -> Response:
+    """Raw checks for short ranges, 1-minute or 1-hour rollups for long ones; `resolution_s` says which."""
+    now = int(time.time())
+    t1 = _epoch(until) if until is not None else now
+    t0 = _epoch(since) if since is not None else t1 - DEFAULT_SPAN_S
+    if t0 > t1:
+        raise HTTPException(422, "since: must not be after until")
+    qualifier = path if metric == "disk_percent" else service if metric == "availability" else None
+    keep = store.Retentions(
+        raw=agent.settings.retention.seconds("raw"), minute=agent.settings.retention.seconds("minute")
+    )
+
+    def work(conn: Connection) -> bytes:
+        name = resolve_host(conn, agent, host)
+        s = store.series(
+            conn=conn,
+            host=name,
+            metric=metric,
+            qualifier=qualifier,
+            since=t0,
+            until=t1,
+            points=points,
+            now=now,
+            keep=keep,
+        )
+        out = HistoryOut(
+            metric=metric,
+            resolution_s=s.resolution_s,
+            points=[
+                HistoryPoint(t=datetime.fromtimestamp(t, UTC), min=lo, avg=avg, max=hi)
+                for t, lo, avg, hi in s.points
+            ],
+        )
+        return out.model_dump_json().encode()
+
+    # "until" defaults to now, so only requests with an explicit end are stable enough to cache.
+    return await cached_json(request, agent, host if until is not None else "*", work)

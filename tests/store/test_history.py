@@ -1,0 +1,142 @@
+"""History series and incremental rollups on real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import Engine
+
+from checkd import store
+from checkd.probes import Check, DiskUsage, LoadAverage, MemoryUsage
+
+KEEP = store.Retentions(raw=30 * 86400, minute=180 * 86400)
+
+
+def _checks(start: int, n: int, step: int) -> list[Check]:
+    return [
+        Check(
+            taken_at=start + i * step,
+            cpu=float(i % 100),
+            memory=MemoryUsage(100 * 1024, 50 * 1024, 50 * 1024, 50.0),
+            load=LoadAverage(i / 100, 1.0, 1.0),
+            disks=[DiskUsage("/", 100 * 1024, 40 * 1024, 60 * 1024, 40.0)],
+            services={"httpd": "active" if i % 4 else "inactive"},
+        )
+        for i in range(n)
+    ]
+
+
+def test_rollups_match_raw_and_are_incremental(engine: Engine) -> None:
+    now = int(time.time()) // 3600 * 3600
+    first, second = _checks(now - 7200, 360, 10), _checks(now - 3600, 360, 10)
+    with engine.begin() as conn:
+        store.insert_checks(conn=conn, host="h", items=first)
+    with engine.begin() as conn:
+        assert store.fold_new_checks(conn=conn, host="h") == 360
+    with engine.begin() as conn:
+        assert store.fold_new_checks(conn=conn, host="h") == 0, "folded checks are not folded again"
+        store.insert_checks(conn=conn, host="h", items=second)
+    with engine.begin() as conn:
+        assert store.fold_new_checks(conn=conn, host="h") == 360
+    with engine.connect() as conn:
+        hourly = store.series(
+            conn=conn,
+            host="h",
+            metric="cpu_percent",
+            qualifier=None,
+            since=now - 7200,
+            until=now - 1,
+            points=2,
+            now=now,
+            keep=KEEP,
+        )
+        raw = store.series(
+            conn=conn,
+            host="h",
+            metric="cpu_percent",
+            qualifier=None,
+            since=now - 7200,
+            until=now - 1,
+            points=5000,
+            now=now,
+            keep=KEEP,
+        )
+    assert hourly.resolution_s == 3600 and len(hourly.points) == 2
+    assert raw.resolution_s == 10 or raw.resolution_s < 60
+    values = [c.cpu for c in first]
+    t, lo, avg, hi = hourly.points[0]
+    assert t == now - 7200
+    assert (lo, hi) == (min(values), max(values))
+    assert abs(avg - sum(values) / len(values)) < 1e-9  # type: ignore[arg-type]
+
+
+def test_availability_and_disk_series(engine: Engine) -> None:
+    now = int(time.time())
+    with engine.begin() as conn:
+        store.insert_checks(conn=conn, host="h", items=_checks(now - 400, 40, 10))
+    with engine.begin() as conn:
+        store.fold_new_checks(conn=conn, host="h")
+    with engine.connect() as conn:
+        avail = store.series(
+            conn=conn,
+            host="h",
+            metric="availability",
+            qualifier="httpd",
+            since=now - 400,
+            until=now,
+            points=1,
+            now=now,
+            keep=KEEP,
+        )
+        disk = store.series(
+            conn=conn,
+            host="h",
+            metric="disk_percent",
+            qualifier="/",
+            since=now - 400,
+            until=now,
+            points=100,
+            now=now,
+            keep=KEEP,
+        )
+    assert len(avail.points) == 1
+    lo, avg, hi = avail.points[0][1:]
+    assert (lo, hi) == (0.0, 100.0) and abs(avg - 75.0) < 1e-9  # 3 of every 4 checks active
+    assert {p[2] for p in disk.points} == {40.0}
+
+
+def test_series_has_at_most_points_buckets(engine: Engine) -> None:
+    now = int(time.time())
+    with engine.begin() as conn:
+        store.insert_checks(conn=conn, host="h", items=_checks(now - 3000, 300, 10))
+    with engine.begin() as conn:
+        store.fold_new_checks(conn=conn, host="h")
+    with engine.connect() as conn:
+        for points in (1, 2, 7, 50, 299, 300, 5000):
+            s = store.series(
+                conn=conn,
+                host="h",
+                metric="load1",
+                qualifier=None,
+                since=now - 3000,
+                until=now,
+                points=points,
+                now=now,
+                keep=KEEP,
+            )
+            assert 1 <= len(s.points) <= points
+
+
+def test_tier_choice() -> None:
+    now = 10**9
+    assert store.history.choose_tier(since=now - 3600, until=now, points=500, now=now, keep=KEEP) == (None, 8)
+    assert store.history.choose_tier(since=now - 86400, until=now, points=500, now=now, keep=KEEP)[0] == 1
+    tier, width = store.history.choose_tier(since=now - 30 * 86400, until=now, points=500, now=now, keep=KEEP)
+    assert tier == 2 and width % 3600 == 0
+    # Older than raw retention: never answered from raw checks even for a short range.
+    assert (
+        store.history.choose_tier(
+            since=now - 40 * 86400, until=now - 40 * 86400 + 600, points=500, now=now, keep=KEEP
+        )[0]
+        == 1
+    )
