@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from checkd.control._base import Action, Backend
+from checkd.control._base import Action, Backend, safe_state
 from checkd.control._model import ActionResult
 from checkd.control._runner import OUTPUT_LIMIT, CommandRunner, RunResult
 from checkd.control._states import ServiceState
@@ -68,18 +69,17 @@ def perform(
     deadline = started + timeout
     argvs = backend.action_argvs(action)
     if not argvs:
-        state = backend.state()
         return ActionResult(
-            name,
-            action,
-            False,
-            state,
-            None,
-            "",
-            _ms(started),
-            at,
-            502,
-            f"no `{action}` command configured for {name}",
+            service=name,
+            action=action,
+            ok=False,
+            state=safe_state(backend),
+            exit_code=None,
+            output="",
+            duration_ms=_ms(started),
+            at=at,
+            status=502,
+            message=f"no `{action}` command configured for {name}",
         )
     outputs: list[str] = []
     run: RunResult | None = None
@@ -93,12 +93,21 @@ def perform(
     assert run is not None
     expected = EXPECTED[action]
     # Verify only what could have worked; a failed command gets one read to report.
-    state = wait_for_state(backend.state, expected, deadline) if run.exit_code == 0 else backend.state()
+    read = functools.partial(safe_state, backend)
+    state = wait_for_state(read, expected, deadline) if run.exit_code == 0 else read()
     ok = run.exit_code == 0 and state == expected
-    status = 200 if ok else 504 if run.timed_out else 502
-    output = "".join(outputs)[-OUTPUT_LIMIT:]
-    message = _message(action, backend.unit, timeout, run, argv, state=state, ok=ok)
-    return ActionResult(name, action, ok, state, run.exit_code, output, _ms(started), at, status, message)
+    return ActionResult(
+        service=name,
+        action=action,
+        ok=ok,
+        state=state,
+        exit_code=run.exit_code,
+        output="".join(outputs)[-OUTPUT_LIMIT:],
+        duration_ms=_ms(started),
+        at=at,
+        status=200 if ok else 504 if run.timed_out else 502,
+        message=_message(action, backend.unit, timeout, run, argv, state=state, ok=ok),
+    )
 
 
 def _ms(started: float) -> int:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Literal, Protocol
 
 from checkd.config import ServiceSettings
 from checkd.control._states import ServiceState
 
+log = logging.getLogger("checkd.control")
 Action = Literal["start", "stop", "restart"]
 ACTIONS: tuple[Action, ...] = ("start", "stop", "restart")
 STATUS_TIMEOUT_S = 5.0  # cap for a status command run while reading states
@@ -25,6 +27,15 @@ class Backend(Protocol):
     def state(self) -> ServiceState:
         """The current state, read as cheaply as the backend allows."""
         ...
+
+
+def safe_state(backend: Backend) -> ServiceState:
+    """The backend's state, or UNKNOWN (logged) when reading it fails: a probe must never break a check."""
+    try:
+        return backend.state()
+    except Exception:
+        log.exception("reading the state of %s failed", backend.unit)
+        return ServiceState.UNKNOWN
 
 
 def configured_argv(settings: ServiceSettings, action: Action) -> list[str] | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,7 +9,7 @@ from pathlib import Path
 
 from checkd.config import ServiceSettings, service_name_ok
 from checkd.control._action import perform
-from checkd.control._base import ACTIONS, Action, Backend
+from checkd.control._base import ACTIONS, Action, Backend, safe_state
 from checkd.control._command import CommandService
 from checkd.control._detect import detect_init_system, resolve_unit
 from checkd.control._model import ActionInProgress, ActionResult, NotControllable, ServiceInfo, UnknownService
@@ -19,7 +18,6 @@ from checkd.control._states import ServiceState
 from checkd.control._systemd import SystemdService, systemd_states
 from checkd.control._sysv import SysvService
 
-log = logging.getLogger(__name__)
 INIT_SYSTEMS = ("systemd", "sysv")
 
 
@@ -85,26 +83,20 @@ class ServiceRegistry:
         """One configured service; raises UnknownService (also for invalid names) without running anything."""
         return self._entry(name).info
 
-    @staticmethod
-    def _safe_state(entry: _Entry) -> ServiceState:
-        try:
-            return entry.backend.state()
-        except Exception:  # a probe must never break a check
-            log.exception("reading the state of %s failed", entry.info.name)
-            return ServiceState.UNKNOWN
-
     def states(self) -> dict[str, ServiceState]:
         """Every service's state: pidfile reads for sysv/command, one batched `systemctl show` for systemd."""
         units = [e.backend.unit for e in self._entries.values() if e.info.backend == "systemd"]
         batched = systemd_states(self.runner, units) if units else {}
         return {
-            name: batched[entry.backend.unit] if entry.info.backend == "systemd" else self._safe_state(entry)
+            name: batched[entry.backend.unit]
+            if entry.info.backend == "systemd"
+            else safe_state(entry.backend)
             for name, entry in self._entries.items()
         }
 
     def state(self, name: str) -> ServiceState:
         """One service's state; raises UnknownService."""
-        return self._safe_state(self._entry(name))
+        return safe_state(self._entry(name).backend)
 
     def act(self, name: str, action: Action) -> ActionResult:
         """Run and verify `action` (blocking); raises UnknownService, NotControllable or ActionInProgress."""
