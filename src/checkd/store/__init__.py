@@ -11,6 +11,7 @@ from checkd.store.checks import (
 )
 from checkd.store.dims import forget_ids, host_id, metric_id
 from checkd.store.history import METRICS, Retentions, Series, series
+from checkd.store.legacy import imported_legacy_ids, mark_legacy_imported
 from checkd.store.rollups import delete_rollups_before, fold_new_checks, watermark
 from checkd.store.state import load_sampler_state, save_sampler_state
 
@@ -27,10 +28,12 @@ __all__ = [
     "get_check",
     "host_id",
     "host_summaries",
+    "imported_legacy_ids",
     "insert_checks",
     "list_actions",
     "list_checks",
     "load_sampler_state",
+    "mark_legacy_imported",
     "metric_id",
     "record_action",
     "save_sampler_state",

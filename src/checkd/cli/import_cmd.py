@@ -1,0 +1,61 @@
+"""`checkd import-legacy`: bring the exam system's SQLite history into the store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from
+from checkd.db import DatabaseError, make_engine, migrate
+from checkd.legacy import LegacyFileError, import_legacy, read_legacy_rows
+
+
+def _parse_time(value: str) -> float:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint="--ended-at") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+def import_legacy_cmd(
+    file: Annotated[Path, typer.Argument(help="the exam system's SQLite database", show_default=False)],
+    interval: Annotated[int, typer.Option(min=1, max=86400, help="seconds between its checks")] = 60,
+    ended_at: Annotated[
+        str | None, typer.Option(help="time of the last row, ISO 8601 [default: the file's mtime]")
+    ] = None,
+    host: Annotated[str, typer.Option(help="host name to record the checks under")] = "legacy",
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+) -> None:
+    """Import FILE's `check` rows (prose strings) as numeric checks; a second run adds nothing."""
+    settings = settings_from(config, data_dir, database_url)
+    end = _parse_time(ended_at) if ended_at is not None else None
+    try:
+        total = len(read_legacy_rows(file))  # validates the file before anything is written
+        end = end if end is not None else file.stat().st_mtime
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"importing {file.name}", total=total)
+            report = import_legacy(
+                engine=engine,
+                path=file,
+                host=host,
+                interval_s=interval,
+                ended_at=end,
+                progress=lambda n: bar.advance(task, n),
+            )
+    except (LegacyFileError, DatabaseError) as exc:
+        fail(str(exc))
+    for row_id, what in report.malformed or []:
+        typer.echo(f"skipped row {row_id}: cannot parse {what}", err=True)
+    typer.echo(
+        f"{report.imported} checks imported under host {host!r}; {report.already} already imported; "
+        f"{len(report.malformed or [])} malformed rows skipped (of {report.rows})"
+    )

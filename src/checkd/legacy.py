@@ -1,0 +1,132 @@
+"""Import of the exam system's SQLite database: prose-string rows parsed into numeric checks."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from checkd import store
+from checkd.probes import Check, DiskUsage, MemoryUsage
+
+_CPU = re.compile(r"CPU PERCENTAGE\(\s*([0-9.]+)\s*%\s*\)")
+_SVMEM = re.compile(r"svmem\(([^)]*)\)")
+_DISK = re.compile(r"Total:\s*(\d+)\s*,\s*Free:\s*(\d+)\s*,\s*Used:\s*(\d+)")
+_HTTPD = re.compile(r"Active:\s*([a-z-]+)")
+_STATES = {"active", "inactive", "failed", "activating", "deactivating"}
+BATCH = 1000
+
+
+class LegacyFileError(Exception):
+    """The file is not an exam-system database; nothing was written."""
+
+
+@dataclass(frozen=True)
+class LegacyRow:
+    """One row of the exam system's `check` table, as stored (prose strings)."""
+
+    id: int
+    cpu: str | None
+    memory: str | None
+    disk: str | None
+    httpd: str | None
+
+
+@dataclass
+class ImportReport:
+    """What an import did."""
+
+    rows: int = 0
+    imported: int = 0
+    already: int = 0
+    malformed: list[tuple[int, str]] | None = None
+
+
+def read_legacy_rows(path: Path) -> list[LegacyRow]:
+    """All rows of the `check` table, by id; LegacyFileError when the file is not such a database."""
+    if not path.is_file():
+        raise LegacyFileError(f"{path}: no such file")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            rows = db.execute('SELECT id, cpu, memory, disk, httpd FROM "check" ORDER BY id').fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise LegacyFileError(f"{path}: not an exam-system database ({exc})") from None
+    return [LegacyRow(int(r[0]), *(None if v is None else str(v) for v in r[1:])) for r in rows]
+
+
+def parse_row(row: LegacyRow, taken_at: float) -> Check:
+    """The Check a legacy row describes; ValueError naming the field that cannot be parsed."""
+    cpu = _CPU.search(row.cpu or "")
+    if cpu is None:
+        raise ValueError(f"cpu {row.cpu!r}")
+    mem = _SVMEM.search(row.memory or "")
+    fields = dict(kv.strip().split("=", 1) for kv in mem.group(1).split(",") if "=" in kv) if mem else {}
+    try:
+        memory = MemoryUsage(
+            total=int(fields["total"]),
+            available=int(fields["available"]),
+            used=int(fields["used"]),
+            percent=float(fields["percent"]),
+        )
+    except (KeyError, ValueError):
+        raise ValueError(f"memory {row.memory!r}") from None
+    disk = _DISK.search(row.disk or "")
+    if disk is None:
+        raise ValueError(f"disk {row.disk!r}")
+    total, free, used = (int(g) for g in disk.groups())
+    percent = round(used / (used + free) * 100, 1) if used + free else 0.0  # psutil's definition
+    httpd = _HTTPD.search(row.httpd or "")
+    state = httpd.group(1) if httpd and httpd.group(1) in _STATES else "unknown"
+    return Check(
+        taken_at=taken_at,
+        cpu=float(cpu.group(1)),
+        memory=memory,
+        load=None,
+        disks=[DiskUsage(path="/", total=total, used=used, free=free, percent=percent)],
+        services={"httpd": state},
+    )
+
+
+def _batches(items: list[tuple[int, Check]]) -> Iterator[list[tuple[int, Check]]]:
+    for i in range(0, len(items), BATCH):
+        yield items[i : i + BATCH]
+
+
+def import_legacy(
+    *,
+    engine: Engine,
+    path: Path,
+    host: str,
+    interval_s: int,
+    ended_at: float,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import `path` under `host`, the last row at `ended_at` and each earlier one `interval_s` before.
+
+    Rows already imported under `host` are skipped; malformed ones are reported by id and skipped."""
+    rows = read_legacy_rows(path)
+    report = ImportReport(rows=len(rows), malformed=[])
+    assert report.malformed is not None
+    with engine.connect() as conn:
+        done = store.imported_legacy_ids(conn=conn, host=host)
+    todo: list[tuple[int, Check]] = []
+    for position, row in enumerate(rows):
+        if row.id in done:
+            report.already += 1
+            continue
+        try:
+            todo.append((row.id, parse_row(row, ended_at - (len(rows) - 1 - position) * interval_s)))
+        except ValueError as exc:
+            report.malformed.append((row.id, str(exc)))
+    for batch in _batches(todo):
+        with engine.begin() as conn:
+            store.insert_checks(conn=conn, host=host, items=[c for _, c in batch])
+            store.mark_legacy_imported(conn=conn, host=host, legacy_ids=[i for i, _ in batch])
+        report.imported += len(batch)
+        if progress is not None:
+            progress(len(batch))
+    return report

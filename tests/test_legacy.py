@@ -1,0 +1,102 @@
+"""`checkd import-legacy` against an exam-system database built here from its description."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from checkd import store
+from checkd.legacy import LegacyFileError, import_legacy, read_legacy_rows
+
+MEMORY = (
+    "MEMORY USAGE( svmem(total=1912107008, available=1488134144, percent=22.2, used=270098432, "
+    "free=1491259392, active=210128896, inactive=74883072, buffers=970752, cached=149778432, shared=9023488))"
+)
+DISK = "DISK USAGE( Total: 18238930944 , Free: 16790462464 , Used: 1448468480 )"
+
+
+def make_legacy_db(path: Path, rows: int, *, malformed: tuple[int, ...] = ()) -> Path:
+    """An exam-system database: table `check` (id INTEGER; cpu, memory, disk, httpd VARCHAR)."""
+    with sqlite3.connect(path) as db:
+        db.execute(
+            'CREATE TABLE "check" (id INTEGER NOT NULL PRIMARY KEY, cpu VARCHAR, memory VARCHAR, '
+            "disk VARCHAR, httpd VARCHAR)"
+        )
+        for i in range(1, rows + 1):
+            cpu = "CPU PERCENTAGE( garbage )" if i in malformed else f"CPU PERCENTAGE( {i % 100 / 10}% )"
+            state = "active (running)" if i % 2 else "inactive (dead)"
+            db.execute(
+                'INSERT INTO "check" VALUES (?, ?, ?, ?, ?)',
+                (i, cpu, MEMORY, DISK, f"HTTPD SERVICE STATUS(    Active: {state} )"),
+            )
+    os.utime(path, (1_800_000_000, 1_800_000_000))
+    return path
+
+
+def test_import_parses_every_field_and_is_idempotent(engine: Engine, tmp_path: Path) -> None:
+    path = make_legacy_db(tmp_path / "exam.db", 250, malformed=(7,))
+    report = import_legacy(engine=engine, path=path, host="legacy", interval_s=60, ended_at=1_800_000_000)
+    assert (report.rows, report.imported, report.malformed) == (
+        250,
+        249,
+        [(7, "cpu 'CPU PERCENTAGE( garbage )'")],
+    )
+    with engine.connect() as conn:
+        items = store.list_checks(conn=conn, host="legacy", limit=1000)
+    assert len(items) == 249
+    newest, oldest = items[0], items[-1]
+    assert newest.taken_at == 1_800_000_000 and oldest.taken_at == 1_800_000_000 - 249 * 60
+    assert newest.cpu == 5.0 and newest.services == {"httpd": "inactive"}
+    assert items[1].services == {"httpd": "active"}
+    assert newest.memory is not None and newest.memory.total == 1912107008 and newest.memory.percent == 22.2
+    disk = newest.disks[0]
+    assert (disk.total, disk.free, disk.used) == (18238930944, 16790462464, 1448468480)
+    assert disk.percent == 7.9
+
+    again = import_legacy(engine=engine, path=path, host="legacy", interval_s=30, ended_at=1_900_000_000)
+    assert (again.imported, again.already) == (0, 249)
+    with engine.connect() as conn:
+        assert len(store.list_checks(conn=conn, host="legacy", limit=1000)) == 249
+
+
+@pytest.mark.parametrize("kind", ["text", "wrong-schema"])
+def test_bad_file_is_refused(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "bad.db"
+    if kind == "text":
+        path.write_text("this is not sqlite\n" * 100)
+    else:
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE checks (id INTEGER, value TEXT)")
+    with pytest.raises(LegacyFileError, match="not an exam-system database"):
+        read_legacy_rows(path)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "checkd", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_cli_import_reports_and_refuses(tmp_path: Path) -> None:
+    path = make_legacy_db(tmp_path / "exam.db", 30, malformed=(3, 11))
+    data = tmp_path / "data"
+    first = _cli("import-legacy", str(path), "--data-dir", str(data), "--interval", "10")
+    assert first.returncode == 0, first.stderr
+    assert "28 checks imported" in first.stdout
+    assert "skipped row 3" in first.stderr and "skipped row 11" in first.stderr
+    second = _cli("import-legacy", str(path), "--data-dir", str(data))
+    assert second.returncode == 0 and "0 checks imported" in second.stdout and "28 already" in second.stdout
+
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"\x00garbage" * 1000)
+    other = tmp_path / "other"
+    refused = _cli("import-legacy", str(bad), "--data-dir", str(other))
+    assert refused.returncode == 2
+    assert "not an exam-system database" in refused.stderr and "Traceback" not in refused.stderr
+    assert not (other / "checkd.db").exists(), "nothing written"
+    wrong_time = _cli("import-legacy", str(path), "--data-dir", str(other), "--ended-at", "yesterday")
+    assert wrong_time.returncode == 2 and "--ended-at" in wrong_time.stderr
