@@ -126,3 +126,18 @@ class CheckdProcess:
                 self.stop(signal.SIGKILL if os.environ.get("CHECKD_TEST_FAST_KILL") else signal.SIGTERM)
         finally:
             self.client.close()
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run `checkd ARGS...` to completion and capture its output (never raises on exit status)."""
+    return subprocess.run(
+        [*CHECKD, *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
+    )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from sqlalchemy import Engine
 
 from checkd import store
 from checkd.legacy import LegacyFileError, import_legacy, read_legacy_rows
+from checkd_process import run_cli
 
 MEMORY = (
     "MEMORY USAGE( svmem(total=1912107008, available=1488134144, percent=22.2, used=270098432, "
@@ -77,26 +76,22 @@ def test_bad_file_is_refused(tmp_path: Path, kind: str) -> None:
         read_legacy_rows(path)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "checkd", *args], capture_output=True, text=True, timeout=60)
-
-
 def test_cli_import_reports_and_refuses(tmp_path: Path) -> None:
     path = make_legacy_db(tmp_path / "exam.db", 30, malformed=(3, 11))
     data = tmp_path / "data"
-    first = _cli("import-legacy", str(path), "--data-dir", str(data), "--interval", "10")
+    first = run_cli("import-legacy", str(path), "--data-dir", str(data), "--interval", "10")
     assert first.returncode == 0, first.stderr
     assert "28 checks imported" in first.stdout
     assert "skipped row 3" in first.stderr and "skipped row 11" in first.stderr
-    second = _cli("import-legacy", str(path), "--data-dir", str(data))
+    second = run_cli("import-legacy", str(path), "--data-dir", str(data))
     assert second.returncode == 0 and "0 checks imported" in second.stdout and "28 already" in second.stdout
 
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"\x00garbage" * 1000)
     other = tmp_path / "other"
-    refused = _cli("import-legacy", str(bad), "--data-dir", str(other))
+    refused = run_cli("import-legacy", str(bad), "--data-dir", str(other))
     assert refused.returncode == 2
     assert "not an exam-system database" in refused.stderr and "Traceback" not in refused.stderr
     assert not (other / "checkd.db").exists(), "nothing written"
-    wrong_time = _cli("import-legacy", str(path), "--data-dir", str(other), "--ended-at", "yesterday")
+    wrong_time = run_cli("import-legacy", str(path), "--data-dir", str(other), "--ended-at", "yesterday")
     assert wrong_time.returncode == 2 and "--ended-at" in wrong_time.stderr
