@@ -35,7 +35,7 @@ class Agent:
             engine=self.engine, host=self.host, probe=self.probe, interval_s=settings.sampler.interval
         )
         self.retention = Retention(
-            engine=self.engine, host=self.host, raw_s=settings.retention.seconds("raw")
+            engine=self.engine, host=self.host, retention=settings.retention
         )
         self.action_listeners: list[Callable[[ActionResult], None]] = []  # called after each action
         self.ready = threading.Event()

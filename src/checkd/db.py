@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
 
 def alembic_config(engine: Engine) -> AlembicConfig:
     """An Alembic config pointing at checkd's migrations, bound to `engine`."""
+    from alembic.config import Config as AlembicConfig  # alembic is slow to import; only needed here
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -89,6 +91,7 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to head; on PostgreSQL under an advisory lock so a fleet migrates once."""
+    from alembic import command
     cfg = alembic_config(engine)
     try:
         with engine.connect() as conn:

@@ -15,7 +15,18 @@ from checkd.api.cache import ResponseCache
 from checkd.api.deps import read_access
 from checkd.api.errors import install_error_handlers
 from checkd.api.hosts_guard import HostGuard
-from checkd.api.routes import actions, checks, dashboard, health, hosts, metrics, sampler, services, v1
+from checkd.api.routes import (
+    actions,
+    checks,
+    dashboard,
+    health,
+    history,
+    hosts,
+    metrics,
+    sampler,
+    services,
+    v1,
+)
 from checkd.auth import allowed_host_names
 
 log = logging.getLogger(__name__)
@@ -47,7 +58,7 @@ def create_app(agent: Agent, *, token: str) -> FastAPI:
     agent.sampler.on_written(cache.invalidate)
 
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
-    for module in (v1, checks, sampler, services, actions, hosts):
+    for module in (v1, checks, history, sampler, services, actions, hosts):
         app.include_router(module.router, dependencies=reads)
     app.include_router(health.router)
     app.include_router(metrics.router_for(agent), dependencies=reads)
