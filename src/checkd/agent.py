@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from checkd import store
 from checkd.config import Settings
 from checkd.control import ActionResult, ServiceRegistry
-from checkd.db import DatabaseError, make_engine, migrate
+from checkd.db import DatabaseError, make_engine, migrate_in_child
 from checkd.probes import CheckProbe
 from checkd.retention import Retention
 from checkd.sampler import Sampler
@@ -46,7 +46,7 @@ class Agent:
     # -- start-up ---------------------------------------------------------------------------------
     def open(self) -> None:
         """Migrate and restore the sampler's state now (blocking; raises DatabaseError)."""
-        migrate(self.engine)
+        migrate_in_child(self.engine)
         self.database_error = None
         self._restore_sampler()
         self.retention.start()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,8 +92,35 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return cfg
 
 
+def head_revision() -> str:
+    """The newest migration's revision id, read from the version files (no alembic import)."""
+    revisions: dict[str, str | None] = {}
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rev = re.search(r"^revision = ['\"]([^'\"]+)['\"]", text, re.M)
+        down = re.search(r"^down_revision = ['\"]?([^'\"\n]+?)['\"]?$", text, re.M)
+        if rev:
+            revisions[rev.group(1)] = down.group(1) if down and down.group(1) != "None" else None
+    parents = {d for d in revisions.values() if d}
+    heads = [r for r in revisions if r not in parents]
+    if len(heads) != 1:
+        raise DatabaseError(f"database: migrations have {len(heads)} heads, expected 1")
+    return heads[0]
+
+
+def at_head(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            current = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except SQLAlchemyError:
+        return False
+    return current == [head_revision()]
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to head; on PostgreSQL under an advisory lock so a fleet migrates once."""
+    if at_head(engine):
+        return  # the usual start: no need to load alembic (about 10 MB of memory) at all
     from alembic import command
     cfg = alembic_config(engine)
     try:
@@ -110,3 +140,24 @@ def migrate(engine: Engine) -> None:
         raise DatabaseError(
             f"database: cannot migrate {engine.url.render_as_string()}: {getattr(exc, 'orig', None) or exc}"
         ) from exc
+
+
+def migrate_in_child(engine: Engine, timeout: float = 300) -> None:
+    """Run `checkd db upgrade` in a child process, so the server never loads alembic (~10 MB RSS)."""
+    if at_head(engine):
+        return
+    url = engine.url.render_as_string(hide_password=False)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "checkd", "db", "upgrade", "--database-url", url],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        raise DatabaseError(f"database: migration did not finish in {timeout:.0f}s") from None
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise DatabaseError(lines[-1].removeprefix("checkd: ") if lines else "database: migration failed")

@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.table import Table
 
 from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from
-from checkd.client import ApiError, CheckdClient, ServerUnavailable
 
 sampler_app = typer.Typer(help="Control the running server's sampler.", no_args_is_help=True)
 service_app = typer.Typer(help="Services: list, status, start, stop, restart.", no_args_is_help=True)
@@ -21,6 +20,9 @@ NameArg = Annotated[str, typer.Argument(help="a configured service name, e.g. ht
 def _call(
     config: Any, data_dir: Any, database_url: Any, method: str, path: str, ok: tuple[int, ...] = ()
 ) -> Any:
+    # httpx is imported only by the commands that talk to a server, not by `checkd serve`.
+    from checkd.client import ApiError, CheckdClient, ServerUnavailable
+
     client = CheckdClient(settings_from(config, data_dir, database_url))
     try:
         return client.request(method, path, ok_statuses=ok)
