@@ -11,7 +11,7 @@ from fastapi_offline import FastAPIOffline
 
 from checkd import __doc__ as checkd_doc
 from checkd.agent import Agent
-from checkd.api.cache import ResponseCache
+from checkd.api.cache import CacheFront, ResponseCache
 from checkd.api.deps import read_access
 from checkd.api.errors import install_error_handlers
 from checkd.api.hosts_guard import HostGuard
@@ -65,5 +65,7 @@ def create_app(agent: Agent, *, token: str) -> FastAPI:
     app.include_router(dashboard.router)  # GET / and /static/vendor/* (before the /static mount)
     app.mount("/static", dashboard.static_files(), name="static")
     install_error_handlers(app)
-    app.add_middleware(HostGuard, allowed=allowed_host_names(agent.settings))
+    if not app.state.protect_reads:  # with protected reads every request must reach the token check
+        app.add_middleware(CacheFront, cache=cache)
+    app.add_middleware(HostGuard, allowed=allowed_host_names(agent.settings))  # outermost
     return app
