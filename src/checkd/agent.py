@@ -34,9 +34,7 @@ class Agent:
         self.sampler = Sampler(
             engine=self.engine, host=self.host, probe=self.probe, interval_s=settings.sampler.interval
         )
-        self.retention = Retention(
-            engine=self.engine, host=self.host, retention=settings.retention
-        )
+        self.retention = Retention(engine=self.engine, host=self.host, retention=settings.retention)
         self.action_listeners: list[Callable[[ActionResult], None]] = []  # called after each action
         self.ready = threading.Event()
         self.database_error: str | None = None

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.gzip import GZipMiddleware
 
 from checkd import __doc__ as checkd_doc
 from checkd.agent import Agent
@@ -65,6 +66,7 @@ def create_app(agent: Agent, *, token: str) -> FastAPI:
     app.include_router(dashboard.router)  # GET / and /static/vendor/* (before the /static mount)
     app.mount("/static", dashboard.static_files(), name="static")
     install_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)  # dashboard assets: ~89 KB -> ~36 KB
     if not app.state.protect_reads:  # with protected reads every request must reach the token check
         app.add_middleware(CacheFront, cache=cache)
     app.add_middleware(HostGuard, allowed=allowed_host_names(agent.settings))  # outermost

@@ -24,9 +24,7 @@ class SamplerCollector:
         yield GaugeMetricFamily(
             "checkd_sampler_interval_seconds", "Seconds between checks.", value=st.interval_s
         )
-        yield CounterMetricFamily(
-            "checkd_checks", "Checks taken by this process.", value=st.checks_total
-        )
+        yield CounterMetricFamily("checkd_checks", "Checks taken by this process.", value=st.checks_total)
         yield CounterMetricFamily(
             "checkd_check_errors",
             "Probe failures, failed database writes and dropped checks.",

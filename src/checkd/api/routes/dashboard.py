@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 from functools import cache
 from importlib import metadata
+from os import PathLike
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 STATIC_DIR = WEB_DIR / "static"
@@ -29,9 +33,38 @@ CSP = (
 router = APIRouter(include_in_schema=False)
 
 
+class VersionedStatic(StaticFiles):
+    """Static files also reachable under `v-<hash>/`: such URLs never change, so they are cached for good.
+
+    The page loads its modules from /static/v-<hash>/, so their relative imports are versioned too."""
+
+    def get_path(self, scope: Scope) -> str:
+        """The file's path, without a leading `v-<hash>/` segment (remembered in the scope)."""
+        path = super().get_path(scope)
+        head, sep, rest = path.partition("/")
+        if sep and head.startswith("v-"):
+            scope["checkd.versioned"] = True
+            return rest
+        return path
+
+    def file_response(
+        self,
+        full_path: PathLike[str] | str,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        """The file, with long caching for versioned URLs and revalidation for plain ones."""
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        immutable = scope.get("checkd.versioned", False)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if immutable else "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
 def static_files() -> StaticFiles:
     """The dashboard's own JS and CSS, to mount at /static."""
-    return StaticFiles(directory=STATIC_DIR)
+    return VersionedStatic(directory=STATIC_DIR)
 
 
 @cache
@@ -41,6 +74,14 @@ def _asset_version() -> str:
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+@cache
+def _chart_version() -> str:
+    try:
+        return metadata.version(CHART_PACKAGE)
+    except metadata.PackageNotFoundError:
+        return "missing"
 
 
 @cache
@@ -54,6 +95,7 @@ def render_page(host: str) -> str:
         _template()
         .replace("{{host}}", html.escape(host, quote=True))
         .replace("{{v}}", _asset_version())
+        .replace("{{uv}}", _chart_version())
     )
 
 
@@ -93,5 +135,5 @@ def vendor(name: str) -> FileResponse:
     return FileResponse(
         path,
         media_type=_VENDOR_FILES[name][1],
-        headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+        headers={"Cache-Control": "public, max-age=604800", "X-Content-Type-Options": "nosniff"},
     )

@@ -1,0 +1,127 @@
+// checkd dashboard: talking to the API (token kept in sessionStorage, readable error messages).
+
+const TOKEN_KEY = "checkd-token";
+
+/** An API failure with an HTTP status (0 when the server could not be reached) and a readable text. */
+export class ApiError extends Error {
+  constructor(status, detail, body) {
+    super(detail);
+    this.status = status;
+    this.detail = detail;
+    this.body = body;
+  }
+}
+
+export function getToken() {
+  try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch { return ""; }
+}
+
+export function setToken(token) {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY);
+  } catch { /* storage disabled: the token lives only for this request */ }
+  document.dispatchEvent(new CustomEvent("checkd-token"));
+}
+
+function detailOf(body, fallback) {
+  if (body && typeof body.detail === "string") return body.detail;
+  if (body && Array.isArray(body.detail) && body.detail.length) {
+    const d = body.detail[0];
+    return `${(d.loc || []).slice(1).join(".")}: ${d.msg}`;
+  }
+  if (body && typeof body.message === "string") return body.message;
+  return fallback;
+}
+
+/** fetch() an API path; JSON body back, or throws ApiError. `write` requests carry the token. */
+export async function api(path, { method = "GET", body, write = false, signal } = {}) {
+  const headers = { Accept: "application/json" };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (write) headers["X-Checkd-Client"] = "dashboard";
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, signal, cache: "no-store",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    if (err && err.name === "AbortError") throw err;
+    throw new ApiError(0, "checkd is not reachable (is the server running?)", null);
+  }
+  let data = null;
+  const text = await response.text();
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = { detail: text.slice(0, 200) }; }
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, detailOf(data, response.statusText || "error"), data);
+  }
+  return data;
+}
+
+/** A sentence a person can act on, for a failed control request on `what` (e.g. "httpd start"). */
+export function explain(err, what) {
+  if (!(err instanceof ApiError)) return `${what}: ${err && err.message ? err.message : err}`;
+  const d = err.detail ? `: ${err.detail}` : "";
+  const s = err.status;
+  switch (s) {
+    case 0: return `${what}: ${err.detail}`;
+    case 401: return `${what}: not authorised (401), the API token is missing or wrong${d}. `
+      + "The next click asks for it again.";
+    case 403: return `${what}: refused (403), this service may not be controlled${d}`;
+    case 404: return `${what}: not found (404)${d}`;
+    case 409: return `${what}: busy (409), another action on this service is still running${d}`;
+    case 502: return `${what}: failed (502), the command failed or the state did not follow${d}`;
+    case 503: return `${what}: unavailable (503), checkd's database is not ready${d}`;
+    case 504: return `${what}: timed out (504), the command took too long and was killed${d}`;
+    default: return `${what}: error ${s}${d}`;
+  }
+}
+
+let pendingAsk = null;
+
+/** The token: from sessionStorage, else asked once through the dialog ("" when cancelled). */
+export function ensureToken() {
+  const have = getToken();
+  if (have) return Promise.resolve(have);
+  if (pendingAsk) return pendingAsk;
+  const dialog = document.getElementById("token-dialog");
+  const form = document.getElementById("token-form");
+  const input = document.getElementById("token-input");
+  const cancel = document.getElementById("token-cancel");
+  pendingAsk = new Promise((resolve) => {
+    const done = (value) => {
+      form.removeEventListener("submit", onSubmit);
+      cancel.removeEventListener("click", onCancel);
+      dialog.removeEventListener("cancel", onCancel);
+      if (dialog.open) dialog.close();
+      input.value = "";
+      pendingAsk = null;
+      if (value) setToken(value);
+      resolve(value);
+    };
+    const onSubmit = (ev) => { ev.preventDefault(); done(input.value.trim()); };
+    const onCancel = (ev) => { ev.preventDefault(); done(""); };
+    form.addEventListener("submit", onSubmit);
+    cancel.addEventListener("click", onCancel);
+    dialog.addEventListener("cancel", onCancel);
+    input.value = "";
+    dialog.showModal();
+    input.focus();
+  });
+  return pendingAsk;
+}
+
+/** Run a mutating request with the token; a 401 forgets the stored token so the next click asks again. */
+export async function control(path, options = {}) {
+  const token = await ensureToken();
+  if (!token) throw new ApiError(401, "no token entered", null);
+  try {
+    return await api(path, { method: "POST", write: true, ...options });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) setToken("");
+    throw err;
+  }
+}

@@ -1,0 +1,175 @@
+"""/metrics: every required family in the Prometheus text format, with sane values, served from memory."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import event
+
+from checkd_process import CheckdProcess
+
+STATES = {"active", "inactive", "failed", "activating", "deactivating", "unknown", "not-found"}
+REQUIRED = [
+    "node_memory_MemTotal_bytes",
+    "node_memory_MemAvailable_bytes",
+    "node_filesystem_size_bytes",
+    "node_filesystem_avail_bytes",
+    "node_load1",
+    "node_systemd_unit_state",
+    "checkd_cpu_percent",
+    "checkd_sampler_running",
+    "checkd_checks_total",
+    "checkd_check_errors_total",
+    "checkd_check_duration_seconds_bucket",
+    "checkd_check_duration_seconds_count",
+    "checkd_check_duration_seconds_sum",
+    "checkd_last_check_timestamp_seconds",
+    "checkd_service_actions_total",
+]
+CONFIG = """
+[services.broken]
+backend = "command"
+start = ["/bin/false"]
+stop = ["/bin/false"]
+status = ["/bin/false"]
+timeout = 5
+"""
+
+Samples = dict[str, list[tuple[dict[str, str], float]]]
+
+
+def scrape(server: CheckdProcess) -> tuple[Samples, dict[str, str]]:
+    """Sample values by sample name, and each family's type, parsed by prometheus_client's parser."""
+    r = server.get("/metrics")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/plain")
+    samples: Samples = {}
+    types: dict[str, str] = {}
+    for family in text_string_to_metric_families(r.text):
+        types[family.name] = family.type
+        for s in family.samples:
+            samples.setdefault(s.name, []).append((dict(s.labels), float(s.value)))
+    return samples, types
+
+
+def one(samples: Samples, name: str, **labels: str) -> float:
+    """The value of the single sample `name` whose labels include `labels`."""
+    found = [v for lab, v in samples[name] if all(lab.get(k) == x for k, x in labels.items())]
+    assert len(found) == 1, (name, labels, samples.get(name))
+    return found[0]
+
+
+def test_metrics_has_every_family_with_sane_values(
+    make_server: Callable[..., CheckdProcess], tmp_path: Path
+) -> None:
+    config = tmp_path / "checkd.toml"
+    config.write_text(CONFIG)
+    server = make_server(args=("--config", str(config)))
+    server.wait_for(lambda: server.get("/api/v2/sampler").json()["checks_total"] >= 2)
+    r = server.post("/api/v2/services/broken/start", headers=server.auth())
+    assert r.status_code == 502, r.text
+
+    samples, types = scrape(server)
+    missing = [name for name in REQUIRED if name not in samples]
+    assert not missing, f"missing from /metrics: {missing}"
+
+    total = one(samples, "node_memory_MemTotal_bytes")
+    avail = one(samples, "node_memory_MemAvailable_bytes")
+    assert 0 < avail <= total
+    size = one(samples, "node_filesystem_size_bytes", mountpoint="/")
+    free = one(samples, "node_filesystem_avail_bytes", mountpoint="/")
+    assert 0 <= free <= size and size > 0
+    assert one(samples, "node_load1") >= 0
+    assert 0 <= one(samples, "checkd_cpu_percent") <= 100
+
+    units: dict[str, dict[str, float]] = {}
+    for labels, value in samples["node_systemd_unit_state"]:
+        assert value in (0.0, 1.0)
+        units.setdefault(labels["name"], {})[labels["state"]] = value
+    assert "apache2" in units and "broken" in units, units
+    for name, by_state in units.items():
+        assert set(by_state) == STATES, name
+        assert sum(by_state.values()) == 1, (name, by_state)
+    assert units["broken"]["failed"] == 1  # /bin/false exits 1: LSB "dead, pidfile left"
+
+    assert one(samples, "checkd_sampler_running") == 1
+    assert types["checkd_checks"] == "counter" and types["checkd_check_errors"] == "counter"
+    assert one(samples, "checkd_checks_total") >= 2
+    assert one(samples, "checkd_check_errors_total") >= 0
+    assert abs(one(samples, "checkd_last_check_timestamp_seconds") - time.time()) < 60
+
+    assert types["checkd_check_duration_seconds"] == "histogram"
+    count = one(samples, "checkd_check_duration_seconds_count")
+    assert count >= 2
+    assert 0 < one(samples, "checkd_check_duration_seconds_sum") < count * 30
+    buckets = sorted((float(lab["le"]), v) for lab, v in samples["checkd_check_duration_seconds_bucket"])
+    assert [v for _, v in buckets] == sorted(v for _, v in buckets)  # cumulative
+    assert buckets[-1] == (float("inf"), count)
+
+    assert one(samples, "checkd_service_actions_total", service="broken", action="start", ok="false") == 1
+    assert one(samples, "checkd_service_actions_total", service="broken", action="start", ok="true") == 0
+    assert one(samples, "checkd_service_actions_total", service="httpd", action="stop", ok="true") == 0
+
+    r = server.post("/api/v2/sampler/stop", headers=server.auth())
+    assert r.status_code == 200
+    samples, _ = scrape(server)
+    assert one(samples, "checkd_sampler_running") == 0
+
+
+def test_metrics_are_served_without_a_database_query(tmp_path: Path) -> None:
+    """A scrape reads the sampler's newest check and counters from memory: zero SQL statements."""
+    from checkd.agent import Agent
+    from checkd.api.routes.metrics import build_registry
+    from checkd.config import Settings
+    from checkd.probes import Check, DiskUsage, LoadAverage, MemoryUsage
+
+    agent = Agent(Settings(data_dir=tmp_path))
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(agent.engine, "before_cursor_execute", count)
+    try:
+        registry = build_registry(agent)
+        agent.sampler.latest = Check(
+            taken_at=time.time(),
+            cpu=12.5,
+            memory=MemoryUsage(total=1000, available=400, used=600, percent=60.0),
+            load=LoadAverage(0.25, 0.5, 0.75),
+            disks=[DiskUsage(path="/data", total=500, used=100, free=400, percent=20.0)],
+            services={"httpd": "active"},
+            duration_s=0.02,
+        )
+        text = ""
+        for _ in range(3):
+            text = generate_latest(registry).decode()
+        assert statements == []
+        assert 'node_filesystem_avail_bytes{mountpoint="/data"} 400.0' in text
+        assert 'node_systemd_unit_state{name="apache2",service="httpd",state="active"} 1.0' in text
+        assert "checkd_cpu_percent 12.5" in text
+        assert "checkd_sampler_running 0.0" in text
+    finally:
+        agent.engine.dispose()
+
+
+def test_metrics_before_the_first_check_still_answer(tmp_path: Path) -> None:
+    """No check yet: the host families are absent, the sampler's are there (no error)."""
+    from checkd.agent import Agent
+    from checkd.api.routes.metrics import build_registry
+    from checkd.config import Settings
+
+    agent = Agent(Settings(data_dir=tmp_path))
+    try:
+        text = generate_latest(build_registry(agent)).decode()
+        assert "node_memory_MemTotal_bytes" not in text
+        assert "checkd_sampler_running 0.0" in text
+        assert "checkd_checks_total 0.0" in text
+        assert "checkd_last_check_timestamp_seconds" not in text
+    finally:
+        agent.engine.dispose()

@@ -1,0 +1,80 @@
+"""Browser fixtures: Debian's chromium through Playwright, a fresh profile, screenshots in a temp dir."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checkd_process import CheckdProcess
+
+from .helpers import SHOTS, Page
+
+CHROMIUM = os.environ.get("CHECKD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _why_no_browser() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing (make system-deps installs Debian's chromium as root)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless chromium with a fresh temporary profile; skips (saying why) when it cannot run."""
+    why = _why_no_browser()
+    if why:
+        print(f"skipping browser tests: {why}")
+        pytest.skip(why)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[..., Page]]:
+    """Factory: a new context (fresh storage) and page on `server`'s `path`; other origins are blocked."""
+    contexts: list[Any] = []
+
+    def make(server: CheckdProcess, path: str = "/", **kw: Any) -> Page:
+        ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, **kw)
+        contexts.append(ctx)
+        base = server.url("")
+        ctx.route(
+            "**/*",
+            lambda route: route.continue_() if route.request.url.startswith(base) else route.abort(),
+        )
+        page = Page(ctx.new_page(), server)
+        page.page.set_default_timeout(20_000)
+        page.page.goto(server.url(path))
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _announce_screenshots() -> Iterator[None]:
+    yield
+    if SHOTS.exists() and any(SHOTS.iterdir()):
+        print(f"\nweb test screenshots: {SHOTS}")
