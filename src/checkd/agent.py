@@ -46,6 +46,11 @@ class Agent:
         """Migrate and restore the sampler's state now (blocking; raises DatabaseError)."""
         migrate_in_child(self.engine)
         self.database_error = None
+        with self.engine.connect() as conn:
+            # /metrics and the dashboard show the newest stored check until this process takes one.
+            newest = store.list_checks(conn=conn, host=self.host, limit=1)
+        if newest and self.sampler.latest is None:
+            self.sampler.latest = newest[0]
         self._restore_sampler()
         self.retention.start()
         self.ready.set()
