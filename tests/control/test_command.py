@@ -14,8 +14,9 @@ from checkd.config import ServiceSettings
 from checkd.control import ServiceRegistry, ServiceState
 from checkd.control._command import CommandService
 from checkd.control._runner import CommandRunner
+from checkd_process import free_port
 
-from .helpers import PIDWRAPPER, PY, RecordingRunner, dead_pid, free_port, write_pidfile
+from .helpers import PIDWRAPPER, PY, RecordingRunner, dead_pid, write_pidfile
 
 
 def _get(port: int) -> int:

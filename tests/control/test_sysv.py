@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from apache import apache_port, http_status, require_apache
 from checkd.config import ServiceSettings
 from checkd.control import ServiceRegistry, ServiceState
 from checkd.control._runner import CommandRunner
@@ -135,30 +131,11 @@ def test_service_binary_missing_gives_unknown(tmp_path: Path) -> None:
 # --- the real apache2 -------------------------------------------------------------------------
 
 
-def _apache_port() -> int:
-    for line in Path("/etc/apache2/ports.conf").read_text().splitlines():
-        found = re.match(r"\s*Listen\s+(?:\S*:)?(\d+)\s*$", line)
-        if found:
-            return int(found.group(1))
-    return 80
-
-
-def _get(port: int) -> int:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
-        return int(resp.status)
-
-
 @pytest.mark.root
 def test_real_apache2_start_and_stop_through_the_registry() -> None:
     """Starts the machine's apache2 through ServiceRegistry.act("httpd", ...), fetches /, stops it."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root to start and stop apache2")
-    if (
-        not Path("/etc/init.d/apache2").exists()
-        or shutil.which("apache2ctl", path="/usr/sbin:/usr/bin") is None
-    ):
-        pytest.skip("apache2 is not installed (apt-get install apache2)")
-    port = _apache_port()
+    require_apache()
+    port = apache_port()
     registry = ServiceRegistry({"httpd": ServiceSettings(timeout=30)})
     assert registry.info("httpd").unit in ("apache2", "httpd")
     try:
@@ -167,15 +144,13 @@ def test_real_apache2_start_and_stop_through_the_registry() -> None:
         assert (result.status, result.state, result.exit_code) == (200, ServiceState.ACTIVE, 0)
         assert result.message == f"{registry.info('httpd').unit} started"
         assert registry.states()["httpd"] is ServiceState.ACTIVE
-        assert _get(port) == 200
+        assert http_status(port) == 200
 
         result = registry.act("httpd", "stop")
         assert result.ok, result
         assert (result.status, result.state) == (200, ServiceState.INACTIVE)
         assert registry.state("httpd") is ServiceState.INACTIVE
-        with pytest.raises(urllib.error.URLError) as refused:
-            _get(port)
-        assert isinstance(refused.value.reason, ConnectionRefusedError)
+        assert http_status(port) == "refused"
     finally:
         if registry.state("httpd") is not ServiceState.INACTIVE:
             registry.act("httpd", "stop")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
@@ -79,3 +80,17 @@ def resolve_host(conn: Connection, agent: Agent, host: str | None) -> str:
     if host is not None and host != agent.host and store.host_id(conn=conn, name=name, create=False) is None:
         raise HTTPException(404, f"host: no host named {host!r} in this database")
     return name
+
+
+def epoch_seconds(value: datetime) -> int:
+    """Unix seconds of `value` (a time without a zone is taken as UTC)."""
+    return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
+
+
+def time_range(since: datetime | None, until: datetime | None) -> tuple[int | None, int | None]:
+    """`since`/`until` as Unix seconds; 422 naming `since` when it is after `until`."""
+    t0 = None if since is None else epoch_seconds(since)
+    t1 = None if until is None else epoch_seconds(until)
+    if t0 is not None and t1 is not None and t0 > t1:
+        raise HTTPException(422, "since: must not be after until")
+    return t0, t1

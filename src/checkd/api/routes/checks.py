@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
@@ -12,20 +12,12 @@ from pydantic import TypeAdapter
 from sqlalchemy import Connection
 
 from checkd import store
-from checkd.api.deps import AgentDep, HostQuery, resolve_host
+from checkd.api.deps import AgentDep, HostQuery, resolve_host, time_range
 from checkd.api.respond import cached_json, error_responses
 from checkd.schemas import CheckOut, CheckPage
 
 router = APIRouter(prefix="/api/v2/checks", tags=["checks"])
 _page = TypeAdapter(CheckPage)
-
-
-def _epoch(value: datetime | None) -> int | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
 
 
 def encode_cursor(taken_at: int, check_id: int) -> str:
@@ -65,9 +57,7 @@ async def list_checks(
     ] = None,
 ) -> Response:
     """A page of checks newest first; stable under concurrent inserts (keyset on taken_at, id)."""
-    t0, t1 = _epoch(since), _epoch(until)
-    if t0 is not None and t1 is not None and t0 > t1:
-        raise HTTPException(422, "since: must not be after until")
+    t0, t1 = time_range(since, until)
     before = decode_cursor(cursor) if cursor else None
 
     def work(conn: Connection) -> bytes:

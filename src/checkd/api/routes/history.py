@@ -10,16 +10,12 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy import Connection
 
 from checkd import store
-from checkd.api.deps import AgentDep, HostQuery, resolve_host
+from checkd.api.deps import AgentDep, HostQuery, resolve_host, time_range
 from checkd.api.respond import cached_json, error_responses
 from checkd.schemas import HistoryOut, HistoryPoint
 
 router = APIRouter(prefix="/api/v2/history", tags=["history"])
 DEFAULT_SPAN_S = 3600
-
-
-def _epoch(value: datetime) -> int:
-    return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
 
 
 @router.get(
@@ -48,10 +44,11 @@ async def history(
 ) -> Response:
     """Raw checks for short ranges, 1-minute or 1-hour rollups for long ones; `resolution_s` says which."""
     now = int(time.time())
-    t1 = _epoch(until) if until is not None else now
-    t0 = _epoch(since) if since is not None else t1 - DEFAULT_SPAN_S
+    given_since, given_until = time_range(since, until)
+    t1 = now if given_until is None else given_until
+    t0 = t1 - DEFAULT_SPAN_S if given_since is None else given_since
     if t0 > t1:
-        raise HTTPException(422, "since: must not be after until")
+        raise HTTPException(422, "since: must not be after until (which defaults to now)")
     qualifier = path if metric == "disk_percent" else service if metric == "availability" else None
     keep = store.Retentions(
         raw=agent.settings.retention.seconds("raw"), minute=agent.settings.retention.seconds("minute")
