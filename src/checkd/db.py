@@ -86,6 +86,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
 def alembic_config(engine: Engine) -> AlembicConfig:
     """An Alembic config pointing at checkd's migrations, bound to `engine`."""
     from alembic.config import Config as AlembicConfig  # alembic is slow to import; only needed here
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -122,6 +123,7 @@ def migrate(engine: Engine) -> None:
     if at_head(engine):
         return  # the usual start: no need to load alembic (about 10 MB of memory) at all
     from alembic import command
+
     cfg = alembic_config(engine)
     try:
         with engine.connect() as conn:

@@ -66,7 +66,9 @@ def test_stop_stops_accumulation_and_start_resumes(server: CheckdProcess) -> Non
     server.wait_for(lambda: _count(server) >= n + 2)
 
 
-def test_interval_change_applies_and_persists(make_server: Callable[..., CheckdProcess], tmp_path: Path) -> None:
+def test_interval_change_applies_and_persists(
+    make_server: Callable[..., CheckdProcess], tmp_path: Path
+) -> None:
     server = make_server(tmp_path / "d", interval=None)  # no --interval flag: the API's value persists
     r = server.client.put("/api/v2/sampler", json={"interval_s": 2}, headers=server.auth())
     assert r.status_code == 200 and r.json()["interval_s"] == 2

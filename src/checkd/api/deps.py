@@ -43,12 +43,13 @@ def require_token(
     return client if client in ("cli", "dashboard") else "api"
 
 
-def read_access(
-    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> None:
-    """Reads are open unless `auth.protect_reads` is set; then they need the token too."""
+async def read_access(request: Request) -> None:
+    """Reads are open unless `auth.protect_reads` is set; then they need the token too.
+
+    The header is read by hand, not through the security scheme, so that OpenAPI does not
+    document open reads as needing a token."""
     if request.app.state.protect_reads:
-        _check_token(request, creds)
+        _check_token(request, await _bearer(request))
 
 
 Actor = Annotated[str, Depends(require_token)]

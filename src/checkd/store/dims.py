@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import threading
+import weakref
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Engine, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from checkd.models import disk_paths, hosts, metric_names, service_names
 
 _lock = threading.Lock()
-_cache: dict[tuple[int, str, str], int] = {}
+# Keyed by the engine object itself (weakly): id(engine) could be reused by a later engine.
+_cache: weakref.WeakKeyDictionary[Engine, dict[tuple[str, str], int]] = weakref.WeakKeyDictionary()
 
 
 def _get_or_create(conn: Connection, table: Table, column: str, value: str) -> int:
-    key = (id(conn.engine), table.name, value)
-    cached = _cache.get(key)
+    key = (table.name, value)
+    cached = _cache.get(conn.engine, {}).get(key)
     if cached is not None:
         return cached
     col = table.c[column]
@@ -26,7 +28,7 @@ def _get_or_create(conn: Connection, table: Table, column: str, value: str) -> i
         conn.execute(dialect.insert(table).values({column: value}).on_conflict_do_nothing())
         found = conn.execute(select(table.c.id).where(col == value)).scalar_one()
     with _lock:
-        _cache[key] = int(found)
+        _cache.setdefault(conn.engine, {})[key] = int(found)
     return int(found)
 
 

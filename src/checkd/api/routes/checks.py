@@ -29,8 +29,10 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
     """(taken_at, id) from a cursor; 422 naming `cursor` when it is not one of ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        t, i = raw.split(":")
-        return int(t), int(i)
+        t, i = (int(part) for part in raw.split(":"))
+        if not (0 <= t <= 2**62 and 1 <= i <= 2**62):
+            raise ValueError("out of range")
+        return t, i
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise HTTPException(422, "cursor: not a cursor returned by this API") from None
 

@@ -1,0 +1,254 @@
+"""checkd.store checks: round trips, keyset paging under concurrent inserts, cpu history, and the
+on-disk size of a check in SQLite. Real databases: a SQLite file in tmp_path (and the session's
+PostgreSQL where the shared `engine` fixture provides it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from checkd import store
+from checkd.db import make_engine, migrate
+from checkd.probes import Check, CheckProbe, DiskUsage, LoadAverage, MemoryUsage
+
+KIB = 1024
+GIB = 2**30
+BASE = 1_795_000_000  # a whole second, 2026
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated SQLite file in tmp_path."""
+    store.forget_ids()
+    eng = make_engine(f"sqlite:///{tmp_path / 'checkd.db'}")
+    migrate(eng)
+    yield eng
+    eng.dispose()
+    store.forget_ids()
+
+
+def make_check(
+    i: int,
+    *,
+    taken_at: float | None = None,
+    cpu: float | None = 12.34,
+    disks: tuple[str, ...] = ("/",),
+    services: dict[str, str] | None = None,
+) -> Check:
+    """A fully populated check whose values are exactly representable in the stored units."""
+    return Check(
+        taken_at=float(BASE + i if taken_at is None else taken_at),
+        cpu=cpu,
+        memory=MemoryUsage(
+            total=16 * GIB, available=(9 * GIB) + i * KIB, used=6 * GIB - i * KIB, percent=42.5
+        ),
+        load=LoadAverage(0.52, 1.25, 2.0),
+        disks=[
+            DiskUsage(
+                path=p, total=250 * GIB, used=100 * GIB + n * KIB, free=150 * GIB - n * KIB, percent=40.01
+            )
+            for n, p in enumerate(disks)
+        ],
+        services=services if services is not None else {"httpd": "active"},
+    )
+
+
+def insert(engine: Engine, host: str, items: list[Check]) -> list[int]:
+    with engine.begin() as conn:
+        return store.insert_checks(conn=conn, host=host, items=items)
+
+
+def comparable(check: Check) -> dict[str, object]:
+    data = dataclasses.asdict(check)
+    data.pop("duration_s", None)  # how long taking it took is not stored
+    return data
+
+
+# -- round trip ------------------------------------------------------------------------------------
+def test_insert_get_list_round_trip(engine: Engine) -> None:
+    original = make_check(
+        1, disks=("/", "/var"), services={"httpd": "active", "db": "not-found", "cron": "failed"}
+    )
+    [check_id] = insert(engine, "web1", [original])
+    assert original.id == check_id
+    assert original.host == "web1"
+    with engine.connect() as conn:
+        got = store.get_check(conn=conn, check_id=check_id)
+        listed = store.list_checks(conn=conn, host="web1")
+    assert got is not None
+    assert comparable(got) == comparable(original)
+    assert [comparable(c) for c in listed] == [comparable(original)]
+
+
+def test_failed_probe_fields_round_trip_as_none(engine: Engine) -> None:
+    empty = Check(taken_at=float(BASE), cpu=None, memory=None, load=None, disks=[], services={})
+    [check_id] = insert(engine, "web1", [empty])
+    with engine.connect() as conn:
+        got = store.get_check(conn=conn, check_id=check_id)
+    assert got is not None
+    assert (got.cpu, got.memory, got.load, got.disks, got.services) == (None, None, None, [], {})
+
+
+def test_every_service_state_round_trips(engine: Engine) -> None:
+    states = ["active", "inactive", "failed", "activating", "deactivating", "unknown", "not-found"]
+    original = make_check(0, services={f"svc{n}": s for n, s in enumerate(states)})
+    [check_id] = insert(engine, "web1", [original])
+    with engine.connect() as conn:
+        got = store.get_check(conn=conn, check_id=check_id)
+    assert got is not None
+    assert got.services == original.services
+
+
+def test_list_is_newest_first_per_host_and_get_missing_is_none(engine: Engine) -> None:
+    insert(engine, "a", [make_check(i) for i in range(5)])
+    insert(engine, "b", [make_check(i) for i in range(3)])
+    with engine.connect() as conn:
+        a = store.list_checks(conn=conn, host="a")
+        b = store.list_checks(conn=conn, host="b", limit=2)
+        assert store.list_checks(conn=conn, host="nobody") == []
+        assert store.get_check(conn=conn, check_id=10**9) is None
+        window = store.list_checks(conn=conn, host="a", since=BASE + 1, until=BASE + 3)
+    assert [c.taken_at for c in a] == [BASE + i for i in (4, 3, 2, 1, 0)]
+    assert {c.host for c in a} == {"a"}
+    assert [c.taken_at for c in b] == [BASE + 2, BASE + 1]
+    assert [c.taken_at for c in window] == [BASE + 3, BASE + 2, BASE + 1]
+
+
+# -- keyset paging ---------------------------------------------------------------------------------
+def test_keyset_paging_has_no_duplicates_and_no_gaps_while_inserting_concurrently(engine: Engine) -> None:
+    # Three checks per second, so pages split inside a second: the (taken_at, id) tie-break matters.
+    existing = insert(engine, "h", [make_check(0, taken_at=BASE + i // 3) for i in range(300)])
+    stop = threading.Event()
+    added: list[int] = []
+
+    def writer() -> None:
+        n = 0
+        while not stop.is_set():
+            added.extend(insert(engine, "h", [make_check(0, taken_at=BASE + 1000 + n)]))
+            n += 1
+            time.sleep(0.002)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        seen: list[tuple[float, int]] = []
+        before: tuple[int, int] | None = None
+        pages = 0
+        while True:
+            with engine.connect() as conn:
+                page = store.list_checks(conn=conn, host="h", limit=17, before=before)
+            pages += 1
+            if not page:
+                break
+            assert all(c.id is not None for c in page)
+            seen.extend((c.taken_at, c.id) for c in page if c.id is not None)
+            last = page[-1]
+            assert last.id is not None
+            before = (int(last.taken_at), last.id)
+            time.sleep(0.005)  # let the writer get in between pages
+    finally:
+        stop.set()
+        thread.join()
+
+    ids = [i for _, i in seen]
+    assert len(ids) == len(set(ids)), "a check was returned twice"
+    assert seen == sorted(seen, reverse=True), "pages are not newest first"
+    assert set(existing) <= set(ids), f"missing: {sorted(set(existing) - set(ids))[:10]}"
+    assert set(ids) <= set(existing) | set(added)
+    assert pages >= 300 // 17
+    assert added, "the writer never inserted while paging"
+
+
+# -- cpu history -----------------------------------------------------------------------------------
+def test_cpu_history_is_the_newest_n_oldest_first(engine: Engine) -> None:
+    insert(engine, "h", [make_check(i, cpu=float(i)) for i in range(10)])
+    with engine.connect() as conn:
+        assert store.cpu_history(conn=conn, host="h", size=3) == [
+            (BASE + 7, 7.0),
+            (BASE + 8, 8.0),
+            (BASE + 9, 9.0),
+        ]
+        assert store.cpu_history(conn=conn, host="h", size=1) == [(BASE + 9, 9.0)]
+        assert store.cpu_history(conn=conn, host="h", size=0) == []
+
+
+def test_cpu_history_returns_what_exists_when_fewer_than_n(engine: Engine) -> None:
+    insert(engine, "h", [make_check(i, cpu=float(i)) for i in range(4)])
+    insert(engine, "other", [make_check(i) for i in range(20)])
+    with engine.connect() as conn:
+        got = store.cpu_history(conn=conn, host="h", size=10000)
+        assert store.cpu_history(conn=conn, host="nobody", size=5) == []
+    assert got == [(BASE + i, float(i)) for i in range(4)]
+
+
+def test_cpu_history_keeps_a_failed_reading_as_none_and_orders_ties_by_insertion(engine: Engine) -> None:
+    insert(engine, "h", [make_check(0, taken_at=BASE, cpu=1.0), make_check(0, taken_at=BASE, cpu=None)])
+    insert(engine, "h", [make_check(0, taken_at=BASE, cpu=3.0)])
+    with engine.connect() as conn:
+        assert store.cpu_history(conn=conn, host="h", size=2) == [(BASE, None), (BASE, 3.0)]
+
+
+# -- size on disk ----------------------------------------------------------------------------------
+CHECKS_FOR_SIZE = 20_000
+
+
+def test_sqlite_bytes_per_check_with_one_disk_and_one_service_is_at_most_100(tmp_path: Path) -> None:
+    """The issue's storage budget: at most 100 bytes per check on disk, indexes included."""
+    store.forget_ids()
+    db_file = tmp_path / "size.db"
+    engine = make_engine(f"sqlite:///{db_file}")
+    try:
+        migrate(engine)
+        real = CheckProbe(disk_paths=["/"], service_states=lambda: {"httpd": "active"}).take_check()
+        assert real.memory is not None
+        assert real.load is not None
+        rng = random.Random(7)
+        batch: list[Check] = []
+        for i in range(CHECKS_FOR_SIZE):
+            mem_used = real.memory.used + rng.randrange(-50_000, 50_000) * KIB
+            [disk] = real.disks
+            disk_used = disk.used + i * 4 * KIB
+            batch.append(
+                Check(
+                    taken_at=float(BASE + i),
+                    cpu=round(rng.uniform(0, 100), 1),
+                    memory=dataclasses.replace(
+                        real.memory,
+                        used=mem_used,
+                        available=real.memory.total - mem_used,
+                        percent=round(100 * mem_used / real.memory.total, 1),
+                    ),
+                    load=LoadAverage(rng.uniform(0, 4), rng.uniform(0, 4), rng.uniform(0, 4)),
+                    disks=[
+                        dataclasses.replace(
+                            disk,
+                            used=disk_used,
+                            free=disk.total - disk_used,
+                            percent=round(100 * disk_used / disk.total, 1),
+                        )
+                    ],
+                    services={"httpd": rng.choice(["active", "inactive"])},
+                )
+            )
+            if len(batch) == 1000:
+                insert(engine, "host-1", batch)
+                batch = []
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM checks").scalar() == CHECKS_FOR_SIZE
+            conn.exec_driver_sql("VACUUM")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
+        store.forget_ids()
+    wal = db_file.with_name(db_file.name + "-wal")
+    size = db_file.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+    per_check = size / CHECKS_FOR_SIZE
+    print(f"\nSQLite: {size} bytes for {CHECKS_FOR_SIZE} checks = {per_check:.1f} bytes per check")
+    assert per_check <= 100, f"{per_check:.1f} bytes per check"
