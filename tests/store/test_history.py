@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 from sqlalchemy import Engine
@@ -129,14 +130,29 @@ def test_series_has_at_most_points_buckets(engine: Engine) -> None:
 
 def test_tier_choice() -> None:
     now = 10**9
-    assert store.history.choose_tier(since=now - 3600, until=now, points=500, now=now, keep=KEEP) == (None, 8)
-    assert store.history.choose_tier(since=now - 86400, until=now, points=500, now=now, keep=KEEP)[0] == 1
-    tier, width = store.history.choose_tier(since=now - 30 * 86400, until=now, points=500, now=now, keep=KEEP)
-    assert tier == 2 and width % 3600 == 0
+    assert store.history.choose_tier(since=now - 3600, until=now, points=500, now=now, keep=KEEP) == (
+        store.history.Plan(None, 8, now - 3600)
+    )
+    assert store.history.choose_tier(since=now - 86400, until=now, points=500, now=now, keep=KEEP).tier == 1
+    month = store.history.choose_tier(since=now - 30 * 86400, until=now, points=500, now=now, keep=KEEP)
+    assert month.tier == 2 and month.width % 3600 == 0 and month.origin % 3600 == 0
     # Older than raw retention: never answered from raw checks even for a short range.
     assert (
         store.history.choose_tier(
             since=now - 40 * 86400, until=now - 40 * 86400 + 600, points=500, now=now, keep=KEEP
-        )[0]
+        ).tier
         == 1
     )
+
+
+def test_plan_never_exceeds_points() -> None:
+    rng = random.Random(7)
+    now = 1_800_000_000
+    for _ in range(2000):
+        since = now - rng.randint(0, 40 * 86400)
+        until = rng.randint(since, now)
+        points = rng.randint(1, 5000)
+        plan = store.history.choose_tier(since=since, until=until, points=points, now=now, keep=KEEP)
+        assert plan.origin <= since
+        buckets = (until - plan.origin) // plan.width + 1
+        assert buckets <= points, (since, until, points, plan)

@@ -43,8 +43,17 @@ class Retentions:
     minute: int
 
 
-def choose_tier(*, since: int, until: int, points: int, now: int, keep: Retentions) -> tuple[int | None, int]:
-    """(tier or None for raw checks, bucket width in seconds) giving at most `points` buckets."""
+@dataclass(frozen=True)
+class Plan:
+    """Where a series is read from and how it is bucketed: bucket k starts at origin + k * width."""
+
+    tier: int | None  # None: raw checks
+    width: int
+    origin: int
+
+
+def choose_tier(*, since: int, until: int, points: int, now: int, keep: Retentions) -> Plan:
+    """The coarsest-enough source and a bucket width giving at most `points` buckets over the range."""
     wanted = max(1, math.ceil((until - since + 1) / points))
     if wanted >= 3600 or since < now - keep.minute:
         tier: int | None = HOUR
@@ -53,20 +62,17 @@ def choose_tier(*, since: int, until: int, points: int, now: int, keep: Retentio
     else:
         tier = None
     step = 1 if tier is None else TIER_SECONDS[tier]
-    width = math.ceil(wanted / step) * step
-    # Buckets are aligned to multiples of the width, so the range may straddle one more bucket
-    # than `points`: widen a little; the caller keeps only the newest `points` if that is not enough.
-    for _ in range(2):
-        if until // width - since // width + 1 <= points:
-            break
-        width += step
-    return tier, width
+    # Buckets start at `since` (rounded down to the tier's step, so whole rollup buckets fall in one
+    # series bucket); then ceil(span / width) <= points buckets cover the range.
+    origin = since - since % step
+    width = math.ceil((until - origin + 1) / points / step) * step
+    return Plan(tier, width, origin)
 
 
 def _raw_query(
-    conn: Connection, hid: int, metric: str, qualifier: str | None, span: tuple[int, int], width: int
+    conn: Connection, hid: int, metric: str, qualifier: str | None, span: tuple[int, int], plan: Plan
 ) -> list[tuple[int, float, float, float]]:
-    bucket = (checks.c.taken_at // width) * width
+    bucket = plan.origin + ((checks.c.taken_at - plan.origin) // plan.width) * plan.width
     where: list[Any] = [checks.c.host_id == hid, checks.c.taken_at.between(*span)]
     col: Any
     if metric in _RAW:
@@ -110,17 +116,18 @@ def series(
     keep: Retentions,
 ) -> Series:
     """The series of `metric` for `host` over [since, until] in at most `points` buckets."""
-    tier, width = choose_tier(since=since, until=until, points=points, now=now, keep=keep)
+    plan = choose_tier(since=since, until=until, points=points, now=now, keep=keep)
+    tier, width = plan.tier, plan.width
     hid = dims.host_id(conn=conn, name=host, create=False)
     if hid is None:
         return Series(width, [])
     if tier is None:
-        out = _raw_query(conn, hid, metric, qualifier, (since, until), width)
+        out = _raw_query(conn, hid, metric, qualifier, (since, until), plan)
     else:
         mid = dims.metric_id(conn=conn, name=metric_key(metric, qualifier), create=False)
         if mid is None:
             return Series(width, [])
-        bucket = (rollups.c.bucket // width) * width
+        bucket = plan.origin + ((rollups.c.bucket - plan.origin) // width) * width
         q = (
             select(
                 bucket.label("t"),
@@ -132,10 +139,10 @@ def series(
                 rollups.c.tier == tier,
                 rollups.c.host_id == hid,
                 rollups.c.metric_id == mid,
-                rollups.c.bucket.between(since - TIER_SECONDS[tier] + 1, until),
+                rollups.c.bucket.between(plan.origin, until),
             )
             .group_by(bucket)
             .order_by(bucket)
         )
         out = [(int(t), float(lo), float(avg), float(hi)) for t, lo, avg, hi in conn.execute(q)]
-    return Series(width, out[-points:])
+    return Series(width, out)
