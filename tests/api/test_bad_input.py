@@ -18,15 +18,18 @@ from checkd_process import CheckdProcess
 BAD_NUMBERS = ["-1", "10001", "abc", "", "1e30"]
 
 
-@pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CheckdProcess]:
-    """One server for the whole module (stopped by pid at the end)."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def srv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[CheckdProcess]:
+    """One server per database kind for the whole module (stopped by pid at the end)."""
     data_dir: Path = tmp_path_factory.mktemp("bad-input") / "data"
-    server = CheckdProcess(data_dir)
+    args: tuple[str, ...] = ()
+    if request.param == "postgresql":
+        args = ("--database-url", request.getfixturevalue("postgres").create_database())
+    server = CheckdProcess(data_dir, args=args)
     try:
         server.start()
         # At least one stored check, so reads go through the whole path, not an empty shortcut.
-        server.wait_for(lambda: server.get("/api/v2/checks?limit=1").json()["items"])
+        server.wait_for(lambda: server.get("/api/v2/checks?limit=1").json().get("items"))
         yield server
     finally:
         server.close()
