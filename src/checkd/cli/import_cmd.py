@@ -7,11 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress
 
 from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from
-from checkd.db import DatabaseError, make_engine, migrate
-from checkd.legacy import LegacyFileError, import_legacy, read_legacy_rows
 
 
 def _parse_time(value: str) -> float:
@@ -34,6 +31,9 @@ def import_legacy_cmd(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Import FILE's `check` rows (prose strings) as numeric checks; a second run adds nothing."""
+    from checkd.db import DatabaseError, make_engine, migrate
+    from checkd.legacy import LegacyFileError, import_legacy, read_legacy_rows
+
     settings = settings_from(config, data_dir, database_url)
     end = _parse_time(ended_at) if ended_at is not None else None
     try:
@@ -41,6 +41,8 @@ def import_legacy_cmd(
         end = end if end is not None else file.stat().st_mtime
         engine = make_engine(settings.database_url)
         migrate(engine)
+        from rich.progress import Progress
+
         with Progress(transient=True) as bar:
             task = bar.add_task(f"importing {file.name}", total=total)
             report = import_legacy(

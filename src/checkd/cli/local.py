@@ -5,27 +5,14 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
-from types import FrameType
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from checkd import store
-from checkd.auth import TokenError, ensure_token
 from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from, setup_logging
-from checkd.db import DatabaseError, make_engine, migrate
-from checkd.schemas import utc
 
-
-class GracefulServer(uvicorn.Server):
-    """Exit 0 after a graceful SIGTERM/SIGINT shutdown (uvicorn would re-raise the signal)."""
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        """Start the graceful shutdown, without re-raising the signal afterwards."""
-        super().handle_exit(sig, frame)
-        self._captured_signals.clear()
-
+# The heavy modules (SQLAlchemy, FastAPI, uvicorn) are imported inside the commands that use
+# them, so `checkd --help` and the client commands start fast.
 
 history_app = typer.Typer(help="Read stored history.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
@@ -47,8 +34,7 @@ def serve(
     ] = None,
 ) -> None:
     """Run the API server and the sampler until SIGTERM or SIGINT."""
-    from checkd.agent import Agent
-    from checkd.api.app import create_app
+    from checkd.cli.server import run_server
 
     server: dict[str, object] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = settings_from(
@@ -60,29 +46,7 @@ def serve(
         sampler={"interval": interval} if interval is not None else None,
     )
     setup_logging(settings.log_level)
-    try:
-        token, generated = ensure_token(settings)
-        agent = Agent(settings)
-        if agent.engine.dialect.name == "sqlite":
-            agent.open()  # an embedded database either opens now or start-up stops with the reason
-    except (TokenError, DatabaseError) as exc:
-        fail(str(exc))
-    if generated:
-        typer.echo(
-            f"checkd: generated an API token, saved to {settings.token_path} (mode 0600):\n{token}", err=True
-        )
-    app = create_app(agent, token=token)
-    uv_config = uvicorn.Config(
-        app,
-        host=settings.server.host,
-        port=settings.server.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        loop="uvloop",
-        http="httptools",
-        timeout_graceful_shutdown=15,
-    )
-    GracefulServer(uv_config).run()
+    run_server(settings)
 
 
 def check(
@@ -94,6 +58,7 @@ def check(
     """Take one check now and print it (no server needed; nothing is stored)."""
     from checkd.control import ServiceRegistry
     from checkd.probes import CheckProbe
+    from checkd.schemas import utc
 
     settings = settings_from(config, data_dir, database_url)
     setup_logging("WARNING")
@@ -130,12 +95,16 @@ def history_cpu(
     database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Print the newest SIZE cpu readings, oldest first, from the store."""
+    from checkd import store
+    from checkd.db import make_engine
+    from checkd.schemas import utc
+
     settings = settings_from(config, data_dir, database_url)
     try:
         engine = make_engine(settings.database_url)
         with engine.connect() as conn:
             rows = store.cpu_history(conn=conn, host=host_name or settings.host_name, size=size)
-    except (DatabaseError, Exception) as exc:
+    except Exception as exc:  # any database fault: one line, no traceback
         fail(f"database: {str(exc).splitlines()[0]}")
     for t, cpu in rows:
         typer.echo(f"{utc(t).isoformat().replace('+00:00', 'Z')}  {'-' if cpu is None else cpu}")  # type: ignore[union-attr]
@@ -143,6 +112,8 @@ def history_cpu(
 
 def token(config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None) -> None:
     """Print the API token (generating and saving it on first use)."""
+    from checkd.auth import TokenError, ensure_token
+
     settings = settings_from(config, data_dir, database_url)
     try:
         value, _ = ensure_token(settings)
@@ -156,6 +127,8 @@ def db_upgrade(
     config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
 ) -> None:
     """Apply database migrations up to the newest schema."""
+    from checkd.db import DatabaseError, make_engine, migrate
+
     settings = settings_from(config, data_dir, database_url)
     setup_logging(settings.log_level)
     try:

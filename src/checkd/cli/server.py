@@ -1,0 +1,50 @@
+"""`checkd serve`'s body: open the agent, build the app, run uvicorn until a signal."""
+
+from __future__ import annotations
+
+from types import FrameType
+
+import typer
+import uvicorn
+
+from checkd.agent import Agent
+from checkd.api.app import create_app
+from checkd.auth import TokenError, ensure_token
+from checkd.cli.common import fail
+from checkd.config import Settings
+from checkd.db import DatabaseError
+
+
+class GracefulServer(uvicorn.Server):
+    """Exit 0 after a graceful SIGTERM/SIGINT shutdown (uvicorn would re-raise the signal)."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Start the graceful shutdown, without re-raising the signal afterwards."""
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
+
+def run_server(settings: Settings) -> None:
+    """Serve until SIGTERM/SIGINT; the lifespan joins the sampler and flushes its queue."""
+    try:
+        token, generated = ensure_token(settings)
+        agent = Agent(settings)
+        if agent.engine.dialect.name == "sqlite":
+            agent.open()  # an embedded database either opens now or start-up stops with the reason
+    except (TokenError, DatabaseError) as exc:
+        fail(str(exc))
+    if generated:
+        typer.echo(
+            f"checkd: generated an API token, saved to {settings.token_path} (mode 0600):\n{token}", err=True
+        )
+    config = uvicorn.Config(
+        create_app(agent, token=token),
+        host=settings.server.host,
+        port=settings.server.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        timeout_graceful_shutdown=15,
+    )
+    GracefulServer(config).run()
