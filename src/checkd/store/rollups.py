@@ -114,7 +114,9 @@ def fold_new_checks(*, conn: Connection, host: str, batch: int = 20000) -> int:
     start = watermark(conn=conn, host_id=hid)
     rows = conn.execute(
         select(checks.c.id, checks.c.taken_at, checks.c.cpu_pct, checks.c.mem_pct, checks.c.load1)
-        .where(checks.c.host_id == hid, checks.c.id > start)
+        # `host_id + 0` keeps the planner off ix_checks_host_taken (which would read every check of
+        # the host and sort them: 1.3 s at 10 M rows) and on the primary key's range id > start.
+        .where(checks.c.host_id + 0 == hid, checks.c.id > start)
         .order_by(checks.c.id)
         .limit(batch)
     ).all()
