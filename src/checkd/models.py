@@ -41,6 +41,8 @@ hosts = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(255), nullable=False, unique=True),
+    # Kept by store.insert_checks / delete_checks_before, so /api/v2/hosts never counts rows.
+    Column("checks_count", BigInteger, nullable=False, server_default="0"),
 )
 
 disk_paths = Table(

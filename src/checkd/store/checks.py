@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from checkd.models import check_disks, check_services, checks, disk_paths, hosts, service_names
 from checkd.probes import Check
@@ -49,6 +49,7 @@ def insert_checks(*, conn: Connection, host: str, items: Sequence[Check]) -> lis
                     "state": codec.STATE_CODE.get(state, codec.STATE_CODE["unknown"]),
                 }
             )
+    conn.execute(update(hosts).where(hosts.c.id == hid).values(checks_count=hosts.c.checks_count + len(ids)))
     if disk_rows:
         conn.execute(insert(check_disks), disk_rows)
     if service_rows:
@@ -142,17 +143,9 @@ def cpu_history(*, conn: Connection, host: str, size: int) -> list[tuple[int, fl
 
 
 def host_summaries(*, conn: Connection) -> list[tuple[str, int | None, int]]:
-    """(host name, newest taken_at, number of checks) for every host."""
-    stats = (
-        select(checks.c.host_id, func.max(checks.c.taken_at).label("last"), func.count().label("n"))
-        .group_by(checks.c.host_id)
-        .subquery()
-    )
-    q = (
-        select(hosts.c.name, stats.c.last, stats.c.n)
-        .select_from(hosts.outerjoin(stats, stats.c.host_id == hosts.c.id))
-        .order_by(hosts.c.name)
-    )
+    """(host name, newest taken_at, number of checks) for every host; index seeks only, no counting."""
+    newest = select(func.max(checks.c.taken_at)).where(checks.c.host_id == hosts.c.id).scalar_subquery()
+    q = select(hosts.c.name, newest, hosts.c.checks_count).order_by(hosts.c.name)
     return [(name, None if last is None else int(last), int(n or 0)) for name, last, n in conn.execute(q)]
 
 
@@ -181,6 +174,7 @@ def delete_checks_before(
     conn.execute(delete(check_disks).where(check_disks.c.check_id.in_(ids)))
     conn.execute(delete(check_services).where(check_services.c.check_id.in_(ids)))
     conn.execute(delete(checks).where(checks.c.id.in_(ids)))
+    conn.execute(update(hosts).where(hosts.c.id == hid).values(checks_count=hosts.c.checks_count - len(ids)))
     return len(ids)
 
 

@@ -1,0 +1,51 @@
+"""Migrations: the head is found without alembic, upgrades keep data, and host counts stay exact."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from checkd import store
+from checkd.db import alembic_config, at_head, head_revision, make_engine, migrate
+from checkd.probes import Check
+
+
+def _checks(n: int, start: int = 1_000_000) -> list[Check]:
+    return [Check(taken_at=start + i, cpu=1.0, memory=None, load=None) for i in range(n)]
+
+
+def test_head_revision_matches_alembic(engine: Engine) -> None:
+    assert head_revision() == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    assert at_head(engine)
+
+
+def test_upgrade_from_0002_backfills_host_counts(db_url: str) -> None:
+    store.forget_ids()
+    eng = make_engine(db_url)
+    cfg = alembic_config(eng)
+    with eng.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+        conn.commit()
+    # Rows written by a 0002-era checkd (no checks_count column yet).
+    with eng.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO hosts (id, name) VALUES (1, 'old')")
+        for i in range(5):
+            conn.exec_driver_sql(f"INSERT INTO checks (host_id, taken_at) VALUES (1, {1000 + i})")
+    assert not at_head(eng)
+    migrate(eng)
+    with eng.connect() as conn:
+        assert store.host_summaries(conn=conn) == [("old", 1004, 5)]
+    eng.dispose()
+    store.forget_ids()
+
+
+def test_host_counts_follow_inserts_and_retention(engine: Engine) -> None:
+    with engine.begin() as conn:
+        store.insert_checks(conn=conn, host="a", items=_checks(30))
+        store.insert_checks(conn=conn, host="b", items=_checks(3))
+    with engine.begin() as conn:
+        assert store.delete_checks_before(conn=conn, host="a", cutoff=1_000_010) == 10
+    with engine.connect() as conn:
+        assert store.host_summaries(conn=conn) == [("a", 1_000_029, 20), ("b", 1_000_002, 3)]
