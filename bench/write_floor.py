@@ -1,0 +1,136 @@
+"""Write floor: what one check's write costs through checkd's path vs plain sqlite3, and the rollup fold.
+
+Not one of issue 2's goals by itself: it backs the "what limits it" note of sampler_cost.py
+with reproducible figures. On a SQLite file migrated by checkd, in one process, it measures the
+CPU time (time.process_time) per check of:
+
+    store      `with engine.begin(): store.insert_checks(items=[check])`, as Sampler.flush does
+    sqlite3    the same rows (checks, check_disks, check_services, and the host's check count)
+               through plain DB-API prepared statements on one open connection, one transaction
+               per check, `lastrowid` for the new id
+    fold       Retention.fold() after every 10 stored checks (the upkeep thread folds every 10 s
+               at interval 1 s), divided by 10
+
+The check itself is one real CheckProbe reading (httpd through the real ServiceRegistry), reused.
+
+Run (from the repository root):
+    .venv/bin/python bench/write_floor.py [--checks 3000]
+Results go to stdout and bench/out/write_floor.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import time
+from typing import Any
+
+import _common as common
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checks", type=int, default=3000)
+    args = ap.parse_args()
+    n = args.checks
+
+    from checkd import store
+    from checkd.config import load_settings
+    from checkd.control import ServiceRegistry
+    from checkd.db import make_engine, migrate
+    from checkd.probes import CheckProbe
+    from checkd.retention import Retention
+    from checkd.store import codec
+
+    result: dict[str, Any] = {"machine": common.machine(), "checks": n}
+    with common.temp_dir("write-floor") as tmp:
+        settings = load_settings(data_dir=tmp / "a", host_name=common.HOST_NAME)
+        registry = ServiceRegistry(settings.services)
+        check = CheckProbe(disk_paths=["/"], service_states=registry.states).take_check()
+
+        # 1. checkd's write path
+        store.forget_ids()
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+
+        def write() -> None:
+            with engine.begin() as conn:
+                store.insert_checks(conn=conn, host=common.HOST_NAME, items=[check])
+
+        for _ in range(100):
+            write()
+        t0 = time.process_time()
+        for _ in range(n):
+            write()
+        result["store_ms_per_check"] = round((time.process_time() - t0) * 1000 / n, 4)
+
+        # 3. rollup fold, every 10 checks
+        retention = Retention(engine=engine, host=common.HOST_NAME, retention=settings.retention)
+        retention.fold()
+        folds, fold_cpu = n // 10, 0.0
+        for _ in range(folds):
+            for _ in range(10):
+                write()
+            t0 = time.process_time()
+            retention.fold()
+            fold_cpu += time.process_time() - t0
+        result["fold_ms_per_check"] = round(fold_cpu * 1000 / (folds * 10), 4)
+        engine.dispose()
+
+        # 2. the same rows through plain sqlite3
+        db = tmp / "b" / "checkd.db"
+        db.parent.mkdir()
+        store.forget_ids()
+        engine = make_engine(f"sqlite:///{db}")
+        migrate(engine)
+        with engine.begin() as conn:
+            hid = store.host_id(conn=conn, name=common.HOST_NAME)
+            pid = store.dims.path_id(conn=conn, path="/")
+            sids = {name: store.dims.service_id(conn=conn, name=name) for name in check.services}
+        engine.dispose()
+        con = sqlite3.connect(db, isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        row = codec.check_row(check, hid)  # type: ignore[arg-type]
+        cols = list(row)
+        ins_check = f"INSERT INTO checks ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        ins_disk = (
+            "INSERT INTO check_disks (check_id, path_id, total_kib, used_kib, free_kib, pct) "
+            "VALUES (?, ?, ?, ?, ?, ?)"
+        )
+        ins_svc = "INSERT INTO check_services (check_id, service_id, state) VALUES (?,?,?)"
+        has_count = any(r[1] == "checks_count" for r in con.execute("PRAGMA table_info(hosts)"))
+        upd_host = "UPDATE hosts SET checks_count = checks_count + 1 WHERE id = ?"
+        cur = con.cursor()
+
+        def write_raw() -> None:
+            cur.execute("BEGIN")
+            cur.execute(ins_check, tuple(codec.check_row(check, hid).values()))  # type: ignore[arg-type]
+            cid = cur.lastrowid
+            disks = [tuple(codec.disk_row(cid, pid, d).values()) for d in check.disks]  # type: ignore[arg-type]
+            cur.executemany(ins_disk, disks)
+            svcs = [(cid, sids[k], codec.STATE_CODE.get(v, 5)) for k, v in check.services.items()]
+            cur.executemany(ins_svc, svcs)
+            if has_count:
+                cur.execute(upd_host, (hid,))
+            cur.execute("COMMIT")
+
+        for _ in range(100):
+            write_raw()
+        t0 = time.process_time()
+        for _ in range(n):
+            write_raw()
+        result["sqlite3_ms_per_check"] = round((time.process_time() - t0) * 1000 / n, 4)
+        con.close()
+
+    ratio = result["store_ms_per_check"] / result["sqlite3_ms_per_check"]
+    result["store_over_sqlite3"] = round(ratio, 1)
+    print(
+        f"per check, CPU: checkd store.insert_checks {result['store_ms_per_check']} ms, plain sqlite3 "
+        f"{result['sqlite3_ms_per_check']} ms ({ratio:.1f}x), rollup fold {result['fold_ms_per_check']} ms"
+    )
+    common.save("write_floor", result)
+
+
+if __name__ == "__main__":
+    main()
