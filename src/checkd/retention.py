@@ -15,7 +15,7 @@ from checkd.store.rollups import HOUR, MINUTE
 
 log = logging.getLogger(__name__)
 
-FOLD_EVERY_S = 10.0
+FOLD_EVERY_S = 60.0  # folding amortizes its ~10 statements over a minute of checks
 PRUNE_EVERY_S = 3600.0
 _BATCH = 5000
 
