@@ -16,14 +16,9 @@ bench/_common.py. Run alone for a quick check:
 
 from __future__ import annotations
 
-import contextlib
 import os
-import platform
 import random
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -39,57 +34,11 @@ DISK_TOTAL_KIB = 264_211_888
 _POOLS = (100_003, 100_019, 100_043, 100_049, 100_057)
 
 
-# -- shared helpers ---------------------------------------------------------------------------------
-def machine() -> dict[str, object]:
-    """nproc, CPU model, memory, kernel, Python, SQLite, load average and the UTC date of this run."""
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    mem_kib = 0
-    with contextlib.suppress(OSError, ValueError):
-        mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
-    return {
-        "nproc": os.cpu_count(),
-        "cpu_model": model,
-        "mem_gib": round(mem_kib / 2**20, 1),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "loadavg_at_start": os.getloadavg(),
-    }
+# -- shared helpers: the machine, percentiles, ports and processes come from _common -------------
+from _common import free_port, machine, stop_process  # noqa: E402  (re-exported)
+from _common import pct_of as percentile  # noqa: E402
 
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) of `values`, linear interpolation; NaN for none."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = (len(ordered) - 1) * q / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def stop_process(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    """SIGTERM `proc` by its pid, then SIGKILL it if it has not exited within `timeout`."""
-    if proc.poll() is not None:
-        return
-    os.kill(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(5)
+__all__ = ["free_port", "machine", "percentile", "stop_process"]
 
 
 def proc_cpu_s(pid: int) -> float:
