@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import FrameType
 
 import typer
@@ -14,6 +15,8 @@ from checkd.cli.common import fail
 from checkd.config import Settings
 from checkd.db import DatabaseError
 
+TICK_S = 0.5
+
 
 class GracefulServer(uvicorn.Server):
     """Exit 0 after a graceful SIGTERM/SIGINT shutdown (uvicorn would re-raise the signal)."""
@@ -22,6 +25,15 @@ class GracefulServer(uvicorn.Server):
         """Start the graceful shutdown, without re-raising the signal afterwards."""
         super().handle_exit(sig, frame)
         self._captured_signals.clear()
+
+    async def main_loop(self) -> None:
+        """uvicorn's housekeeping loop, waking twice a second instead of ten times (idle CPU).
+
+        Each tick refreshes the Date header (counter 0) and notices a requested shutdown."""
+        should_exit = await self.on_tick(0)
+        while not should_exit:
+            await asyncio.sleep(TICK_S)
+            should_exit = await self.on_tick(0)
 
 
 def run_server(settings: Settings) -> None:
