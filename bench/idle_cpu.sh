@@ -4,7 +4,7 @@
 set -u
 P=${1:-18771}
 D=$(mktemp -d)
-/work/main/.venv/bin/python -m checkd serve --data-dir $D --port $P --interval 60 > $D/log 2>&1 &
+"$(dirname "$0")/../.venv/bin/python" -m checkd serve --data-dir $D --port $P --interval 60 > $D/log 2>&1 &
 PID=$!
 for i in $(seq 60); do curl -sf localhost:$P/healthz >/dev/null && break; sleep 0.5; done
 curl -s -X POST -H "Authorization: Bearer $(cat $D/api-token)" localhost:$P/api/v2/sampler/stop >/dev/null
