@@ -55,10 +55,15 @@ async def read_access(request: Request) -> None:
 Actor = Annotated[str, Depends(require_token)]
 
 
-def db_conn(agent: AgentDep) -> Iterator[Connection]:
-    """A connection for one request; 503 while the database is not ready."""
+def require_ready(agent: Agent) -> None:
+    """503 naming the reason while the database is not open yet (or cannot be reached)."""
     if not agent.ready.is_set():
         raise HTTPException(503, f"database unavailable: {agent.database_error or 'starting up'}")
+
+
+def db_conn(agent: AgentDep) -> Iterator[Connection]:
+    """A connection for one request; 503 while the database is not ready."""
+    require_ready(agent)
     with agent.engine.connect() as conn:
         yield conn
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Request, Response
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from checkd.agent import Agent
 from checkd.api.cache import ResponseCache
+from checkd.api.deps import require_ready
 
 JSON = "application/json"
 
 
 def read_with(agent: Agent, work: Callable[[Connection], bytes]) -> bytes:
     """Run `work` on a fresh connection; 503 while the database is not ready."""
-    if not agent.ready.is_set():
-        raise HTTPException(503, f"database unavailable: {agent.database_error or 'starting up'}")
+    require_ready(agent)
     with agent.engine.connect() as conn:
         return work(conn)
 

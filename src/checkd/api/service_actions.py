@@ -75,7 +75,7 @@ def _run(agent: Agent, actor: str, name: str, action: Action) -> ActionResult:
             output=result.output,
         ),
     )
-    for listener in getattr(agent, "action_listeners", ()):
+    for listener in agent.action_listeners:
         listener(result)
     return result
 
