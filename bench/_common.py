@@ -347,7 +347,7 @@ def bulk_load(url: str, n: int, *, host: str = HOST_NAME, services: int = 1, chu
     from checkd.models import check_disks, check_services, checks, hosts
 
     t0 = time.monotonic()
-    store.forget_ids()  # the id cache is keyed by id(engine), which a new engine may reuse
+    store.forget_ids()  # start from an empty id cache for this database
     engine = make_engine(url)
     migrate(engine)
     rng = random.Random(42)

@@ -98,7 +98,7 @@ def bulk_load(
 
     t0 = time.monotonic()
     url = f"sqlite:///{db_path}"
-    store.forget_ids()  # the id cache is keyed by id(engine), which a new engine may reuse
+    store.forget_ids()  # start from an empty id cache for this database
     engine = make_engine(url)
     migrate(engine)
     with engine.begin() as conn:

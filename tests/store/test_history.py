@@ -5,12 +5,29 @@ from __future__ import annotations
 import random
 import time
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from checkd import store
 from checkd.probes import Check, DiskUsage, LoadAverage, MemoryUsage
 
 KEEP = store.Retentions(raw=30 * 86400, minute=180 * 86400)
+
+
+def _series(
+    conn: Connection, metric: str, qualifier: str | None, span: tuple[int, int], points: int, now: int
+) -> store.Series:
+    """Host "h"'s series of `metric` over `span` with the default retentions."""
+    return store.series(
+        conn=conn,
+        host="h",
+        metric=metric,
+        qualifier=qualifier,
+        since=span[0],
+        until=span[1],
+        points=points,
+        now=now,
+        keep=KEEP,
+    )
 
 
 def _checks(start: int, n: int, step: int) -> list[Check]:
@@ -40,28 +57,8 @@ def test_rollups_match_raw_and_are_incremental(engine: Engine) -> None:
     with engine.begin() as conn:
         assert store.fold_new_checks(conn=conn, host="h") == 360
     with engine.connect() as conn:
-        hourly = store.series(
-            conn=conn,
-            host="h",
-            metric="cpu_percent",
-            qualifier=None,
-            since=now - 7200,
-            until=now - 1,
-            points=2,
-            now=now,
-            keep=KEEP,
-        )
-        raw = store.series(
-            conn=conn,
-            host="h",
-            metric="cpu_percent",
-            qualifier=None,
-            since=now - 7200,
-            until=now - 1,
-            points=5000,
-            now=now,
-            keep=KEEP,
-        )
+        hourly = _series(conn, "cpu_percent", None, (now - 7200, now - 1), 2, now)
+        raw = _series(conn, "cpu_percent", None, (now - 7200, now - 1), 5000, now)
     assert hourly.resolution_s == 3600 and len(hourly.points) == 2
     assert raw.resolution_s == 10 or raw.resolution_s < 60
     values = [c.cpu for c in first]
@@ -78,28 +75,8 @@ def test_availability_and_disk_series(engine: Engine) -> None:
     with engine.begin() as conn:
         store.fold_new_checks(conn=conn, host="h")
     with engine.connect() as conn:
-        avail = store.series(
-            conn=conn,
-            host="h",
-            metric="availability",
-            qualifier="httpd",
-            since=now - 400,
-            until=now,
-            points=1,
-            now=now,
-            keep=KEEP,
-        )
-        disk = store.series(
-            conn=conn,
-            host="h",
-            metric="disk_percent",
-            qualifier="/",
-            since=now - 400,
-            until=now,
-            points=100,
-            now=now,
-            keep=KEEP,
-        )
+        avail = _series(conn, "availability", "httpd", (now - 400, now), 1, now)
+        disk = _series(conn, "disk_percent", "/", (now - 400, now), 100, now)
     assert len(avail.points) == 1
     lo, avg, hi = avail.points[0][1:]
     assert (lo, hi) == (0.0, 100.0) and abs(avg - 75.0) < 1e-9  # 3 of every 4 checks active
@@ -114,17 +91,7 @@ def test_series_has_at_most_points_buckets(engine: Engine) -> None:
         store.fold_new_checks(conn=conn, host="h")
     with engine.connect() as conn:
         for points in (1, 2, 7, 50, 299, 300, 5000):
-            s = store.series(
-                conn=conn,
-                host="h",
-                metric="load1",
-                qualifier=None,
-                since=now - 3000,
-                until=now,
-                points=points,
-                now=now,
-                keep=KEEP,
-            )
+            s = _series(conn, "load1", None, (now - 3000, now), points, now)
             assert 1 <= len(s.points) <= points
 
 
