@@ -10,10 +10,10 @@ fsync=on, synchronous_commit=on). Each variant gets a fresh database migrated by
 
 Each agent i has its own engine (checkd.db.make_engine(url, pool_size=1)) and writes, as fast as
 it can, one realistic check at a time (cpu, memory, load, one disk "/", 1-3 services) as host
-f"agent{i}" through the real write path:
+f"agent{i}" through the real write path, the sampler's `checkd.store.CheckWriter`:
 
-    with engine.begin() as conn:
-        store.insert_checks(conn=conn, host=f"agent{i}", items=[check])
+    writer = store.CheckWriter(engine=engine, host=f"agent{i}")
+    writer.write([check])   # one statement in autocommit on a held connection
 
 Agents run as threads and/or forked processes (--layouts, PxT = P processes of T threads):
 1x50 (one process, GIL-bound), 50x1 (a process per agent) and 2x25. After a warm-up (every agent
@@ -25,12 +25,10 @@ check: the rate PostgreSQL alone could sustain if the agents ran on other machin
 
 Variants reported separately (never mixed into the main figure):
   - synchronous_commit=off (fsync on), and fsync=off (the tests' setting), real write path;
-  - "single": a prototype of a one-statement insert (a CTE inserting the check, its disks and its
-    services, the same values via checkd.store.codec and dims) inside engine.begin(), and
-    "single-ac": the same statement in autocommit on a held connection (no BEGIN/COMMIT, no
-    pool pre-ping), to show what fewer round trips per check buy.
+  - pgbench-single-ac: one statement per check of the same shape from a C client (pgbench), to
+    show what PostgreSQL alone sustains on this machine when the clients cost (almost) nothing.
 Statements per check are counted with SQLAlchemy event hooks and with the server's own log
-(log_statement=all) for a few checks on each write path.
+(log_statement=all) for a few checks.
 
 Run (from the repository root; about 5 minutes):
     .venv/bin/python bench/fleet_ingest.py [--agents 50] [--seconds 20] [--warmup 5]
@@ -209,75 +207,17 @@ def make_check(rng: random.Random, services: tuple[str, ...]) -> Check:
     )
 
 
-_SINGLE_SQL = """
-WITH c AS (
-  INSERT INTO checks (host_id, taken_at, cpu_pct, load1, load5, load15,
-                      mem_total_kib, mem_available_kib, mem_used_kib, mem_pct)
-  VALUES (:host_id, :taken_at, :cpu_pct, :load1, :load5, :load15,
-          :mem_total_kib, :mem_available_kib, :mem_used_kib, :mem_pct)
-  RETURNING id
-), d AS (
-  INSERT INTO check_disks (check_id, path_id, total_kib, used_kib, free_kib, pct)
-  SELECT c.id, x.path_id, x.total_kib, x.used_kib, x.free_kib, x.pct
-  FROM c, unnest(CAST(:d_path AS integer[]), CAST(:d_total AS bigint[]), CAST(:d_used AS bigint[]),
-                 CAST(:d_free AS bigint[]), CAST(:d_pct AS smallint[]))
-          AS x(path_id, total_kib, used_kib, free_kib, pct)
-), s AS (
-  INSERT INTO check_services (check_id, service_id, state)
-  SELECT c.id, y.service_id, y.state
-  FROM c, unnest(CAST(:s_id AS integer[]), CAST(:s_state AS smallint[])) AS y(service_id, state)
-)
-SELECT id FROM c
-"""
-
-
-def insert_single(conn: Any, host: str, check: Any) -> int:
-    """Prototype: the check, its disks and its services in one statement (same values as insert_checks)."""
-    from sqlalchemy import text
-
-    from checkd.store import codec, dims
-
-    hid = dims.host_id(conn=conn, name=host)
-    assert hid is not None
-    disks = [codec.disk_row(0, dims.path_id(conn=conn, path=d.path), d) for d in check.disks]
-    params: dict[str, Any] = {
-        **codec.check_row(check, hid),
-        "d_path": [d["path_id"] for d in disks],
-        "d_total": [d["total_kib"] for d in disks],
-        "d_used": [d["used_kib"] for d in disks],
-        "d_free": [d["free_kib"] for d in disks],
-        "d_pct": [d["pct"] for d in disks],
-        "s_id": [dims.service_id(conn=conn, name=n) for n in check.services],
-        "s_state": [codec.STATE_CODE.get(s, codec.STATE_CODE["unknown"]) for s in check.services.values()],
-    }
-    return int(conn.execute(text(_SINGLE_SQL), params).scalar_one())
-
-
 def writer(path: str, engine: Any, host: str) -> Callable[[Any], None]:
-    """A function writing one check through write path `path`, one transaction each."""
+    """A function writing one check per transaction through write path `path`."""
     from checkd import store
 
-    if path == "real":
+    if path == "real":  # what Sampler.flush does
+        check_writer = store.CheckWriter(engine=engine, host=host)
 
         def write(check: Any) -> None:
-            with engine.begin() as conn:
-                store.insert_checks(conn=conn, host=host, items=[check])
+            check_writer.write([check])
 
         return write
-    if path == "single":
-
-        def write_single(check: Any) -> None:
-            with engine.begin() as conn:
-                insert_single(conn, host, check)
-
-        return write_single
-    if path == "single-ac":
-        held = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-
-        def write_single_ac(check: Any) -> None:
-            insert_single(held, host, check)
-
-        return write_single_ac
     raise ValueError(path)
 
 
@@ -490,24 +430,8 @@ def log_variant(res: dict[str, Any]) -> None:
 
 
 # -- the same SQL from a C client (pgbench): what the server alone sustains ----------------------------
-# Both scripts write what the real path writes for an agent with 2 services. :client_id picks one of
-# the registered hosts (one per client). "SELECT 1" stands for SQLAlchemy's pre-ping (an empty query, ";").
-PGBENCH_REAL = """\\set h :client_id % :nhosts + 1
-\\set cpu random(0, 10000)
-\\set mem random(2000, 9000)
-\\set ld random(0, 400)
-SELECT 1;
-BEGIN;
-INSERT INTO checks (host_id, taken_at, cpu_pct, load1, load5, load15,
-                    mem_total_kib, mem_available_kib, mem_used_kib, mem_pct)
-  VALUES (:h, extract(epoch from now())::bigint, :cpu, :ld, :ld, :ld, 8388608, 4000000, 3000000, :mem)
-  RETURNING id \\gset
-INSERT INTO check_disks (check_id, path_id, total_kib, used_kib, free_kib, pct)
-  VALUES (:id, :pid, 262144000, 50000000, 212144000, 1907);
-INSERT INTO check_services (check_id, service_id, state) VALUES (:id, :s1, 1);
-INSERT INTO check_services (check_id, service_id, state) VALUES (:id, :s2, 1);
-COMMIT;
-"""
+# One check with one disk and 2 services in one statement, as the real path writes it. :client_id
+# picks one of the registered hosts (one per client).
 PGBENCH_SINGLE = """\\set h :client_id % :nhosts + 1
 \\set cpu random(0, 10000)
 \\set mem random(2000, 9000)
@@ -707,23 +631,12 @@ def main() -> int:
         best_layout = tuple(int(x) for x in best["layout"].split("x"))
         result["best_layout"] = best["layout"]
         if not args.skip_variants:
-            for path in ("single", "single-ac"):
-                result["variants"].append(
-                    run_variant(
-                        pg, name=f"{path} {best['layout']} durable", layout=best_layout, path=path, **kw
-                    )
-                )
             pg.start_with({"fsync": "on", "synchronous_commit": "off"})
-            for path in ("real", "single-ac"):
-                result["variants"].append(
-                    run_variant(
-                        pg,
-                        name=f"{path} {best['layout']} sync_commit=off",
-                        layout=best_layout,
-                        path=path,
-                        **kw,
-                    )
+            result["variants"].append(
+                run_variant(
+                    pg, name=f"real {best['layout']} sync_commit=off", layout=best_layout, path="real", **kw
                 )
+            )
             pg.start_with({"fsync": "off", "synchronous_commit": "on"})
             result["variants"].append(
                 run_variant(
@@ -732,13 +645,13 @@ def main() -> int:
             )
         pg.start_with(durable)
         if not args.skip_variants:
-            for label, script in (("pgbench-real", PGBENCH_REAL), ("pgbench-single-ac", PGBENCH_SINGLE)):
+            for label, script in (("pgbench-single-ac", PGBENCH_SINGLE),):
                 result["variants"].append(
                     pgbench_variant(
                         pg, name=f"{label} durable", script=script, seconds=args.seconds, clients=args.agents
                     )
                 )
-        result["statements"] = [count_statements(pg, p) for p in ("real", "single", "single-ac")]
+        result["statements"] = [count_statements(pg, "real")]
         for s in result["statements"]:
             log(f"statements per check, {s['write_path']}: {s['server_statements_by_kind_per_check']}")
     finally:

@@ -125,7 +125,7 @@ class Agent:
         self._closing.set()
         deadline = time.monotonic() + timeout
         self.sampler.stop(timeout)
-        if not self.sampler.flush():
+        if not self.sampler.close():
             log.error("%d checks could not be written before exit", self.sampler.status().pending_writes)
         self.retention.stop()
         if self._opener is not None:

@@ -55,6 +55,7 @@ class Sampler:
     ) -> None:
         self.engine = engine
         self.host = host
+        self._writer = store.CheckWriter(engine=engine, host=host)
         self.probe = probe
         self._interval = interval_s
         self._monotonic = monotonic
@@ -176,8 +177,7 @@ class Sampler:
         while self._queue:
             batch = list(self._queue)[:_MAX_BATCH]
             try:
-                with self.engine.begin() as conn:
-                    store.insert_checks(conn=conn, host=self.host, items=batch)
+                self._writer.write(batch)
             except Exception as exc:  # any DB fault: keep the checks, count it, retry later
                 for check in batch:
                     check.id = None
@@ -197,6 +197,12 @@ class Sampler:
                 for listener in self._written_listeners:
                     listener(check)
         return True
+
+    def close(self) -> bool:
+        """Write what is queued and release the writer's connection; True when nothing is left."""
+        flushed = self.flush()
+        self._writer.close()
+        return flushed
 
     def _next_slot(self, slot: float, now: float) -> float:
         """The first slot after `slot` that is still ahead; passed-over slots are counted, not bunched."""
@@ -228,4 +234,4 @@ class Sampler:
                     slot = max(taken + self._interval, self._monotonic())
                 if self._queue and not self._stop.is_set():
                     self.flush()
-        self.flush()
+        self.close()

@@ -6,11 +6,11 @@ from checkd.store.checks import (
     delete_checks_before,
     get_check,
     host_summaries,
-    insert_checks,
     list_checks,
 )
 from checkd.store.dims import forget_ids, host_id, metric_id
 from checkd.store.history import METRICS, Retentions, Series, series
+from checkd.store.ingest import CheckWriter, insert_checks
 from checkd.store.legacy import imported_legacy_ids, mark_legacy_imported
 from checkd.store.rollups import delete_rollups_before, fold_new_checks, watermark
 from checkd.store.state import load_sampler_state, save_sampler_state
@@ -18,6 +18,7 @@ from checkd.store.state import load_sampler_state, save_sampler_state
 __all__ = [
     "METRICS",
     "AuditEntry",
+    "CheckWriter",
     "Retentions",
     "Series",
     "cpu_history",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import weakref
 
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Connection, Engine, Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from checkd.models import disk_paths, hosts, metric_names, service_names
@@ -27,9 +27,18 @@ def _get_or_create(conn: Connection, table: Table, column: str, value: str) -> i
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         conn.execute(dialect.insert(table).values({column: value}).on_conflict_do_nothing())
         found = conn.execute(select(table.c.id).where(col == value)).scalar_one()
+        # The new row exists only if this transaction commits; were it rolled back, a cached id
+        # would point at nothing and every later write would break its foreign key.
+        engine = conn.engine
+        event.listen(conn, "rollback", lambda _conn: _forget_engine(engine), once=True)
     with _lock:
         _cache.setdefault(conn.engine, {})[key] = int(found)
     return int(found)
+
+
+def _forget_engine(engine: Engine) -> None:
+    with _lock:
+        _cache.pop(engine, None)
 
 
 def forget_ids() -> None:
