@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import platform
-import random
 import re
 import shutil
 import signal
@@ -333,80 +332,13 @@ def wrk(
 
 
 # -- bulk loading ---------------------------------------------------------------------------------
-def bulk_load(url: str, n: int, *, host: str = HOST_NAME, services: int = 1, chunk: int = 50_000) -> float:
-    """Load `n` synthetic one-per-second checks for `host` ending now (one disk "/", `services`
-    services) with executemany on checkd's tables, after migrating; return the seconds it took.
+def bulk_load(url: str, n: int, *, host: str = HOST_NAME, services: int = 1) -> float:
+    """Load `n` synthetic one-per-second checks for `host` ending now into the SQLite file of `url`
+    (bench/bulk_load.py, the one loader of bench/); return the seconds it took, migration included."""
+    import bulk_load as loader  # imports this module: import it late
 
-    Values vary like real ones so the integer encodings have realistic sizes.
-    """
-    from sqlalchemy import func as sa_func
-    from sqlalchemy import insert, select, update
-
-    from checkd import store
-    from checkd.db import make_engine, migrate
-    from checkd.models import check_disks, check_services, checks, hosts
-
-    t0 = time.monotonic()
-    store.forget_ids()  # start from an empty id cache for this database
-    engine = make_engine(url)
-    migrate(engine)
-    rng = random.Random(42)
-    mem_total = 24_684_096  # KiB
-    disk_total = 264_211_888
-    with engine.begin() as conn:
-        hid = store.host_id(conn=conn, name=host)
-        pid = store.dims.path_id(conn=conn, path="/")
-        names = ["httpd"] + [f"svc{i:02d}" for i in range(1, services)]
-        sids = [store.dims.service_id(conn=conn, name=name) for name in names]
-        next_id = int(conn.execute(select(sa_func.coalesce(sa_func.max(checks.c.id), 0))).scalar_one()) + 1
-    start_t = int(time.time()) - n
-    done = 0
-    while done < n:
-        m = min(chunk, n - done)
-        rows, disks, svcs = [], [], []
-        for i in range(done, done + m):
-            cid = next_id + i
-            avail = mem_total - rng.randint(400_000, 2_000_000)
-            used = rng.randint(1_500_000, 3_000_000)
-            load1 = rng.randint(0, 300)
-            rows.append(
-                {
-                    "id": cid,
-                    "host_id": hid,
-                    "taken_at": start_t + i,
-                    "cpu_pct": rng.randint(0, 10_000),
-                    "load1": load1,
-                    "load5": max(0, load1 - rng.randint(0, 50)),
-                    "load15": max(0, load1 - rng.randint(0, 80)),
-                    "mem_total_kib": mem_total,
-                    "mem_available_kib": avail,
-                    "mem_used_kib": used,
-                    "mem_pct": round(10_000 * (mem_total - avail) / mem_total),
-                }
-            )
-            d_used = 23_810_000 + i // 100
-            disks.append(
-                {
-                    "check_id": cid,
-                    "path_id": pid,
-                    "total_kib": disk_total,
-                    "used_kib": d_used,
-                    "free_kib": disk_total - d_used - 13_000_000,
-                    "pct": round(10_000 * d_used / (disk_total - 13_000_000)),
-                }
-            )
-            for sid in sids:
-                svcs.append({"check_id": cid, "service_id": sid, "state": 1 if rng.random() < 0.95 else 0})
-        with engine.begin() as conn:
-            conn.execute(insert(checks), rows)
-            conn.execute(insert(check_disks), disks)
-            conn.execute(insert(check_services), svcs)
-        done += m
-    if "checks_count" in hosts.c:  # kept on write since migration 0003
-        with engine.begin() as conn:
-            conn.execute(update(hosts).where(hosts.c.id == hid).values(checks_count=hosts.c.checks_count + n))
-    engine.dispose()
-    return time.monotonic() - t0
+    path = Path(url.removeprefix("sqlite:///"))
+    return loader.bulk_load(path, n, host=host, services=services).seconds
 
 
 def wal_checkpoint(db_path: Path) -> None:

@@ -4,7 +4,7 @@ Not one of issue 2's goals by itself: it backs the "what limits it" note of samp
 with reproducible figures. On a SQLite file migrated by checkd, in one process, it measures the
 CPU time (time.process_time) per check of:
 
-    store      `with engine.begin(): store.insert_checks(items=[check])`, as Sampler.flush does
+    store      `store.CheckWriter(...).write([check])`, as Sampler.flush does
     sqlite3    the same rows (checks, check_disks, check_services, and the host's check count)
                through plain DB-API prepared statements on one open connection, one transaction
                per check, `lastrowid` for the new id
@@ -53,9 +53,10 @@ def main() -> None:
         engine = make_engine(settings.database_url)
         migrate(engine)
 
+        writer = store.CheckWriter(engine=engine, host=common.HOST_NAME)
+
         def write() -> None:
-            with engine.begin() as conn:
-                store.insert_checks(conn=conn, host=common.HOST_NAME, items=[check])
+            writer.write([check])
 
         for _ in range(100):
             write()
@@ -91,8 +92,7 @@ def main() -> None:
         con = sqlite3.connect(db, isolation_level=None)
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
-        row = codec.check_row(check, hid)  # type: ignore[arg-type]
-        cols = list(row)
+        cols = ["host_id", *codec.CHECK_COLUMNS]
         ins_check = f"INSERT INTO checks ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
         ins_disk = (
             "INSERT INTO check_disks (check_id, path_id, total_kib, used_kib, free_kib, pct) "
@@ -105,9 +105,9 @@ def main() -> None:
 
         def write_raw() -> None:
             cur.execute("BEGIN")
-            cur.execute(ins_check, tuple(codec.check_row(check, hid).values()))  # type: ignore[arg-type]
+            cur.execute(ins_check, (hid, *codec.check_values(check)))
             cid = cur.lastrowid
-            disks = [tuple(codec.disk_row(cid, pid, d).values()) for d in check.disks]  # type: ignore[arg-type]
+            disks = [(cid, pid, *codec.disk_values(d)) for d in check.disks]
             cur.executemany(ins_disk, disks)
             svcs = [(cid, sids[k], codec.STATE_CODE.get(v, 5)) for k, v in check.services.items()]
             cur.executemany(ins_svc, svcs)

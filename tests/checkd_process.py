@@ -15,6 +15,16 @@ import httpx
 
 CHECKD = [sys.executable, "-m", "checkd"]
 
+# A config section for a service whose every command fails at once (start answers 502).
+BROKEN_SERVICE_CONFIG = """
+[services.broken]
+backend = "command"
+start = ["/bin/false"]
+stop = ["/bin/false"]
+status = ["/bin/false"]
+timeout = 5
+"""
+
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""

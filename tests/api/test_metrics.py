@@ -11,7 +11,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
 
-from checkd_process import CheckdProcess
+from checkd_process import BROKEN_SERVICE_CONFIG, CheckdProcess
 
 STATES = {"active", "inactive", "failed", "activating", "deactivating", "unknown", "not-found"}
 REQUIRED = [
@@ -31,14 +31,6 @@ REQUIRED = [
     "checkd_last_check_timestamp_seconds",
     "checkd_service_actions_total",
 ]
-CONFIG = """
-[services.broken]
-backend = "command"
-start = ["/bin/false"]
-stop = ["/bin/false"]
-status = ["/bin/false"]
-timeout = 5
-"""
 
 Samples = dict[str, list[tuple[dict[str, str], float]]]
 
@@ -68,7 +60,7 @@ def test_metrics_has_every_family_with_sane_values(
     make_server: Callable[..., CheckdProcess], tmp_path: Path
 ) -> None:
     config = tmp_path / "checkd.toml"
-    config.write_text(CONFIG)
+    config.write_text(BROKEN_SERVICE_CONFIG)
     server = make_server(args=("--config", str(config)))
     server.wait_for(lambda: server.get("/api/v2/sampler").json()["checks_total"] >= 2)
     r = server.post("/api/v2/services/broken/start", headers=server.auth())

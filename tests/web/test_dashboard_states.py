@@ -10,20 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from checkd_process import CheckdProcess
+from checkd_process import BROKEN_SERVICE_CONFIG, CheckdProcess
 
 from .helpers import Page
 
 pytestmark = pytest.mark.browser
 
-SERVICES = """
-[services.broken]
-backend = "command"
-start = ["/bin/false"]
-stop = ["/bin/false"]
-status = ["/bin/false"]
-timeout = 5
-
+SERVICES = (
+    BROKEN_SERVICE_CONFIG
+    + """
 [services.slow]
 backend = "command"
 start = ["/bin/sleep", "30"]
@@ -36,6 +31,7 @@ backend = "command"
 control = false
 status = ["/bin/true"]
 """
+)
 
 
 def test_empty_database_and_stopped_sampler(

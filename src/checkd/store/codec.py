@@ -28,33 +28,39 @@ def kib(value: int) -> int:
     return value // KIB
 
 
-def check_row(check: Check, host_id: int) -> dict[str, Any]:
-    """The `checks` row for `check`."""
+# The order of check_values(); the `checks` columns after id and host_id.
+CHECK_COLUMNS = (
+    "taken_at",
+    "cpu_pct",
+    "load1",
+    "load5",
+    "load15",
+    "mem_total_kib",
+    "mem_available_kib",
+    "mem_used_kib",
+    "mem_pct",
+)
+# The order of disk_values(); the `check_disks` columns after check_id and path_id.
+DISK_COLUMNS = ("total_kib", "used_kib", "free_kib", "pct")
+
+
+def check_values(check: Check) -> tuple[int | None, ...]:
+    """The stored values of `check`, in CHECK_COLUMNS order (a tuple: this is the write hot path)."""
     mem, load = check.memory, check.load
-    return {
-        "host_id": host_id,
-        "taken_at": int(check.taken_at),
-        "cpu_pct": pct(check.cpu),
-        "load1": None if load is None else round(load.load1 * LOAD_SCALE),
-        "load5": None if load is None else round(load.load5 * LOAD_SCALE),
-        "load15": None if load is None else round(load.load15 * LOAD_SCALE),
-        "mem_total_kib": None if mem is None else kib(mem.total),
-        "mem_available_kib": None if mem is None else kib(mem.available),
-        "mem_used_kib": None if mem is None else kib(mem.used),
-        "mem_pct": None if mem is None else pct(mem.percent),
-    }
+    return (
+        int(check.taken_at),
+        pct(check.cpu),
+        *((None, None, None) if load is None else (round(load.load1 * LOAD_SCALE),
+                                                   round(load.load5 * LOAD_SCALE),
+                                                   round(load.load15 * LOAD_SCALE))),
+        *((None, None, None, None) if mem is None else (kib(mem.total), kib(mem.available),
+                                                        kib(mem.used), pct(mem.percent))),
+    )  # fmt: skip
 
 
-def disk_row(check_id: int, path_id: int, disk: DiskUsage) -> dict[str, Any]:
-    """The `check_disks` row for one disk of a check."""
-    return {
-        "check_id": check_id,
-        "path_id": path_id,
-        "total_kib": kib(disk.total),
-        "used_kib": kib(disk.used),
-        "free_kib": kib(disk.free),
-        "pct": pct(disk.percent),
-    }
+def disk_values(disk: DiskUsage) -> tuple[int | None, ...]:
+    """The stored values of one disk reading, in DISK_COLUMNS order."""
+    return (kib(disk.total), kib(disk.used), kib(disk.free), pct(disk.percent))
 
 
 def check_from_row(row: Mapping[Any, Any], host: str) -> Check:

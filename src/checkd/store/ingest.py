@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -12,10 +13,10 @@ from checkd.models import check_disks, check_services, checks
 from checkd.probes import Check
 from checkd.store import codec, dims
 
-# Column order of codec.check_row after host_id; both dialects' statements follow it.
-_CHECK_COLUMNS = [c.name for c in checks.c if c.name not in ("id", "host_id")]
-_DISK_COLUMNS = ["check_id", "path_id", "total_kib", "used_kib", "free_kib", "pct"]
+_CHECK_COLUMNS = list(codec.CHECK_COLUMNS)
+_DISK_COLUMNS = ["check_id", "path_id", *codec.DISK_COLUMNS]
 _SERVICE_COLUMNS = ["check_id", "service_id", "state"]
+assert [c.name for c in checks.c] == ["id", "host_id", *_CHECK_COLUMNS], "codec.CHECK_COLUMNS is stale"
 
 
 def _plain_insert(table: Any, columns: Sequence[str]) -> str:
@@ -71,28 +72,35 @@ WITH ids AS MATERIALIZED (
 )
 SELECT id FROM ids ORDER BY ord
 """  # noqa: S608  (names are constants above; every value is a bound parameter)
-# The same for a batch of one check, the sampler's steady state: a plainer plan that costs
-# PostgreSQL about half the CPU of the general form (bench/fleet_ingest.py).
-_PG_INSERT_ONE = f"""
-WITH c AS (
-  INSERT INTO checks (host_id, {", ".join(_CHECK_COLUMNS)})
-  VALUES (%(host_id)s::integer, {", ".join(f"%({c})s::{t}" for c, t in _PG_TYPES.items())})
-  RETURNING id
-), d AS (
-  INSERT INTO check_disks ({", ".join(_DISK_COLUMNS)})
-  SELECT c.id, x.path_id, x.total_kib, x.used_kib, x.free_kib, x.pct
-  FROM c, unnest(%(d_path)s::integer[], %(d_total)s::bigint[], %(d_used)s::bigint[],
-                 %(d_free)s::bigint[], %(d_pct)s::smallint[])
-          AS x(path_id, total_kib, used_kib, free_kib, pct)
-), s AS (
-  INSERT INTO check_services ({", ".join(_SERVICE_COLUMNS)})
-  SELECT c.id, y.service_id, y.state
-  FROM c, unnest(%(s_id)s::integer[], %(s_state)s::smallint[]) AS y(service_id, state)
-), h AS (
-  UPDATE hosts SET checks_count = checks_count + 1 WHERE id = %(host_id)s::integer
-)
-SELECT id FROM c
-"""  # noqa: S608  (as above)
+_PG_DISK_TYPES = ("integer", "bigint", "bigint", "bigint", "smallint")  # path_id, then DISK_COLUMNS
+
+
+@functools.cache
+def _pg_insert_one(n_disks: int, n_services: int) -> str:
+    """The same for one check with `n_disks` disks and `n_services` services: the sampler's steady
+    state. Plain VALUES and scalar parameters: about half the CPU of the general form on both
+    sides (bench/fleet_ingest.py). A host's checks all have one shape, so one prepared statement."""
+    # Only this module's constants and %s placeholders are formatted in (S608); values are bound.
+    values = ", ".join(f"%s::{t}" for t in _PG_TYPES.values())
+    sql = [
+        f"WITH c AS (INSERT INTO checks (host_id, {', '.join(_CHECK_COLUMNS)})"  # noqa: S608
+        f" VALUES (%s::integer, {values}) RETURNING id)"
+    ]
+    if n_disks:
+        row = "(" + ", ".join(f"%s::{t}" for t in _PG_DISK_TYPES) + ")"
+        sql.append(
+            f", d AS (INSERT INTO check_disks ({', '.join(_DISK_COLUMNS)})"  # noqa: S608
+            f" SELECT c.id, v.* FROM c, (VALUES {', '.join([row] * n_disks)}) AS v)"
+        )
+    if n_services:
+        row = "(%s::integer, %s::smallint)"
+        sql.append(
+            f", s AS (INSERT INTO check_services ({', '.join(_SERVICE_COLUMNS)})"  # noqa: S608
+            f" SELECT c.id, v.* FROM c, (VALUES {', '.join([row] * n_services)}) AS v)"
+        )
+    sql.append(", h AS (UPDATE hosts SET checks_count = checks_count + 1 WHERE id = %s::integer)")
+    sql.append(" SELECT id FROM c")
+    return "".join(sql)
 
 
 def insert_checks(*, conn: Connection, host: str, items: Sequence[Check]) -> list[int]:
@@ -125,12 +133,11 @@ def _insert_sqlite(conn: Connection, hid: int, items: Sequence[Check]) -> list[i
     service_rows: list[tuple[Any, ...]] = []
     try:
         for check in items:
-            cursor.execute(_SQLITE_CHECK, tuple(codec.check_row(check, hid).values()))
+            cursor.execute(_SQLITE_CHECK, (hid, *codec.check_values(check)))
             new_id = int(cursor.lastrowid)
             ids.append(new_id)
             for d in check.disks:
-                row = codec.disk_row(new_id, dims.path_id(conn=conn, path=d.path), d)
-                disk_rows.append(tuple(row.values()))
+                disk_rows.append((new_id, dims.path_id(conn=conn, path=d.path), *codec.disk_values(d)))
             for name, state in check.services.items():
                 service_rows.append((new_id, dims.service_id(conn=conn, name=name), _state_code(state)))
         cursor.execute(_SQLITE_COUNT, (len(ids), hid))
@@ -144,34 +151,48 @@ def _insert_sqlite(conn: Connection, hid: int, items: Sequence[Check]) -> list[i
 
 
 def _insert_postgresql(conn: Connection, hid: int, items: Sequence[Check]) -> list[int]:
-    """The whole batch as one prepared statement on the psycopg connection (see _PG_INSERT)."""
-    params: dict[str, Any] = {c: [] for c in _CHECK_COLUMNS}
-    params.update(n=len(items), host_id=hid, d_ord=[], d_path=[], d_total=[], d_used=[], d_free=[], d_pct=[])
-    params.update(s_ord=[], s_id=[], s_state=[])
-    for ord_, check in enumerate(items, start=1):
-        for column, value in codec.check_row(check, hid).items():
-            if column != "host_id":
-                params[column].append(value)
-        for d in check.disks:
-            row = codec.disk_row(0, dims.path_id(conn=conn, path=d.path), d)
-            params["d_ord"].append(ord_)
-            params["d_path"].append(row["path_id"])
-            params["d_total"].append(row["total_kib"])
-            params["d_used"].append(row["used_kib"])
-            params["d_free"].append(row["free_kib"])
-            params["d_pct"].append(row["pct"])
-        for name, state in check.services.items():
-            params["s_ord"].append(ord_)
-            params["s_id"].append(dims.service_id(conn=conn, name=name))
-            params["s_state"].append(_state_code(state))
-    if len(items) == 1:
-        params = {k: (v[0] if k in _PG_TYPES else v) for k, v in params.items()}
+    """The whole batch as one prepared statement on the psycopg connection."""
     driver = conn.connection.driver_connection
     assert driver is not None
+    if len(items) == 1:
+        (check,) = items
+        sql = _pg_insert_one(len(check.disks), len(check.services))
+        values: list[Any] = [hid, *codec.check_values(check)]
+        for d in check.disks:
+            values.extend((dims.path_id(conn=conn, path=d.path), *codec.disk_values(d)))
+        for name, state in check.services.items():
+            values.extend((dims.service_id(conn=conn, name=name), _state_code(state)))
+        values.append(hid)
+        params: list[Any] | dict[str, Any] = values
+    else:
+        sql, params = _PG_INSERT, _batch_params(conn, hid, items)
     with driver.cursor() as cursor:
         # prepare=True: parsed and planned once per connection, then only Bind/Execute.
-        cursor.execute(_PG_INSERT_ONE if len(items) == 1 else _PG_INSERT, params, prepare=True)
+        cursor.execute(sql, params, prepare=True)
         return [int(row[0]) for row in cursor.fetchall()]
+
+
+def _batch_params(conn: Connection, hid: int, items: Sequence[Check]) -> dict[str, Any]:
+    """_PG_INSERT's parameters: one array per column, children tagged with their check's position."""
+    columns: list[list[Any]] = [[] for _ in _CHECK_COLUMNS]
+    disks: list[list[Any]] = [[] for _ in range(6)]  # ord, path_id, DISK_COLUMNS
+    services: list[list[Any]] = [[], [], []]  # ord, service_id, state
+    for ord_, check in enumerate(items, start=1):
+        for column, value in zip(columns, codec.check_values(check), strict=True):
+            column.append(value)
+        for d in check.disks:
+            row = (ord_, dims.path_id(conn=conn, path=d.path), *codec.disk_values(d))
+            for column, value in zip(disks, row, strict=True):
+                column.append(value)
+        for name, state in check.services.items():
+            row = (ord_, dims.service_id(conn=conn, name=name), _state_code(state))
+            for column, value in zip(services, row, strict=True):
+                column.append(value)
+    params: dict[str, Any] = dict(zip(_CHECK_COLUMNS, columns, strict=True))
+    params.update(zip(("d_ord", "d_path", "d_total", "d_used", "d_free", "d_pct"), disks, strict=True))
+    params.update(zip(("s_ord", "s_id", "s_state"), services, strict=True))
+    params.update(n=len(items), host_id=hid)
+    return params
 
 
 class CheckWriter:
