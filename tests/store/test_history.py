@@ -123,3 +123,33 @@ def test_plan_never_exceeds_points() -> None:
         assert plan.origin <= since
         buckets = (until - plan.origin) // plan.width + 1
         assert buckets <= points, (since, until, points, plan)
+
+
+def test_fold_takes_only_its_hosts_checks_and_children_when_hosts_interleave(engine: Engine) -> None:
+    now = int(time.time())
+    h, g = _checks(now - 400, 40, 10), _checks(now - 400, 40, 10)
+    for c in g:
+        c.services = {"httpd": "inactive"}
+        c.disks = [DiskUsage("/", 100 * 1024, 90 * 1024, 10 * 1024, 90.0)]
+    for mine, other in zip(h, g, strict=True):  # ids of the two hosts alternate, as in a fleet
+        with engine.begin() as conn:
+            store.insert_checks(conn=conn, host="h", items=[mine])
+            store.insert_checks(conn=conn, host="g", items=[other])
+    with engine.begin() as conn:
+        assert store.fold_new_checks(conn=conn, host="h") == 40
+        assert store.fold_new_checks(conn=conn, host="h") == 0
+    with engine.connect() as conn:
+        avail = _series(conn, "availability", "httpd", (now - 400, now), 1, now)
+        disk = _series(conn, "disk_percent", "/", (now - 400, now), 1, now)
+    assert abs(avail.points[0][2] - 75.0) < 1e-9, "another host's service states were folded in"
+    assert disk.points[0][1:] == (40.0, 40.0, 40.0), "another host's disks were folded in"
+
+
+def test_fold_follows_a_clock_stepped_back_by_less_than_an_hour(engine: Engine) -> None:
+    now = int(time.time())
+    with engine.begin() as conn:
+        store.insert_checks(conn=conn, host="h", items=_checks(now - 600, 10, 10))
+        assert store.fold_new_checks(conn=conn, host="h") == 10
+        # The clock steps back 30 minutes: these are newer checks with older times.
+        store.insert_checks(conn=conn, host="h", items=_checks(now - 600 - 1800, 5, 10))
+        assert store.fold_new_checks(conn=conn, host="h") == 5

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, and_, delete, func, select, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -26,6 +26,7 @@ from checkd.store.codec import STATE_CODE
 MINUTE, HOUR = 1, 2
 TIER_SECONDS = {MINUTE: 60, HOUR: 3600}
 _ACTIVE = STATE_CODE["active"]
+_CLOCK_SLACK_S = 3600  # how far back before the newest folded check a fold still looks
 
 Acc = dict[tuple[int, int, int], list[float]]  # (tier, metric_id, bucket) -> [min, max, total, count]
 
@@ -112,17 +113,23 @@ def fold_new_checks(*, conn: Connection, host: str, batch: int = 20000) -> int:
     if hid is None:
         return 0
     start = watermark(conn=conn, host_id=hid)
+    # Read through ix_checks_host_taken from an hour before the watermark's check: a bounded range
+    # of this host's own index whatever the table holds (other hosts of a fleet, years of history).
+    # Not the primary key's range id > start: in a fleet that range is every host's checks. A check
+    # stamped more than an hour before the newest folded one (the clock stepped back) is not folded.
+    new = and_(checks.c.host_id == hid, checks.c.id > start)
+    newest_folded = conn.execute(select(checks.c.taken_at).where(checks.c.id == start)).scalar()
+    if newest_folded is not None:
+        new = and_(new, checks.c.taken_at >= int(newest_folded) - _CLOCK_SLACK_S)
     rows = conn.execute(
         select(checks.c.id, checks.c.taken_at, checks.c.cpu_pct, checks.c.mem_pct, checks.c.load1)
-        # `host_id + 0` keeps the planner off ix_checks_host_taken (which would read every check of
-        # the host and sort them: 1.3 s at 10 M rows) and on the primary key's range id > start.
-        .where(checks.c.host_id + 0 == hid, checks.c.id > start)
+        .where(new)
         .order_by(checks.c.id)
         .limit(batch)
     ).all()
     if not rows:
         return 0
-    first, last = int(rows[0][0]), int(rows[-1][0])
+    last = int(rows[-1][0])
     taken = {int(r[0]): int(r[1]) for r in rows}
     base = {n: dims.metric_id(conn=conn, name=n) for n in ("cpu_percent", "mem_percent", "load1")}
     acc: Acc = {}
@@ -133,19 +140,21 @@ def fold_new_checks(*, conn: Connection, host: str, batch: int = 20000) -> int:
             _add(acc, base["mem_percent"], t, mem / PCT_SCALE)  # type: ignore[arg-type]
         if load1 is not None:
             _add(acc, base["load1"], t, load1 / LOAD_SCALE)  # type: ignore[arg-type]
-    in_batch = (check_disks.c.check_id >= first) & (check_disks.c.check_id <= last)
+    # Children of exactly these checks: this host's index range again, then key seeks.
+    in_batch = and_(new, checks.c.id <= last)
     disk_rows = conn.execute(
-        select(check_disks.c.check_id, check_disks.c.path_id, check_disks.c.pct).where(in_batch)
+        select(check_disks.c.check_id, check_disks.c.path_id, check_disks.c.pct)
+        .join(checks, checks.c.id == check_disks.c.check_id)
+        .where(in_batch)
     ).all()
     disk_metric = _names(conn, disk_paths, (r[1] for r in disk_rows), "disk_percent")
     for cid, pid, pct in disk_rows:
         if cid in taken and pct is not None:
             _add(acc, disk_metric[pid], taken[cid], pct / PCT_SCALE)
-    svc_in_batch = (check_services.c.check_id >= first) & (check_services.c.check_id <= last)
     svc_rows = conn.execute(
-        select(check_services.c.check_id, check_services.c.service_id, check_services.c.state).where(
-            svc_in_batch
-        )
+        select(check_services.c.check_id, check_services.c.service_id, check_services.c.state)
+        .join(checks, checks.c.id == check_services.c.check_id)
+        .where(in_batch)
     ).all()
     svc_metric = _names(conn, service_names, (r[1] for r in svc_rows), "availability")
     for cid, sid, state in svc_rows:
