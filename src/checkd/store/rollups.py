@@ -113,10 +113,11 @@ def fold_new_checks(*, conn: Connection, host: str, batch: int = 20000) -> int:
     if hid is None:
         return 0
     start = watermark(conn=conn, host_id=hid)
-    # Read through ix_checks_host_taken from an hour before the watermark's check: a bounded range
-    # of this host's own index whatever the table holds (other hosts of a fleet, years of history).
-    # Not the primary key's range id > start: in a fleet that range is every host's checks. A check
-    # stamped more than an hour before the newest folded one (the clock stepped back) is not folded.
+    # Read this host's own index (ix_checks_host_taken) in its order, from an hour before the
+    # newest folded check: the scan stops after `batch` rows, so a fold costs the same whatever the
+    # table holds (a fleet's other hosts, years of history, a backlog). Not the primary key's range
+    # id > start: in a fleet that range holds every host's checks. A check stamped more than an
+    # hour before the newest folded one (the clock stepped back that far) is not folded.
     new = and_(checks.c.host_id == hid, checks.c.id > start)
     newest_folded = conn.execute(select(checks.c.taken_at).where(checks.c.id == start)).scalar()
     if newest_folded is not None:
@@ -124,12 +125,14 @@ def fold_new_checks(*, conn: Connection, host: str, batch: int = 20000) -> int:
     rows = conn.execute(
         select(checks.c.id, checks.c.taken_at, checks.c.cpu_pct, checks.c.mem_pct, checks.c.load1)
         .where(new)
-        .order_by(checks.c.id)
+        .order_by(checks.c.taken_at, checks.c.id)
         .limit(batch)
     ).all()
     if not rows:
         return 0
-    last = int(rows[-1][0])
+    last = max(int(r[0]) for r in rows)
+    # Children of these checks: the same index range again (then key seeks); extras are skipped below.
+    in_batch = and_(new, checks.c.taken_at <= int(rows[-1][1]))
     taken = {int(r[0]): int(r[1]) for r in rows}
     base = {n: dims.metric_id(conn=conn, name=n) for n in ("cpu_percent", "mem_percent", "load1")}
     acc: Acc = {}
@@ -140,8 +143,6 @@ def fold_new_checks(*, conn: Connection, host: str, batch: int = 20000) -> int:
             _add(acc, base["mem_percent"], t, mem / PCT_SCALE)  # type: ignore[arg-type]
         if load1 is not None:
             _add(acc, base["load1"], t, load1 / LOAD_SCALE)  # type: ignore[arg-type]
-    # Children of exactly these checks: this host's index range again, then key seeks.
-    in_batch = and_(new, checks.c.id <= last)
     disk_rows = conn.execute(
         select(check_disks.c.check_id, check_disks.c.path_id, check_disks.c.pct)
         .join(checks, checks.c.id == check_disks.c.check_id)
