@@ -294,29 +294,56 @@ def compare_rollups(a: Path, b: Path) -> dict[str, Any]:
     }
 
 
-def fold_select_cost(db: Path, runs: int = 3) -> dict[str, Any]:
-    """The fold's SELECT at steady state (10 checks past the watermark): as issued vs with `+host_id`.
+def fold_cost(db: Path, rounds: int = 3, new_checks: int = 60) -> dict[str, Any]:
+    """The real `store.fold_new_checks` at steady state: `new_checks` checks (a minute at 1 s, one
+    Retention interval) written through CheckWriter after the newest one, then one timed fold; per
+    round. Also the plan of the fold's SELECT of new checks (captured with a cursor hook)."""
+    import dataclasses
 
-    fold_new_checks asks `host_id = ? AND id > ? ORDER BY id LIMIT 5000`; without ANALYZE statistics
-    SQLite answers it from ix_checks_host_taken (host_id = ?) and sorts, reading every check of the host
-    each time. `+host_id` (no index on that term) makes it a rowid range: O(new checks)."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    out: dict[str, Any] = {}
+    from sqlalchemy import event
+
+    from checkd import store
+    from checkd.db import make_engine
+
+    store.forget_ids()
+    engine = make_engine(f"sqlite:///{db}")
+    selects: list[tuple[str, Any]] = []
+
+    def capture(_c: Any, _cur: Any, stmt: str, params: Any, _ctx: Any, _many: bool) -> None:
+        if stmt.lstrip().upper().startswith("SELECT CHECKS.ID, CHECKS.TAKEN_AT"):
+            selects.append((stmt, params))
+
+    times: list[float] = []
     try:
-        hid, last = con.execute("SELECT host_id, max(id) FROM checks GROUP BY host_id LIMIT 1").fetchone()
-        cols = "id, taken_at, cpu_pct, mem_pct, load1"
-        for label, where in (("as_issued", "host_id = ?"), ("plus_host_id", "+host_id = ?")):
-            sql = f"SELECT {cols} FROM checks WHERE {where} AND id > ? ORDER BY id LIMIT 5000"
-            plan = " / ".join(r[3] for r in con.execute("EXPLAIN QUERY PLAN " + sql, (hid, last - 10)))
-            times = []
-            for _ in range(runs):
-                t0 = time.perf_counter()
-                con.execute(sql, (hid, last - 10)).fetchall()
-                times.append((time.perf_counter() - t0) * 1000)
-            out[label] = {"plan": plan, **stats_ms(times)}
+        with engine.connect() as conn:
+            newest = store.list_checks(conn=conn, host=LOADED_HOST, limit=1)[0]
+        writer = store.CheckWriter(engine=engine, host=LOADED_HOST)
+        for r in range(rounds):
+            base = newest.taken_at + 1 + r * new_checks
+            batch = [
+                dataclasses.replace(newest, id=None, taken_at=base + i, disks=list(newest.disks))
+                for i in range(new_checks)
+            ]
+            writer.write(batch)
+            event.listen(engine, "before_cursor_execute", capture)
+            t0 = time.perf_counter()
+            with engine.begin() as conn:
+                folded = store.fold_new_checks(conn=conn, host=LOADED_HOST)
+            times.append((time.perf_counter() - t0) * 1000)
+            event.remove(engine, "before_cursor_execute", capture)
+            assert folded == new_checks, (folded, new_checks)
+        writer.close()
+        plan = ""
+        if selects:
+            with engine.connect() as conn:
+                raw = conn.connection.driver_connection
+                plan = " / ".join(
+                    r[3] for r in raw.execute("EXPLAIN QUERY PLAN " + selects[0][0], selects[0][1])
+                )
     finally:
-        con.close()
-    return out
+        engine.dispose()
+        store.forget_ids()
+    return {"new_checks": new_checks, "plan": plan, **stats_ms(times)}
 
 
 # -- build -----------------------------------------------------------------------------------------
@@ -733,7 +760,7 @@ def main() -> int:
             ends[n] = int(con.execute("SELECT max(taken_at) FROM checks").fetchone()[0])
             con.close()
             result["sizes"][n]["sizes_with_rollups"] = db_sizes(dbs[n])
-            result["sizes"][n]["fold_select_steady_state"] = fold_select_cost(dbs[n])
+            result["sizes"][n]["fold_steady_state"] = fold_cost(dbs[n])
             log(f"{human(n)}: in-process latencies")
             result["sizes"][n]["in_process"] = in_process(dbs[n], ends[n], args.runs)
         log("starting one checkd serve per size")
@@ -810,10 +837,10 @@ def summarize(result: dict[str, Any], sizes: list[int]) -> None:
         print(f"{k:28}" + "".join(f"{c:>20.2f}" for c in cells))
     cells = [result["sizes"][n]["in_process"]["host_summaries_once"]["ms"] for n in sizes]
     print(f"{'host_summaries (once)':28}" + "".join(f"{c:>20.1f}" for c in cells))
-    print("\n== fold SELECT at steady state (10 new checks), p50 ms ==")
-    for k in ("as_issued", "plus_host_id"):
-        cells = [result["sizes"][n]["fold_select_steady_state"][k]["p50_ms"] for n in sizes]
-        print(f"{k:28}" + "".join(f"{c:>20.2f}" for c in cells))
+    print("\n== store.fold_new_checks at steady state (60 new checks), p50 ms ==")
+    cells = [result["sizes"][n]["fold_steady_state"]["p50_ms"] for n in sizes]
+    print(f"{'fold_new_checks':28}" + "".join(f"{c:>20.2f}" for c in cells))
+    print(f"plan: {result['sizes'][sizes[-1]]['fold_steady_state']['plan']}")
     print("\n== bytes ==")
     for n in sizes:
         s = result["sizes"][n]["sizes_with_rollups"]
