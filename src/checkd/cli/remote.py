@@ -5,14 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from
 
 sampler_app = typer.Typer(help="Control the running server's sampler.", no_args_is_help=True)
 service_app = typer.Typer(help="Services: list, status, start, stop, restart.", no_args_is_help=True)
-_out = Console()
 
 NameArg = Annotated[str, typer.Argument(help="a configured service name, e.g. httpd")]
 
@@ -77,10 +74,14 @@ def service_list(
     config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
 ) -> None:
     """List configured services and their state."""
+    # rich is imported here, not at the top: `checkd serve` imports this module too (~1.7 MiB).
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table("name", "unit", "state", "control")
     for s in _call(config, data_dir, database_url, "GET", "/api/v2/services"):
         table.add_row(s["name"], s["unit"], s["state"], "yes" if s["control"] else "no")
-    _out.print(table)
+    Console().print(table)
 
 
 @service_app.command("status")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 from types import FrameType
 
 import typer
@@ -16,6 +17,8 @@ from checkd.config import Settings
 from checkd.db import DatabaseError
 
 TICK_S = 0.5
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt parameter number, from glibc's malloc.h
 
 
 class GracefulServer(uvicorn.Server):
@@ -36,8 +39,22 @@ class GracefulServer(uvicorn.Server):
             should_exit = await self.on_tick(0)
 
 
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas (like MALLOC_ARENA_MAX); False where libc has no mallopt."""
+    # glibc gives each thread that allocates its own arena, up to 8 per core; under load the
+    # server runs up to ~40 threads (anyio's threadpool, sampler, upkeep, libuv) and those
+    # arenas kept 5-15 MiB more RSS after a wrk run (docs/PERFORMANCE.md). Call it before any
+    # thread starts; idle RSS does not change.
+    try:
+        mallopt = ctypes.CDLL(None).mallopt  # the C library the interpreter is linked with
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to cap
+        return False
+    return bool(mallopt(_M_ARENA_MAX, arenas))
+
+
 def run_server(settings: Settings) -> None:
     """Serve until SIGTERM/SIGINT; the lifespan joins the sampler and flushes its queue."""
+    limit_malloc_arenas()
     try:
         token, generated = ensure_token(settings)
         agent = Agent(settings)

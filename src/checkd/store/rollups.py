@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, select, update
 from sqlalchemy import insert as sa_insert
-from sqlalchemy.dialects import postgresql, sqlite
 
 from checkd.models import (
     LOAD_SCALE,
@@ -77,7 +76,7 @@ def _upsert(conn: Connection, host_id: int, acc: Acc) -> None:
     if not rows:
         return
     pg = conn.dialect.name == "postgresql"
-    stmt = (postgresql if pg else sqlite).insert(rollups)
+    stmt = dims.upsert_dialect(conn).insert(rollups)
     lo, hi = (func.least, func.greatest) if pg else (func.min, func.max)
     stmt = stmt.on_conflict_do_update(
         index_elements=["tier", "host_id", "metric_id", "bucket"],
