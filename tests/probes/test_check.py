@@ -171,3 +171,31 @@ def test_later_cpu_readings_cover_the_interval_since_the_previous_one() -> None:
     [cpu] = results
     assert cpu is not None
     assert cpu >= 100.0 / (os.cpu_count() or 1) * 0.4
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the /proc readers are Linux's")
+def test_proc_readers_give_psutils_figures() -> None:
+    import psutil
+
+    from checkd.probes import system
+
+    vm = psutil.virtual_memory()
+    mem = system.read_memory()
+    assert mem.total == vm.total
+    # MemAvailable moves between the two reads; used and percent follow it as psutil computes them.
+    assert abs(mem.available - vm.available) < 64 * 2**20
+    assert mem.used == mem.total - mem.available
+    assert mem.percent == round((mem.total - mem.available) / mem.total * 100, 1)
+
+    du = psutil.disk_usage("/")
+    disk = system.read_disk("/")
+    assert disk.total == du.total
+    assert abs(disk.free - du.free) < 256 * 2**20 and abs(disk.used - du.used) < 256 * 2**20
+    assert abs(disk.percent - du.percent) <= 0.2
+
+    # Clock ticks from /proc/stat are psutil's seconds times CLK_TCK, summed the same way.
+    busy, total = system._proc_busy_and_total()
+    p_busy, p_total = system._psutil_busy_and_total()
+    tick = os.sysconf("SC_CLK_TCK")
+    assert abs(total / tick - p_total) < 5 * os.cpu_count()  # type: ignore[operator]
+    assert abs(busy / tick - p_busy) < 5 * os.cpu_count()  # type: ignore[operator]

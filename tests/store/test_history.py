@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine
+import pytest
+from sqlalchemy import Connection, Engine, select
 
 from checkd import store
+from checkd.db import make_engine, migrate
+from checkd.models import metric_names, rollup_progress
 from checkd.probes import Check, DiskUsage, LoadAverage, MemoryUsage
+from checkd.store import rollups
 
 KEEP = store.Retentions(raw=30 * 86400, minute=180 * 86400)
 
@@ -153,3 +160,48 @@ def test_fold_follows_a_clock_stepped_back_by_less_than_an_hour(engine: Engine) 
         # The clock steps back 30 minutes: these are newer checks with older times.
         store.insert_checks(conn=conn, host="h", items=_checks(now - 600 - 1800, 5, 10))
         assert store.fold_new_checks(conn=conn, host="h") == 5
+
+
+def test_sqlite_cursor_fold_matches_the_core_fold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite folds through plain SQL on the DB-API cursor; PostgreSQL through Core: same rollups."""
+    now = int(time.time()) // 3600 * 3600
+    items = _checks(now - 5400, 300, 17)
+    engine, core_engine = (make_engine(f"sqlite:///{tmp_path / name}") for name in ("cursor.db", "core.db"))
+    migrate(engine)
+    migrate(core_engine)
+    try:
+        for eng in (engine, core_engine):
+            with eng.begin() as conn:
+                store.insert_checks(conn=conn, host="h", items=[replace(c) for c in items[:200]])
+        with engine.begin() as conn:
+            assert store.fold_new_checks(conn=conn, host="h") == 200
+        with monkeypatch.context() as m:
+            m.setattr(rollups, "_SqliteReads", rollups._CoreReads)
+            with core_engine.begin() as conn:
+                assert store.fold_new_checks(conn=conn, host="h") == 200
+        for eng in (engine, core_engine):  # a second fold upserts into existing buckets
+            with eng.begin() as conn:
+                store.insert_checks(conn=conn, host="h", items=[replace(c) for c in items[200:]])
+        with engine.begin() as conn:
+            assert store.fold_new_checks(conn=conn, host="h", batch=60) == 60
+            assert store.fold_new_checks(conn=conn, host="h") == 40
+        with monkeypatch.context() as m:
+            m.setattr(rollups, "_SqliteReads", rollups._CoreReads)
+            with core_engine.begin() as conn:
+                assert store.fold_new_checks(conn=conn, host="h", batch=60) == 60
+                assert store.fold_new_checks(conn=conn, host="h") == 40
+
+        def dump(eng: Engine) -> list[Any]:
+            with eng.connect() as conn:
+                names = dict(conn.execute(select(metric_names.c.id, metric_names.c.name)).all())
+                rows = conn.execute(select(rollups.rollups)).all()
+                mark = conn.execute(select(rollup_progress.c.last_check_id)).scalar_one()
+            return [
+                mark,
+                sorted((r.tier, names[r.metric_id], r.bucket, r.min, r.max, r.total, r.count) for r in rows),
+            ]
+
+        assert dump(engine) == dump(core_engine)
+    finally:
+        engine.dispose()
+        core_engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import gc
 from types import FrameType
 
 import typer
@@ -33,6 +34,7 @@ class GracefulServer(uvicorn.Server):
         """uvicorn's housekeeping loop, waking twice a second instead of ten times (idle CPU).
 
         Each tick refreshes the Date header (counter 0) and notices a requested shutdown."""
+        freeze_startup_objects()
         should_exit = await self.on_tick(0)
         while not should_exit:
             await asyncio.sleep(TICK_S)
@@ -50,6 +52,19 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to cap
         return False
     return bool(mallopt(_M_ARENA_MAX, arenas))
+
+
+def freeze_startup_objects() -> None:
+    """Collect once, then keep everything alive now out of the cyclic GC's full collections.
+
+    A served process holds ~100 k objects from its imports and app; every full (gen2) collection
+    walked them all: 36-62 ms of CPU each on this 2-core VM, the first one landing in the upkeep
+    thread's first rollup fold a minute after start (~1 ms per check over that minute). Objects
+    created later are still collected as before; start-up objects freed by reference counting
+    are still freed (only start-up cycles that become garbage later are never collected).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def run_server(settings: Settings) -> None:
