@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, event
 
 from checkd.models import check_disks, check_services, checks
 from checkd.probes import Check
@@ -198,30 +198,45 @@ def _batch_params(conn: Connection, hid: int, items: Sequence[Check]) -> dict[st
 class CheckWriter:
     """Writes batches of one host's checks, each batch atomically: the sampler's write path.
 
-    SQLite: one short transaction per batch. PostgreSQL: the batch's single statement in
-    autocommit on a connection held between batches (no pool checkout, pre-ping, BEGIN or
-    COMMIT: one round trip per check at steady state); any error drops the connection and the
-    next write opens a fresh one."""
+    It holds one connection between batches, so a write skips the pool (checkout, pre-ping,
+    reset-on-return: ~0.25 ms of CPU per check on SQLite when paced at 1 s). SQLite: one short
+    transaction per batch on it. PostgreSQL: the batch's single statement in autocommit on it
+    (no BEGIN or COMMIT: one round trip per check). Any error drops the connection, and so does
+    `engine.dispose()` (the database may have been replaced); the next write opens a fresh one."""
 
     def __init__(self, *, engine: Engine, host: str) -> None:
         self.engine = engine
         self.host = host
+        self._sqlite = engine.dialect.name == "sqlite"
         self._held: Connection | None = None
+        self._stale = False
         self._lock = threading.Lock()  # the sampler thread and shutdown may both write
+        event.listen(engine, "engine_disposed", self._on_dispose)
+
+    def _on_dispose(self, _engine: Engine) -> None:
+        self._stale = True  # read by the writing thread; a bool store is atomic
 
     def write(self, items: Sequence[Check]) -> list[int]:
         """Store `items` in order, all or none; set their ids and return them."""
         with self._lock:
-            if self.engine.dialect.name == "sqlite":
-                with self.engine.begin() as conn:
-                    return insert_checks(conn=conn, host=self.host, items=items)
             try:
-                if self._held is None:
-                    self._held = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-                return insert_checks(conn=self._held, host=self.host, items=items)
+                held = self._connection()
+                if not self._sqlite:
+                    return insert_checks(conn=held, host=self.host, items=items)
+                with held.begin():
+                    return insert_checks(conn=held, host=self.host, items=items)
             except Exception:
                 self._release(invalidate=True)
                 raise
+
+    def _connection(self) -> Connection:
+        if self._stale:
+            self._stale = False
+            self._release(invalidate=True)
+        if self._held is None:
+            conn = self.engine.connect()
+            self._held = conn if self._sqlite else conn.execution_options(isolation_level="AUTOCOMMIT")
+        return self._held
 
     def close(self) -> None:
         """Give the held connection back (a later write opens a new one)."""
