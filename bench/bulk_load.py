@@ -95,6 +95,7 @@ def bulk_load(
     from checkd import store
     from checkd.db import make_engine, migrate
     from checkd.models import check_disks, check_services, checks
+    from checkd.store import codec
 
     t0 = time.monotonic()
     url = f"sqlite:///{db_path}"
@@ -127,20 +128,8 @@ def bulk_load(
 
     # Rows are built as tuples in the compiled statements' column order (checked here), not dicts:
     # row building is most of the load's CPU time.
-    assert check_cols == [
-        "id",
-        "host_id",
-        "taken_at",
-        "cpu_pct",
-        "load1",
-        "load5",
-        "load15",
-        "mem_total_kib",
-        "mem_available_kib",
-        "mem_used_kib",
-        "mem_pct",
-    ], check_cols
-    assert disk_cols == ["check_id", "path_id", "total_kib", "used_kib", "free_kib", "pct"], disk_cols
+    assert check_cols == ["id", "host_id", *codec.CHECK_COLUMNS], check_cols
+    assert disk_cols == ["check_id", "path_id", *codec.DISK_COLUMNS], disk_cols
     assert svc_cols == ["check_id", "service_id", "state"], svc_cols
 
     def check_rows(lo: int, hi: int) -> Iterator[tuple[object, ...]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
@@ -123,30 +123,47 @@ def _state_code(state: str) -> int:
 
 
 def _insert_sqlite(conn: Connection, hid: int, items: Sequence[Check]) -> list[int]:
-    """Prepared statements on the DB-API cursor of this transaction's connection.
+    """Prepared statements on the DB-API cursor of this transaction's connection."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        return _sqlite_rows(
+            cursor,
+            hid,
+            lambda path: dims.path_id(conn=conn, path=path),
+            lambda name: dims.service_id(conn=conn, name=name),
+            items,
+        )
+    finally:
+        cursor.close()
+
+
+def _sqlite_rows(
+    cursor: Any,
+    hid: int,
+    path_id: Callable[[str], int],
+    service_id: Callable[[str], int],
+    items: Sequence[Check],
+) -> list[int]:
+    """Execute the rows of `items` on a sqlite3 cursor (the caller owns the transaction).
 
     This is the sampler's hot path: SQLAlchemy's per-statement work cost 0.60 ms of CPU per check
     against 0.04 ms for these statements (bench/write_floor.py)."""
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     ids: list[int] = []
     disk_rows: list[tuple[Any, ...]] = []
     service_rows: list[tuple[Any, ...]] = []
-    try:
-        for check in items:
-            cursor.execute(_SQLITE_CHECK, (hid, *codec.check_values(check)))
-            new_id = int(cursor.lastrowid)
-            ids.append(new_id)
-            for d in check.disks:
-                disk_rows.append((new_id, dims.path_id(conn=conn, path=d.path), *codec.disk_values(d)))
-            for name, state in check.services.items():
-                service_rows.append((new_id, dims.service_id(conn=conn, name=name), _state_code(state)))
-        cursor.execute(_SQLITE_COUNT, (len(ids), hid))
-        if disk_rows:
-            cursor.executemany(_SQLITE_DISK, disk_rows)
-        if service_rows:
-            cursor.executemany(_SQLITE_SERVICE, service_rows)
-    finally:
-        cursor.close()
+    for check in items:
+        cursor.execute(_SQLITE_CHECK, (hid, *codec.check_values(check)))
+        new_id = int(cursor.lastrowid)
+        ids.append(new_id)
+        for d in check.disks:
+            disk_rows.append((new_id, path_id(d.path), *codec.disk_values(d)))
+        for name, state in check.services.items():
+            service_rows.append((new_id, service_id(name), _state_code(state)))
+    cursor.execute(_SQLITE_COUNT, (len(ids), hid))
+    if disk_rows:
+        cursor.executemany(_SQLITE_DISK, disk_rows)
+    if service_rows:
+        cursor.executemany(_SQLITE_SERVICE, service_rows)
     return ids
 
 
@@ -210,6 +227,10 @@ class CheckWriter:
         self._sqlite = engine.dialect.name == "sqlite"
         self._held: Connection | None = None
         self._stale = False
+        # Ids known to be committed, for the SQLite path; forgotten with the held connection.
+        self._host_id: int | None = None
+        self._paths: dict[str, int] = {}
+        self._services: dict[str, int] = {}
         self._lock = threading.Lock()  # the sampler thread and shutdown may both write
         event.listen(engine, "engine_disposed", self._on_dispose)
 
@@ -223,11 +244,42 @@ class CheckWriter:
                 held = self._connection()
                 if not self._sqlite:
                     return insert_checks(conn=held, host=self.host, items=items)
-                with held.begin():
-                    return insert_checks(conn=held, host=self.host, items=items)
+                return self._write_sqlite(held, items)
             except Exception:
                 self._release(invalidate=True)
                 raise
+
+    def _write_sqlite(self, held: Connection, items: Sequence[Check]) -> list[int]:
+        """The batch on the held connection's sqlite3 object, bypassing SQLAlchemy: its
+        transaction and id lookups cost 0.13 ms more per check when paced at 1 s."""
+        paths, services = self._paths, self._services
+        if (
+            self._host_id is None
+            or any(d.path not in paths for c in items for d in c.disks)
+            or any(name not in services for c in items for name in c.services)
+        ):
+            with held.begin():  # a name seen for the first time: get or create its id, committed
+                self._host_id = dims.host_id(conn=held, name=self.host)
+                for c in items:
+                    for d in c.disks:
+                        paths[d.path] = dims.path_id(conn=held, path=d.path)
+                    for name in c.services:
+                        services[name] = dims.service_id(conn=held, name=name)
+        assert self._host_id is not None
+        raw = held.connection.driver_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            ids = _sqlite_rows(cursor, self._host_id, paths.__getitem__, services.__getitem__, items)
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            cursor.close()
+        for check, new_id in zip(items, ids, strict=True):
+            check.id, check.host = new_id, self.host
+        return ids
 
     def _connection(self) -> Connection:
         if self._stale:
@@ -244,6 +296,9 @@ class CheckWriter:
             self._release(invalidate=False)
 
     def _release(self, *, invalidate: bool) -> None:
+        self._host_id = None
+        self._paths.clear()
+        self._services.clear()
         held, self._held = self._held, None
         if held is None:
             return
