@@ -57,6 +57,19 @@ def test_import_parses_every_field_and_is_idempotent(engine: Engine, tmp_path: P
     disk = newest.disks[0]
     assert (disk.total, disk.free, disk.used) == (18238930944, 16790462464, 1448468480)
     assert disk.percent == 7.9
+    with engine.connect() as conn:  # folded into rollups: a 4 h range at 5 points reads a rollup tier
+        rolled = store.series(
+            conn=conn,
+            host="legacy",
+            metric="cpu_percent",
+            qualifier=None,
+            since=int(oldest.taken_at),
+            until=int(newest.taken_at),
+            points=5,
+            now=1_800_000_000,
+            keep=store.Retentions(raw=30 * 86400, minute=180 * 86400),
+        )
+    assert rolled.resolution_s >= 60 and 1 <= len(rolled.points) <= 5
 
     again = import_legacy(engine=engine, path=path, host="legacy", interval_s=30, ended_at=1_900_000_000)
     assert (again.imported, again.already) == (0, 249)
