@@ -64,3 +64,14 @@ def engine(db_url: str) -> Iterator[Engine]:
     yield eng
     eng.dispose()
     forget_ids()
+
+
+@pytest.fixture
+def pg_engine(postgres: PostgresServer) -> Iterator[Engine]:
+    """A migrated engine on a new database of the session's PostgreSQL."""
+    forget_ids()
+    eng = make_engine(postgres.create_database())
+    migrate(eng)
+    yield eng
+    eng.dispose()
+    forget_ids()

@@ -5,17 +5,14 @@ autocommit on a held connection)."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 
 import psycopg
 import pytest
 from sqlalchemy import Engine, func, select
 
 from checkd import store
-from checkd.db import make_engine, migrate
 from checkd.models import check_disks, check_services, checks
 from checkd.probes import Check
-from pg_server import PostgresServer
 
 from .test_checks import comparable, make_check
 
@@ -78,17 +75,6 @@ def test_a_batch_that_fails_writes_nothing_and_the_next_write_succeeds(engine: E
         writer.close()
     with engine.connect() as conn:
         assert store.host_summaries(conn=conn)[0][2] == 1
-
-
-@pytest.fixture
-def pg_engine(postgres: PostgresServer) -> Iterator[Engine]:
-    """A migrated engine on a new database of the session's PostgreSQL."""
-    store.forget_ids()
-    eng = make_engine(postgres.create_database())
-    migrate(eng)
-    yield eng
-    eng.dispose()
-    store.forget_ids()
 
 
 def test_postgresql_writer_reconnects_after_its_connection_is_killed(pg_engine: Engine) -> None:

@@ -108,7 +108,15 @@ class _CoreReads:
         return dims.host_id(conn=self.conn, name=host, create=False)
 
     def watermark(self, host_id: int) -> int:
-        return watermark(conn=self.conn, host_id=host_id)
+        # FOR UPDATE: two folders of one host (two checkd with one host name, or an import beside
+        # the live checkd) take turns instead of folding the same checks twice. SQLite needs no
+        # lock: in WAL mode a transaction that read a stale watermark cannot commit its writes.
+        value = self.conn.execute(
+            select(rollup_progress.c.last_check_id)
+            .where(rollup_progress.c.host_id == host_id)
+            .with_for_update()
+        ).scalar()
+        return int(value or 0)
 
     def taken_at(self, check_id: int) -> int | None:
         found = self.conn.execute(select(checks.c.taken_at).where(checks.c.id == check_id)).scalar()
