@@ -169,27 +169,44 @@ def _sqlite_rows(
 
 def _insert_postgresql(conn: Connection, hid: int, items: Sequence[Check]) -> list[int]:
     """The whole batch as one prepared statement on the psycopg connection."""
-    driver = conn.connection.driver_connection
-    assert driver is not None
+    return _pg_rows(
+        conn.connection.driver_connection,
+        hid,
+        lambda path: dims.path_id(conn=conn, path=path),
+        lambda name: dims.service_id(conn=conn, name=name),
+        items,
+    )
+
+
+def _pg_rows(
+    driver: Any,
+    hid: int,
+    path_id: Callable[[str], int],
+    service_id: Callable[[str], int],
+    items: Sequence[Check],
+) -> list[int]:
+    """Execute the batch's one statement on a psycopg connection; return the new ids in order."""
     if len(items) == 1:
         (check,) = items
         sql = _pg_insert_one(len(check.disks), len(check.services))
         values: list[Any] = [hid, *codec.check_values(check)]
         for d in check.disks:
-            values.extend((dims.path_id(conn=conn, path=d.path), *codec.disk_values(d)))
+            values.extend((path_id(d.path), *codec.disk_values(d)))
         for name, state in check.services.items():
-            values.extend((dims.service_id(conn=conn, name=name), _state_code(state)))
+            values.extend((service_id(name), _state_code(state)))
         values.append(hid)
         params: list[Any] | dict[str, Any] = values
     else:
-        sql, params = _PG_INSERT, _batch_params(conn, hid, items)
+        sql, params = _PG_INSERT, _batch_params(hid, path_id, service_id, items)
     with driver.cursor() as cursor:
         # prepare=True: parsed and planned once per connection, then only Bind/Execute.
         cursor.execute(sql, params, prepare=True)
         return [int(row[0]) for row in cursor.fetchall()]
 
 
-def _batch_params(conn: Connection, hid: int, items: Sequence[Check]) -> dict[str, Any]:
+def _batch_params(
+    hid: int, path_id: Callable[[str], int], service_id: Callable[[str], int], items: Sequence[Check]
+) -> dict[str, Any]:
     """_PG_INSERT's parameters: one array per column, children tagged with their check's position."""
     columns: list[list[Any]] = [[] for _ in _CHECK_COLUMNS]
     disks: list[list[Any]] = [[] for _ in range(6)]  # ord, path_id, DISK_COLUMNS
@@ -198,11 +215,11 @@ def _batch_params(conn: Connection, hid: int, items: Sequence[Check]) -> dict[st
         for column, value in zip(columns, codec.check_values(check), strict=True):
             column.append(value)
         for d in check.disks:
-            row = (ord_, dims.path_id(conn=conn, path=d.path), *codec.disk_values(d))
+            row = (ord_, path_id(d.path), *codec.disk_values(d))
             for column, value in zip(disks, row, strict=True):
                 column.append(value)
         for name, state in check.services.items():
-            row = (ord_, dims.service_id(conn=conn, name=name), _state_code(state))
+            row = (ord_, service_id(name), _state_code(state))
             for column, value in zip(services, row, strict=True):
                 column.append(value)
     params: dict[str, Any] = dict(zip(_CHECK_COLUMNS, columns, strict=True))
@@ -210,6 +227,26 @@ def _batch_params(conn: Connection, hid: int, items: Sequence[Check]) -> dict[st
     params.update(zip(("s_ord", "s_id", "s_state"), services, strict=True))
     params.update(n=len(items), host_id=hid)
     return params
+
+
+def _in_sqlite_transaction(
+    raw: Any,
+    hid: int,
+    path_id: Callable[[str], int],
+    service_id: Callable[[str], int],
+    items: Sequence[Check],
+) -> list[int]:
+    """The batch in one transaction on a sqlite3 connection (committed, or rolled back and raised)."""
+    cursor = raw.cursor()
+    try:
+        ids = _sqlite_rows(cursor, hid, path_id, service_id, items)
+        raw.commit()
+    except BaseException:
+        raw.rollback()
+        raise
+    finally:
+        cursor.close()
+    return ids
 
 
 class CheckWriter:
@@ -227,7 +264,7 @@ class CheckWriter:
         self._sqlite = engine.dialect.name == "sqlite"
         self._held: Connection | None = None
         self._stale = False
-        # Ids known to be committed, for the SQLite path; forgotten with the held connection.
+        # Ids known to be committed; forgotten with the held connection.
         self._host_id: int | None = None
         self._paths: dict[str, int] = {}
         self._services: dict[str, int] = {}
@@ -242,44 +279,38 @@ class CheckWriter:
         with self._lock:
             try:
                 held = self._connection()
-                if not self._sqlite:
-                    return insert_checks(conn=held, host=self.host, items=items)
-                return self._write_sqlite(held, items)
+                self._learn_ids(held, items)
+                assert self._host_id is not None
+                raw = held.connection.driver_connection
+                paths, services = self._paths.__getitem__, self._services.__getitem__
+                if self._sqlite:
+                    ids = _in_sqlite_transaction(raw, self._host_id, paths, services, items)
+                else:  # autocommit: the one statement is the transaction
+                    ids = _pg_rows(raw, self._host_id, paths, services, items)
             except Exception:
                 self._release(invalidate=True)
                 raise
-
-    def _write_sqlite(self, held: Connection, items: Sequence[Check]) -> list[int]:
-        """The batch on the held connection's sqlite3 object, bypassing SQLAlchemy: its
-        transaction and id lookups cost 0.13 ms more per check when paced at 1 s."""
-        paths, services = self._paths, self._services
-        if (
-            self._host_id is None
-            or any(d.path not in paths for c in items for d in c.disks)
-            or any(name not in services for c in items for name in c.services)
-        ):
-            with held.begin():  # a name seen for the first time: get or create its id, committed
-                self._host_id = dims.host_id(conn=held, name=self.host)
-                for c in items:
-                    for d in c.disks:
-                        paths[d.path] = dims.path_id(conn=held, path=d.path)
-                    for name in c.services:
-                        services[name] = dims.service_id(conn=held, name=name)
-        assert self._host_id is not None
-        raw = held.connection.driver_connection
-        assert raw is not None
-        cursor = raw.cursor()
-        try:
-            ids = _sqlite_rows(cursor, self._host_id, paths.__getitem__, services.__getitem__, items)
-            raw.commit()
-        except BaseException:
-            raw.rollback()
-            raise
-        finally:
-            cursor.close()
         for check, new_id in zip(items, ids, strict=True):
             check.id, check.host = new_id, self.host
         return ids
+
+    def _learn_ids(self, held: Connection, items: Sequence[Check]) -> None:
+        """Get or create (committed) the ids of names not seen before; writes then skip
+        SQLAlchemy and dims entirely (0.13 ms less CPU per check on SQLite when paced at 1 s)."""
+        paths, services = self._paths, self._services
+        if (
+            self._host_id is not None
+            and all(d.path in paths for c in items for d in c.disks)
+            and all(name in services for c in items for name in c.services)
+        ):
+            return
+        with held.begin():
+            self._host_id = dims.host_id(conn=held, name=self.host)
+            for c in items:
+                for d in c.disks:
+                    paths[d.path] = dims.path_id(conn=held, path=d.path)
+                for name in c.services:
+                    services[name] = dims.service_id(conn=held, name=name)
 
     def _connection(self) -> Connection:
         if self._stale:
