@@ -109,10 +109,22 @@ def insert_checks(*, conn: Connection, host: str, items: Sequence[Check]) -> lis
     assert hid is not None
     if not items:
         return []
+
+    def path_id(path: str) -> int:
+        return dims.path_id(conn=conn, path=path)
+
+    def service_id(name: str) -> int:
+        return dims.service_id(conn=conn, name=name)
+
+    driver = conn.connection.driver_connection
     if conn.dialect.name == "sqlite":
-        ids = _insert_sqlite(conn, hid, items)
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        try:
+            ids = _sqlite_rows(cursor, hid, path_id, service_id, items)
+        finally:
+            cursor.close()
     else:
-        ids = _insert_postgresql(conn, hid, items)
+        ids = _pg_rows(driver, hid, path_id, service_id, items)
     for check, new_id in zip(items, ids, strict=True):
         check.id, check.host = new_id, host
     return ids
@@ -120,21 +132,6 @@ def insert_checks(*, conn: Connection, host: str, items: Sequence[Check]) -> lis
 
 def _state_code(state: str) -> int:
     return codec.STATE_CODE.get(state, codec.STATE_CODE["unknown"])
-
-
-def _insert_sqlite(conn: Connection, hid: int, items: Sequence[Check]) -> list[int]:
-    """Prepared statements on the DB-API cursor of this transaction's connection."""
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        return _sqlite_rows(
-            cursor,
-            hid,
-            lambda path: dims.path_id(conn=conn, path=path),
-            lambda name: dims.service_id(conn=conn, name=name),
-            items,
-        )
-    finally:
-        cursor.close()
 
 
 def _sqlite_rows(
@@ -165,17 +162,6 @@ def _sqlite_rows(
     if service_rows:
         cursor.executemany(_SQLITE_SERVICE, service_rows)
     return ids
-
-
-def _insert_postgresql(conn: Connection, hid: int, items: Sequence[Check]) -> list[int]:
-    """The whole batch as one prepared statement on the psycopg connection."""
-    return _pg_rows(
-        conn.connection.driver_connection,
-        hid,
-        lambda path: dims.path_id(conn=conn, path=path),
-        lambda name: dims.service_id(conn=conn, name=name),
-        items,
-    )
 
 
 def _pg_rows(
