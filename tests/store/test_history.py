@@ -208,20 +208,20 @@ def test_sqlite_cursor_fold_matches_the_core_fold(tmp_path: Path, monkeypatch: p
         core_engine.dispose()
 
 
-def test_two_folds_of_one_host_take_turns_on_postgresql(pg_engine: Engine) -> None:
+def test_two_folds_of_one_host_take_turns(engine: Engine) -> None:
     """Two folders of one host (a duplicated host name, an import beside the live checkd) must not
     fold the same checks twice: the second waits for the first's watermark, then finds nothing."""
     now = int(time.time())
-    with pg_engine.begin() as conn:
+    with engine.begin() as conn:
         store.insert_checks(conn=conn, host="h", items=_checks(now - 400, 20, 10))
         assert store.fold_new_checks(conn=conn, host="h", batch=10) == 10  # the watermark row exists
     second: dict[str, int] = {}
-    with pg_engine.connect() as first:
+    with engine.connect() as first:
         with first.begin():
             assert store.fold_new_checks(conn=first, host="h") == 10
 
             def fold_again() -> None:
-                with pg_engine.begin() as conn:
+                with engine.begin() as conn:
                     second["folded"] = store.fold_new_checks(conn=conn, host="h")
 
             waiter = threading.Thread(target=fold_again)
@@ -230,6 +230,6 @@ def test_two_folds_of_one_host_take_turns_on_postgresql(pg_engine: Engine) -> No
             assert waiter.is_alive(), "the second fold did not wait for the first"
         waiter.join(10)
     assert second == {"folded": 0}
-    with pg_engine.connect() as conn:
+    with engine.connect() as conn:
         avail = _series(conn, "availability", "httpd", (now - 400, now), 1, now)
     assert abs(avail.points[0][2] - 75.0) < 1e-9 and len(avail.points) == 1

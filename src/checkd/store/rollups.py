@@ -109,8 +109,8 @@ class _CoreReads:
 
     def watermark(self, host_id: int) -> int:
         # FOR UPDATE: two folders of one host (two checkd with one host name, or an import beside
-        # the live checkd) take turns instead of folding the same checks twice. SQLite needs no
-        # lock: in WAL mode a transaction that read a stale watermark cannot commit its writes.
+        # the live checkd) take turns instead of folding the same checks twice (SQLite: see
+        # _SQLITE_LOCK).
         value = self.conn.execute(
             select(rollup_progress.c.last_check_id)
             .where(rollup_progress.c.host_id == host_id)
@@ -162,6 +162,10 @@ class _CoreReads:
 # names are this module's constants, never input; values go through ? parameters.
 _SQLITE_HOST = "SELECT id FROM hosts WHERE name = ?"
 _SQLITE_WATERMARK = "SELECT last_check_id FROM rollup_progress WHERE host_id = ?"
+# A write that changes nothing, so the transaction takes SQLite's write lock before it reads the
+# watermark (pysqlite begins a transaction only at the first write: a fold that read first could
+# fold on a stale watermark after waiting for another fold of the same host).
+_SQLITE_LOCK = "UPDATE rollup_progress SET last_check_id = last_check_id WHERE host_id = ?"
 _SQLITE_TAKEN_AT = "SELECT taken_at FROM checks WHERE id = ?"
 _SQLITE_NEW_CHECKS = (
     "SELECT id, taken_at, cpu_pct, mem_pct, load1 FROM checks"
@@ -203,6 +207,7 @@ class _SqliteReads:
         return None if found is None else int(found)
 
     def watermark(self, host_id: int) -> int:
+        self.cursor.execute(_SQLITE_LOCK, (host_id,))
         return int(self._one(_SQLITE_WATERMARK, (host_id,)) or 0)
 
     def taken_at(self, check_id: int) -> int | None:
