@@ -5,7 +5,7 @@ with reproducible figures. On a SQLite file migrated by checkd, in one process, 
 CPU time (time.process_time) per check of:
 
     store      `store.CheckWriter(...).write([check])`, as Sampler.flush does
-    sqlite3    the same rows (checks, check_disks, check_services, and the host's check count)
+    sqlite3    the same rows (checks, check_disks, check_services)
                through plain DB-API prepared statements on one open connection, one transaction
                per check, `lastrowid` for the new id
     fold       Retention.fold() after every 60 stored checks (the upkeep thread folds every 60 s
@@ -101,8 +101,6 @@ def main() -> None:
             "VALUES (?, ?, ?, ?, ?, ?)"
         )
         ins_svc = "INSERT INTO check_services (check_id, service_id, state) VALUES (?,?,?)"
-        has_count = any(r[1] == "checks_count" for r in con.execute("PRAGMA table_info(hosts)"))
-        upd_host = "UPDATE hosts SET checks_count = checks_count + 1 WHERE id = ?"
         cur = con.cursor()
 
         def write_raw() -> None:
@@ -113,8 +111,6 @@ def main() -> None:
             cur.executemany(ins_disk, disks)
             svcs = [(cid, sids[k], codec.STATE_CODE.get(v, 5)) for k, v in check.services.items()]
             cur.executemany(ins_svc, svcs)
-            if has_count:
-                cur.execute(upd_host, (hid,))
             cur.execute("COMMIT")
 
         for _ in range(100):

@@ -49,3 +49,51 @@ def test_host_counts_follow_inserts_and_retention(engine: Engine) -> None:
         assert store.delete_checks_before(conn=conn, host="a", cutoff=1_000_010) == 10
     with engine.connect() as conn:
         assert store.host_summaries(conn=conn) == [("a", 1_000_029, 20), ("b", 1_000_002, 3)]
+
+
+def test_host_counts_are_kept_by_the_fold_and_include_checks_not_folded_yet(engine: Engine) -> None:
+    with engine.begin() as conn:
+        store.insert_checks(conn=conn, host="a", items=_checks(30))
+        store.insert_checks(conn=conn, host="b", items=_checks(4))
+        store.insert_checks(conn=conn, host="c", items=_checks(3))
+        assert store.fold_new_checks(conn=conn, host="a") == 30
+        assert store.fold_new_checks(conn=conn, host="b", batch=2) == 2
+        store.insert_checks(conn=conn, host="a", items=_checks(5, start=1_000_030))
+    with engine.connect() as conn:  # folded + not folded yet, per host (c: never folded)
+        assert store.host_summaries(conn=conn) == [
+            ("a", 1_000_034, 35),
+            ("b", 1_000_003, 4),
+            ("c", 1_000_002, 3),
+        ]
+    with engine.begin() as conn:
+        assert store.fold_new_checks(conn=conn, host="a") == 5
+        hid = store.host_id(conn=conn, name="a", create=False)
+        assert hid is not None
+        mark = store.watermark(conn=conn, host_id=hid)
+        store.insert_checks(conn=conn, host="a", items=_checks(2, start=1_000_035))
+        assert store.delete_checks_before(conn=conn, host="a", cutoff=1_000_010, max_id=mark) == 10
+    with engine.connect() as conn:
+        assert store.host_summaries(conn=conn)[0] == ("a", 1_000_036, 27)
+
+
+def test_upgrade_to_0004_counts_what_was_folded(db_url: str) -> None:
+    store.forget_ids()
+    eng = make_engine(db_url)
+    cfg = alembic_config(eng)
+    with eng.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+        conn.commit()
+    # A 0003-era database: every check counted on write, the first 4 of 6 folded.
+    with eng.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO hosts (id, name, checks_count) VALUES (1, 'old', 6)")
+        for i in range(6):
+            row = f"({i + 1}, 1, {1000 + i})"
+            conn.exec_driver_sql(f"INSERT INTO checks (id, host_id, taken_at) VALUES {row}")
+        conn.exec_driver_sql("INSERT INTO rollup_progress (host_id, last_check_id) VALUES (1, 4)")
+    migrate(eng)
+    with eng.connect() as conn:
+        assert conn.exec_driver_sql("SELECT checks_count FROM hosts").scalar() == 4
+        assert store.host_summaries(conn=conn) == [("old", 1005, 6)]
+    eng.dispose()
+    store.forget_ids()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
-from checkd.models import check_disks, check_services, checks, disk_paths, hosts, service_names
+from checkd.models import (
+    check_disks,
+    check_services,
+    checks,
+    disk_paths,
+    hosts,
+    rollup_progress,
+    service_names,
+)
 from checkd.probes import Check
 from checkd.store import codec, dims
 
@@ -109,9 +117,31 @@ def cpu_history(*, conn: Connection, host: str, size: int) -> list[tuple[int, fl
 
 
 def host_summaries(*, conn: Connection) -> list[tuple[str, int | None, int]]:
-    """(host name, newest taken_at, number of checks) for every host; index seeks only, no counting."""
+    """(host name, newest taken_at, number of checks) for every host; index seeks only.
+
+    The count is the checks folded into rollups (hosts.checks_count, kept by the fold and by
+    retention, so no write pays for it) plus the few not folded yet: those after the watermark,
+    read from the host's index from the newest folded check on."""
     newest = select(func.max(checks.c.taken_at)).where(checks.c.host_id == hosts.c.id).scalar_subquery()
-    q = select(hosts.c.name, newest, hosts.c.checks_count).order_by(hosts.c.name)
+    # correlate(hosts): `mark` sits two subqueries deep, beyond automatic correlation.
+    mark = (
+        select(rollup_progress.c.last_check_id)
+        .where(rollup_progress.c.host_id == hosts.c.id)
+        .correlate(hosts)
+        .scalar_subquery()
+    )
+    mark_taken = select(checks.c.taken_at).where(checks.c.id == mark).scalar_subquery()
+    tail = (
+        select(func.count())
+        .select_from(checks)
+        .where(
+            checks.c.host_id == hosts.c.id,
+            checks.c.taken_at >= func.coalesce(mark_taken, -(2**62)),
+            checks.c.id > func.coalesce(mark, 0),
+        )
+        .scalar_subquery()
+    )
+    q = select(hosts.c.name, newest, hosts.c.checks_count + tail).order_by(hosts.c.name)
     return [(name, None if last is None else int(last), int(n or 0)) for name, last, n in conn.execute(q)]
 
 
@@ -140,7 +170,15 @@ def delete_checks_before(
     conn.execute(delete(check_disks).where(check_disks.c.check_id.in_(ids)))
     conn.execute(delete(check_services).where(check_services.c.check_id.in_(ids)))
     conn.execute(delete(checks).where(checks.c.id.in_(ids)))
-    conn.execute(update(hosts).where(hosts.c.id == hid).values(checks_count=hosts.c.checks_count - len(ids)))
+    # Only folded checks (id <= the watermark) are in hosts.checks_count.
+    mark = conn.execute(
+        select(rollup_progress.c.last_check_id).where(rollup_progress.c.host_id == hid)
+    ).scalar()
+    counted = sum(1 for i in ids if i <= (mark or 0))
+    if counted:
+        conn.execute(
+            update(hosts).where(hosts.c.id == hid).values(checks_count=hosts.c.checks_count - counted)
+        )
     return len(ids)
 
 

@@ -28,9 +28,8 @@ def _plain_insert(table: Any, columns: Sequence[str]) -> str:
 _SQLITE_CHECK = _plain_insert(checks, ["host_id", *_CHECK_COLUMNS])
 _SQLITE_DISK = _plain_insert(check_disks, _DISK_COLUMNS)
 _SQLITE_SERVICE = _plain_insert(check_services, _SERVICE_COLUMNS)
-_SQLITE_COUNT = "UPDATE hosts SET checks_count = checks_count + ? WHERE id = ?"
 
-# PostgreSQL: a whole batch (checks, disks, services, host counter) in ONE statement, so a
+# PostgreSQL: a whole batch (checks, disks, services) in ONE statement, so a
 # one-check flush is one round trip and atomic without BEGIN/COMMIT. Ids are drawn first, in
 # order, so children can join their check by position (`ord`) and ids follow the batch order.
 _PG_TYPES = {
@@ -67,8 +66,6 @@ WITH ids AS MATERIALIZED (
   FROM unnest(%(s_ord)s::integer[], %(s_id)s::integer[], %(s_state)s::smallint[])
        AS y(ord, service_id, state)
   JOIN ids USING (ord)
-), h AS (
-  UPDATE hosts SET checks_count = checks_count + %(n)s::integer WHERE id = %(host_id)s::integer
 )
 SELECT id FROM ids ORDER BY ord
 """  # noqa: S608  (names are constants above; every value is a bound parameter)
@@ -98,7 +95,6 @@ def _pg_insert_one(n_disks: int, n_services: int) -> str:
             f", s AS (INSERT INTO check_services ({', '.join(_SERVICE_COLUMNS)})"  # noqa: S608
             f" SELECT c.id, v.* FROM c, (VALUES {', '.join([row] * n_services)}) AS v)"
         )
-    sql.append(", h AS (UPDATE hosts SET checks_count = checks_count + 1 WHERE id = %s::integer)")
     sql.append(" SELECT id FROM c")
     return "".join(sql)
 
@@ -156,7 +152,6 @@ def _sqlite_rows(
             disk_rows.append((new_id, path_id(d.path), *codec.disk_values(d)))
         for name, state in check.services.items():
             service_rows.append((new_id, service_id(name), _state_code(state)))
-    cursor.execute(_SQLITE_COUNT, (len(ids), hid))
     if disk_rows:
         cursor.executemany(_SQLITE_DISK, disk_rows)
     if service_rows:
@@ -180,7 +175,6 @@ def _pg_rows(
             values.extend((path_id(d.path), *codec.disk_values(d)))
         for name, state in check.services.items():
             values.extend((service_id(name), _state_code(state)))
-        values.append(hid)
         params: list[Any] | dict[str, Any] = values
     else:
         sql, params = _PG_INSERT, _batch_params(hid, path_id, service_id, items)

@@ -15,6 +15,7 @@ from checkd.models import (
     check_services,
     checks,
     disk_paths,
+    hosts,
     rollup_progress,
     rollups,
     service_names,
@@ -148,9 +149,12 @@ class _CoreReads:
         col = table.c.path if table is disk_paths else table.c.name
         return self.conn.execute(select(table.c.id, col).where(table.c.id.in_(ids))).all()
 
-    def write(self, host_id: int, acc: Acc, last: int) -> None:
+    def write(self, host_id: int, acc: Acc, last: int, folded: int) -> None:
         _upsert(self.conn, host_id, acc)
         _set_watermark(self.conn, host_id, last)
+        self.conn.execute(
+            update(hosts).where(hosts.c.id == host_id).values(checks_count=hosts.c.checks_count + folded)
+        )
 
     def close(self) -> None:
         pass
@@ -186,6 +190,7 @@ _SQLITE_UPSERT = (
     " min = min(rollups.min, excluded.min), max = max(rollups.max, excluded.max),"
     " total = rollups.total + excluded.total, count = rollups.count + excluded.count"
 )
+_SQLITE_COUNT = "UPDATE hosts SET checks_count = checks_count + ? WHERE id = ?"
 _SQLITE_SET_WATERMARK = (
     "INSERT INTO rollup_progress (host_id, last_check_id) VALUES (?, ?)"
     " ON CONFLICT (host_id) DO UPDATE SET last_check_id = excluded.last_check_id"
@@ -232,11 +237,12 @@ class _SqliteReads:
         sql = f"SELECT id, {col} FROM {table.name} WHERE id IN ({marks})"  # noqa: S608
         return self.cursor.execute(sql, tuple(ids)).fetchall()  # type: ignore[no-any-return]
 
-    def write(self, host_id: int, acc: Acc, last: int) -> None:
+    def write(self, host_id: int, acc: Acc, last: int, folded: int) -> None:
         rows = [(t, host_id, m, b, v[0], v[1], v[2], int(v[3])) for (t, m, b), v in acc.items()]
         if rows:
             self.cursor.executemany(_SQLITE_UPSERT, rows)
         self.cursor.execute(_SQLITE_SET_WATERMARK, (host_id, last))
+        self.cursor.execute(_SQLITE_COUNT, (folded, host_id))
 
     def close(self) -> None:
         self.cursor.close()
@@ -261,7 +267,8 @@ def _names(conn: Connection, reads: _Reads, table: Any, ids: Iterable[int], pref
 def fold_new_checks(*, conn: Connection, host: str, batch: int = 20000) -> int:
     """Fold up to `batch` checks of `host` newer than the watermark into rollups; return how many.
 
-    The watermark moves in the same transaction as the upserts, so every check is counted once."""
+    The watermark and the host's check count (hosts.checks_count: the checks folded so far) move in
+    the same transaction as the upserts, so every check is counted once."""
     reads: _Reads = _SqliteReads(conn) if conn.dialect.name == "sqlite" else _CoreReads(conn)
     try:
         return _fold(conn, reads, host, batch)
@@ -307,7 +314,7 @@ def _fold(conn: Connection, reads: _Reads, host: str, batch: int) -> int:
     for cid, sid, state in svc_rows:
         if cid in taken:
             _add(acc, svc_metric[sid], taken[cid], 100.0 if state == _ACTIVE else 0.0)
-    reads.write(hid, acc, last)
+    reads.write(hid, acc, last, len(rows))
     return len(rows)
 
 
