@@ -20,14 +20,20 @@ def test_head_revision_matches_alembic(engine: Engine) -> None:
     assert at_head(engine)
 
 
-def test_upgrade_from_0002_backfills_host_counts(db_url: str) -> None:
+def _engine_at(db_url: str, revision: str) -> Engine:
+    """An engine on `db_url` migrated only up to `revision`, as an older checkd left it."""
     store.forget_ids()
     eng = make_engine(db_url)
     cfg = alembic_config(eng)
     with eng.connect() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0002")
+        command.upgrade(cfg, revision)
         conn.commit()
+    return eng
+
+
+def test_upgrade_from_0002_backfills_host_counts(db_url: str) -> None:
+    eng = _engine_at(db_url, "0002")
     # Rows written by a 0002-era checkd (no checks_count column yet).
     with eng.begin() as conn:
         conn.exec_driver_sql("INSERT INTO hosts (id, name) VALUES (1, 'old')")
@@ -77,13 +83,7 @@ def test_host_counts_are_kept_by_the_fold_and_include_checks_not_folded_yet(engi
 
 
 def test_upgrade_to_0004_counts_what_was_folded(db_url: str) -> None:
-    store.forget_ids()
-    eng = make_engine(db_url)
-    cfg = alembic_config(eng)
-    with eng.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0003")
-        conn.commit()
+    eng = _engine_at(db_url, "0003")
     # A 0003-era database: every check counted on write, the first 4 of 6 folded.
     with eng.begin() as conn:
         conn.exec_driver_sql("INSERT INTO hosts (id, name, checks_count) VALUES (1, 'old', 6)")
