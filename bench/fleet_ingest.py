@@ -207,29 +207,23 @@ def make_check(rng: random.Random, services: tuple[str, ...]) -> Check:
     )
 
 
-def writer(path: str, engine: Any, host: str) -> Callable[[Any], None]:
-    """A function writing one check per transaction through write path `path`."""
+def writer(engine: Any, host: str) -> Callable[[Any], None]:
+    """A function writing one check per transaction as Sampler.flush does (store.CheckWriter)."""
     from checkd import store
 
-    if path == "real":  # what Sampler.flush does
-        check_writer = store.CheckWriter(engine=engine, host=host)
-
-        def write(check: Any) -> None:
-            check_writer.write([check])
-
-        return write
-    raise ValueError(path)
+    check_writer = store.CheckWriter(engine=engine, host=host)
+    return lambda check: check_writer.write([check])
 
 
 # -- agents ----------------------------------------------------------------------------------------
-def agent(i: int, url: str, path: str, stop: Any, counts: Any, errors: Any, lat: list[float]) -> None:
+def agent(i: int, url: str, stop: Any, counts: Any, errors: Any, lat: list[float]) -> None:
     from checkd.db import make_engine
 
     rng = random.Random(i)
     services = SERVICE_POOL[: 1 + i % 3]
     engine = make_engine(url, pool_size=1)
     try:
-        write = writer(path, engine, f"agent{i}")
+        write = writer(engine, f"agent{i}")
         k = 0
         while not stop.value:
             check = make_check(rng, services)
@@ -252,13 +246,11 @@ def agent(i: int, url: str, path: str, stop: Any, counts: Any, errors: Any, lat:
         engine.dispose()
 
 
-def agent_process(
-    p: int, threads: int, url: str, path: str, stop: Any, counts: Any, errors: Any, q: Any
-) -> None:
+def agent_process(p: int, threads: int, url: str, stop: Any, counts: Any, errors: Any, q: Any) -> None:
     lats: list[list[float]] = [[] for _ in range(threads)]
     ts = [
         threading.Thread(
-            target=agent, args=(p * threads + t, url, path, stop, counts, errors, lats[t]), daemon=True
+            target=agent, args=(p * threads + t, url, stop, counts, errors, lats[t]), daemon=True
         )
         for t in range(threads)
     ]
@@ -270,7 +262,7 @@ def agent_process(
 
 
 def run_variant(
-    pg: BenchPostgres, *, name: str, layout: tuple[int, int], path: str, seconds: float, warmup: float
+    pg: BenchPostgres, *, name: str, layout: tuple[int, int], seconds: float, warmup: float
 ) -> dict[str, Any]:
     """One measurement window on a fresh database."""
     from checkd import store
@@ -291,7 +283,7 @@ def run_variant(
     errors = ctx.Array("q", n_agents, lock=False)
     q = ctx.Queue()
     children = [
-        ctx.Process(target=agent_process, args=(p, threads, url, path, stop, counts, errors, q), daemon=True)
+        ctx.Process(target=agent_process, args=(p, threads, url, stop, counts, errors, q), daemon=True)
         for p in range(procs)
     ]
     for c in children:
@@ -341,7 +333,7 @@ def run_variant(
         name=name,
         layout=f"{procs}x{threads}",
         agents=n_agents,
-        path=path,
+        path="real",
         pg=pg,
         wall=t1 - t0,
         committed=c1 - c0,
@@ -524,8 +516,8 @@ def pgbench_variant(
 
 
 # -- statements per check ----------------------------------------------------------------------------
-def count_statements(pg: BenchPostgres, path: str, n: int = 20) -> dict[str, Any]:
-    """Statements per check on `path`: SQLAlchemy event hooks, and the server's log_statement=all."""
+def count_statements(pg: BenchPostgres, n: int = 20) -> dict[str, Any]:
+    """Statements per check of the real path: SQLAlchemy event hooks, and log_statement=all."""
     from sqlalchemy import event
 
     from checkd import store
@@ -542,7 +534,7 @@ def count_statements(pg: BenchPostgres, path: str, n: int = 20) -> dict[str, Any
         counted["executemany"] += int(many)
 
     rng = random.Random(7)
-    write = writer(path, engine, "counted")
+    write = writer(engine, "counted")
     write(make_check(rng, SERVICE_POOL[:2]))  # first check registers host/path/service ids
     event.listen(engine, "before_cursor_execute", on_exec)
 
@@ -559,7 +551,7 @@ def count_statements(pg: BenchPostgres, path: str, n: int = 20) -> dict[str, Any
         admin.execute("ALTER SYSTEM SET log_statement = 'all'")
         admin.execute("SELECT pg_reload_conf()")
     time.sleep(1)
-    marker = f"bench-marker-{path}-{time.time_ns()}"
+    marker = f"bench-marker-{time.time_ns()}"
     with psycopg.connect(pg.admin_dsn, autocommit=True) as admin:
         admin.execute(f"SELECT '{marker}-start'")
     for _ in range(n):
@@ -581,7 +573,7 @@ def count_statements(pg: BenchPostgres, path: str, n: int = 20) -> dict[str, Any
         kinds[key] = kinds.get(key, 0) + 1
     server_total = sum(kinds.values())
     return {
-        "write_path": path,
+        "write_path": "real",
         "checks": n,
         "services_per_check": 2,
         "sqlalchemy_per_check": {k: v / n for k, v in counted.items()},
@@ -624,7 +616,7 @@ def main() -> int:
         kw = {"seconds": args.seconds, "warmup": args.warmup}
         main_runs = []
         for lay in layouts:
-            r = run_variant(pg, name=f"real {lay[0]}x{lay[1]} durable", layout=lay, path="real", **kw)
+            r = run_variant(pg, name=f"real {lay[0]}x{lay[1]} durable", layout=lay, **kw)
             main_runs.append(r)
             result["variants"].append(r)
         best = max(main_runs, key=lambda r: r["checks_per_s"])
@@ -633,15 +625,11 @@ def main() -> int:
         if not args.skip_variants:
             pg.start_with({"fsync": "on", "synchronous_commit": "off"})
             result["variants"].append(
-                run_variant(
-                    pg, name=f"real {best['layout']} sync_commit=off", layout=best_layout, path="real", **kw
-                )
+                run_variant(pg, name=f"real {best['layout']} sync_commit=off", layout=best_layout, **kw)
             )
             pg.start_with({"fsync": "off", "synchronous_commit": "on"})
             result["variants"].append(
-                run_variant(
-                    pg, name=f"real {best['layout']} fsync=off", layout=best_layout, path="real", **kw
-                )
+                run_variant(pg, name=f"real {best['layout']} fsync=off", layout=best_layout, **kw)
             )
         pg.start_with(durable)
         if not args.skip_variants:
@@ -651,7 +639,7 @@ def main() -> int:
                         pg, name=f"{label} durable", script=script, seconds=args.seconds, clients=args.agents
                     )
                 )
-        result["statements"] = [count_statements(pg, "real")]
+        result["statements"] = [count_statements(pg)]
         for s in result["statements"]:
             log(f"statements per check, {s['write_path']}: {s['server_statements_by_kind_per_check']}")
     finally:
