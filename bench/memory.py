@@ -11,7 +11,7 @@ at the start of the window, at the end and its maximum, the least-squares slope 
 that slope. --poll N sends N GET /api/v2/checks/latest per second to checkd (a dashboard).
 
 --breakdown instead prints where the memory goes: the RSS after each step of the imports
-`checkd serve` makes (cli, config, agent, api.app, uvicorn) in a fresh interpreter, and what
+`checkd serve` makes (cli, config, monitor, api.app, uvicorn) in a fresh interpreter, and what
 each big third-party package adds when imported alone (and whether serve loads it).
 
 Run (from the repository root):
@@ -33,11 +33,11 @@ from typing import Any
 
 import _common as common
 
-# What `checkd serve` imports, in its order (cli -> agent -> app -> server), for --breakdown.
+# What `checkd serve` imports, in its order (cli -> monitor -> app -> server), for --breakdown.
 SERVE_IMPORTS = [
     "checkd.cli",
     "checkd.config",
-    "checkd.agent",
+    "checkd.monitor",
     "checkd.api.app",
     "uvicorn",
     "uvloop",

@@ -115,21 +115,21 @@ def test_metrics_has_every_family_with_sane_values(
 
 def test_metrics_are_served_without_a_database_query(tmp_path: Path) -> None:
     """A scrape reads the sampler's newest check and counters from memory: zero SQL statements."""
-    from checkd.agent import Agent
     from checkd.api.routes.metrics import build_registry
     from checkd.config import Settings
+    from checkd.monitor import Monitor
     from checkd.probes import Check, DiskUsage, LoadAverage, MemoryUsage
 
-    agent = Agent(Settings(data_dir=tmp_path))
+    monitor = Monitor(Settings(data_dir=tmp_path))
     statements: list[str] = []
 
     def count(*args: Any) -> None:
         statements.append(str(args[2]))
 
-    event.listen(agent.engine, "before_cursor_execute", count)
+    event.listen(monitor.engine, "before_cursor_execute", count)
     try:
-        registry = build_registry(agent)
-        agent.sampler.latest = Check(
+        registry = build_registry(monitor)
+        monitor.sampler.latest = Check(
             taken_at=time.time(),
             cpu=12.5,
             memory=MemoryUsage(total=1000, available=400, used=600, percent=60.0),
@@ -147,21 +147,21 @@ def test_metrics_are_served_without_a_database_query(tmp_path: Path) -> None:
         assert "checkd_cpu_percent 12.5" in text
         assert "checkd_sampler_running 0.0" in text
     finally:
-        agent.engine.dispose()
+        monitor.engine.dispose()
 
 
 def test_metrics_before_the_first_check_still_answer(tmp_path: Path) -> None:
     """No check yet: the host families are absent, the sampler's are there (no error)."""
-    from checkd.agent import Agent
     from checkd.api.routes.metrics import build_registry
     from checkd.config import Settings
+    from checkd.monitor import Monitor
 
-    agent = Agent(Settings(data_dir=tmp_path))
+    monitor = Monitor(Settings(data_dir=tmp_path))
     try:
-        text = generate_latest(build_registry(agent)).decode()
+        text = generate_latest(build_registry(monitor)).decode()
         assert "node_memory_MemTotal_bytes" not in text
         assert "checkd_sampler_running 0.0" in text
         assert "checkd_checks_total 0.0" in text
         assert "checkd_last_check_timestamp_seconds" not in text
     finally:
-        agent.engine.dispose()
+        monitor.engine.dispose()

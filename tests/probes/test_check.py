@@ -122,7 +122,7 @@ FIRST_READING_IN_A_THREAD = """
 import json, threading, time
 from checkd.probes import CheckProbe
 
-probe = CheckProbe(disk_paths=["/"])          # made in the main thread, as the Agent does
+probe = CheckProbe(disk_paths=["/"])          # made in the main thread, as the Monitor does
 end = time.monotonic() + 0.6
 while time.monotonic() < end:                # one core fully busy since the probe was made
     pass
@@ -136,7 +136,7 @@ print(json.dumps(out[0]))
 
 @pytest.mark.skipif((os.cpu_count() or 1) > 64, reason="one busy core is noise on a very wide host")
 def test_first_cpu_reading_in_the_sampler_thread_covers_the_time_since_the_probe_was_made() -> None:
-    """The Agent builds the probe in one thread and the sampler reads it in its own thread. The
+    """The Monitor builds the probe in one thread and the sampler reads it in its own thread. The
     first cpu value must cover the time since the probe was made (primed), not be a meaningless 0.0.
 
     Runs in a fresh interpreter: psutil keeps its previous reading per thread id, and ids of

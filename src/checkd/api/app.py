@@ -11,7 +11,6 @@ from fastapi_offline import FastAPIOffline
 from starlette.middleware.gzip import GZipMiddleware
 
 from checkd import __doc__ as checkd_doc
-from checkd.agent import Agent
 from checkd.api.cache import CacheFront, ResponseCache
 from checkd.api.deps import read_access
 from checkd.api.errors import install_error_handlers
@@ -29,20 +28,21 @@ from checkd.api.routes import (
     v1,
 )
 from checkd.auth import allowed_host_names
+from checkd.monitor import Monitor
 
 log = logging.getLogger(__name__)
 VERSION = "0.1.0"
 
 
-def create_app(agent: Agent, *, token: str) -> FastAPI:
-    """Build the app for `agent`; the lifespan opens the database (retrying) and closes the agent."""
+def create_app(monitor: Monitor, *, token: str) -> FastAPI:
+    """Build the app for `monitor`; the lifespan opens the database (retrying) and closes the monitor."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if not agent.ready.is_set():
-            agent.open_in_background()
+        if not monitor.ready.is_set():
+            monitor.open_in_background()
         yield
-        agent.close()
+        monitor.close()
 
     app = FastAPIOffline(
         title="checkd",
@@ -52,22 +52,22 @@ def create_app(agent: Agent, *, token: str) -> FastAPI:
         lifespan=lifespan,
         redirect_slashes=False,
     )
-    app.state.agent = agent
+    app.state.monitor = monitor
     app.state.token = token
-    app.state.protect_reads = agent.settings.auth.protect_reads
+    app.state.protect_reads = monitor.settings.auth.protect_reads
     app.state.cache = cache = ResponseCache()
-    agent.sampler.on_written(cache.invalidate)
+    monitor.sampler.on_written(cache.invalidate)
 
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
     for module in (v1, checks, history, sampler, services, actions, hosts):
         app.include_router(module.router, dependencies=reads)
     app.include_router(health.router)
-    app.include_router(metrics.router_for(agent), dependencies=reads)
+    app.include_router(metrics.router_for(monitor), dependencies=reads)
     app.include_router(dashboard.router)  # GET / and /static/vendor/* (before the /static mount)
     app.mount("/static", dashboard.static_files(), name="static")
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # dashboard assets: ~89 KB -> ~36 KB
     if not app.state.protect_reads:  # with protected reads every request must reach the token check
         app.add_middleware(CacheFront, cache=cache)
-    app.add_middleware(HostGuard, allowed=allowed_host_names(agent.settings))  # outermost
+    app.add_middleware(HostGuard, allowed=allowed_host_names(monitor.settings))  # outermost
     return app

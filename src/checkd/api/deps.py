@@ -1,4 +1,4 @@
-"""Request dependencies: the Agent, a database connection, the token check and host resolution."""
+"""Request dependencies: the Monitor, a database connection, the token check and host resolution."""
 
 from __future__ import annotations
 
@@ -11,19 +11,19 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection
 
 from checkd import store
-from checkd.agent import Agent
 from checkd.auth import token_matches
+from checkd.monitor import Monitor
 
 _bearer = HTTPBearer(auto_error=False, description="The API token (`checkd token` prints it)")
 
 
-def get_agent(request: Request) -> Agent:
-    """The Agent this app serves."""
-    agent: Agent = request.app.state.agent
-    return agent
+def get_monitor(request: Request) -> Monitor:
+    """The Monitor this app serves."""
+    monitor: Monitor = request.app.state.monitor
+    return monitor
 
 
-AgentDep = Annotated[Agent, Depends(get_agent)]
+MonitorDep = Annotated[Monitor, Depends(get_monitor)]
 
 
 def _check_token(request: Request, creds: HTTPAuthorizationCredentials | None) -> None:
@@ -55,16 +55,16 @@ async def read_access(request: Request) -> None:
 Actor = Annotated[str, Depends(require_token)]
 
 
-def require_ready(agent: Agent) -> None:
+def require_ready(monitor: Monitor) -> None:
     """503 naming the reason while the database is not open yet (or cannot be reached)."""
-    if not agent.ready.is_set():
-        raise HTTPException(503, f"database unavailable: {agent.database_error or 'starting up'}")
+    if not monitor.ready.is_set():
+        raise HTTPException(503, f"database unavailable: {monitor.database_error or 'starting up'}")
 
 
-def db_conn(agent: AgentDep) -> Iterator[Connection]:
+def db_conn(monitor: MonitorDep) -> Iterator[Connection]:
     """A connection for one request; 503 while the database is not ready."""
-    require_ready(agent)
-    with agent.engine.connect() as conn:
+    require_ready(monitor)
+    with monitor.engine.connect() as conn:
         yield conn
 
 
@@ -80,10 +80,14 @@ HostQuery = Annotated[
 ]
 
 
-def resolve_host(conn: Connection, agent: Agent, host: str | None) -> str:
+def resolve_host(conn: Connection, monitor: Monitor, host: str | None) -> str:
     """The host a read is about; 404 naming `host` when the database has never seen it."""
-    name = host or agent.host
-    if host is not None and host != agent.host and store.host_id(conn=conn, name=name, create=False) is None:
+    name = host or monitor.host
+    if (
+        host is not None
+        and host != monitor.host
+        and store.host_id(conn=conn, name=name, create=False) is None
+    ):
         raise HTTPException(404, f"host: no host named {host!r} in this database")
     return name
 

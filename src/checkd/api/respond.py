@@ -9,28 +9,28 @@ from fastapi import Request, Response
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
-from checkd.agent import Agent
 from checkd.api.cache import ResponseCache
 from checkd.api.deps import require_ready
+from checkd.monitor import Monitor
 
 JSON = "application/json"
 
 
-def read_with(agent: Agent, work: Callable[[Connection], bytes]) -> bytes:
+def read_with(monitor: Monitor, work: Callable[[Connection], bytes]) -> bytes:
     """Run `work` on a fresh connection; 503 while the database is not ready."""
-    require_ready(agent)
-    with agent.engine.connect() as conn:
+    require_ready(monitor)
+    with monitor.engine.connect() as conn:
         return work(conn)
 
 
 async def cached_json(
-    request: Request, agent: Agent, host: str | None, work: Callable[[Connection], bytes]
+    request: Request, monitor: Monitor, host: str | None, work: Callable[[Connection], bytes]
 ) -> Response:
     """The JSON body `work` builds, served from the cache while no newer check is stored.
 
     Only reads about this checkd's own host are cached: other hosts' checks arrive through the
     shared database without this process knowing."""
-    local = host is None or host == agent.host
+    local = host is None or host == monitor.host
     cache: ResponseCache = request.app.state.cache
     key = f"{request.url.path}?{request.url.query}"
     if local:
@@ -38,7 +38,7 @@ async def cached_json(
         if body is not None:
             return Response(body, media_type=JSON)
     generation = cache.generation
-    body = await run_in_threadpool(read_with, agent, work)
+    body = await run_in_threadpool(read_with, monitor, work)
     if local:
         cache.put(key, generation, body)
     return Response(body, media_type=JSON)

@@ -11,8 +11,8 @@ from fastapi import HTTPException
 from starlette.concurrency import run_in_threadpool
 
 from checkd import store
-from checkd.agent import Agent
 from checkd.control import Action, ActionInProgress, ActionResult, NotControllable, UnknownService
+from checkd.monitor import Monitor
 from checkd.schemas import ActionOut
 
 log = logging.getLogger(__name__)
@@ -20,15 +20,17 @@ log = logging.getLogger(__name__)
 ActionListener = Callable[[ActionResult], None]
 
 
-def _audit(agent: Agent, entry: store.AuditEntry) -> None:
+def _audit(monitor: Monitor, entry: store.AuditEntry) -> None:
     try:
-        with agent.engine.begin() as conn:
-            store.record_action(conn=conn, host=agent.host, entry=entry)
+        with monitor.engine.begin() as conn:
+            store.record_action(conn=conn, host=monitor.host, entry=entry)
     except Exception as exc:  # the action happened; losing its audit line must not hide that
         log.error("could not write the audit log entry for %s %s: %s", entry.action, entry.service, exc)
 
 
-def _refused(agent: Agent, actor: str, name: str, action: str, status: int, message: str) -> HTTPException:
+def _refused(
+    monitor: Monitor, actor: str, name: str, action: str, status: int, message: str
+) -> HTTPException:
     entry = store.AuditEntry(
         at_ms=int(time.time() * 1000),
         actor=actor,
@@ -42,25 +44,25 @@ def _refused(agent: Agent, actor: str, name: str, action: str, status: int, mess
         message=message,
         output="",
     )
-    _audit(agent, entry)
+    _audit(monitor, entry)
     return HTTPException(status, message)
 
 
-def _run(agent: Agent, actor: str, name: str, action: Action) -> ActionResult:
+def _run(monitor: Monitor, actor: str, name: str, action: Action) -> ActionResult:
     try:
-        result = agent.registry.act(name, action)
+        result = monitor.registry.act(name, action)
     except UnknownService:
-        raise _refused(agent, actor, name, action, 404, f"name: no configured service {name!r}") from None
+        raise _refused(monitor, actor, name, action, 404, f"name: no configured service {name!r}") from None
     except NotControllable:
         raise _refused(
-            agent, actor, name, action, 403, f"name: service {name!r} has control = false"
+            monitor, actor, name, action, 403, f"name: service {name!r} has control = false"
         ) from None
     except ActionInProgress:
         raise _refused(
-            agent, actor, name, action, 409, f"name: another action on {name!r} is still running"
+            monitor, actor, name, action, 409, f"name: another action on {name!r} is still running"
         ) from None
     _audit(
-        agent,
+        monitor,
         store.AuditEntry(
             at_ms=int(result.at.timestamp() * 1000),
             actor=actor,
@@ -75,14 +77,14 @@ def _run(agent: Agent, actor: str, name: str, action: Action) -> ActionResult:
             output=result.output,
         ),
     )
-    for listener in agent.action_listeners:
+    for listener in monitor.action_listeners:
         listener(result)
     return result
 
 
-async def perform(agent: Agent, actor: str, name: str, action: Action) -> tuple[int, ActionOut]:
+async def perform(monitor: Monitor, actor: str, name: str, action: Action) -> tuple[int, ActionOut]:
     """Run `action` on service `name` in a worker thread; (HTTP status, body). Raises 403/404/409."""
-    result = await run_in_threadpool(_run, agent, actor, name, action)
+    result = await run_in_threadpool(_run, monitor, actor, name, action)
     body = ActionOut(
         service=result.service,
         action=action,

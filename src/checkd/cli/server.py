@@ -1,4 +1,4 @@
-"""`checkd serve`'s body: open the agent, build the app, run uvicorn until a signal."""
+"""`checkd serve`'s body: open the monitor, build the app, run uvicorn until a signal."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from types import FrameType
 import typer
 import uvicorn
 
-from checkd.agent import Agent
 from checkd.api.app import create_app
 from checkd.auth import TokenError, ensure_token
 from checkd.cli.common import fail
 from checkd.config import Settings
 from checkd.db import DatabaseError
+from checkd.monitor import Monitor
 
 TICK_S = 0.5
 MALLOC_ARENAS = 2
@@ -72,9 +72,9 @@ def run_server(settings: Settings) -> None:
     limit_malloc_arenas()
     try:
         token, generated = ensure_token(settings)
-        agent = Agent(settings)
-        if agent.engine.dialect.name == "sqlite":
-            agent.open()  # an embedded database either opens now or start-up stops with the reason
+        monitor = Monitor(settings)
+        if monitor.engine.dialect.name == "sqlite":
+            monitor.open()  # an embedded database either opens now or start-up stops with the reason
     except (TokenError, DatabaseError) as exc:
         fail(str(exc))
     if generated:
@@ -82,7 +82,7 @@ def run_server(settings: Settings) -> None:
             f"checkd: generated an API token, saved to {settings.token_path} (mode 0600):\n{token}", err=True
         )
     config = uvicorn.Config(
-        create_app(agent, token=token),
+        create_app(monitor, token=token),
         host=settings.server.host,
         port=settings.server.port,
         log_level=settings.log_level.lower(),

@@ -27,5 +27,5 @@ class ActionCounter:
                     self._counter.labels(service, action, ok)
 
     def record(self, result: ActionResult) -> None:
-        """Count one finished action (for Agent.action_listeners)."""
+        """Count one finished action (for Monitor.action_listeners)."""
         self._counter.labels(result.service, result.action, "true" if result.ok else "false").inc()

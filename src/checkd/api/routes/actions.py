@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from checkd import store
-from checkd.api.deps import AgentDep, Conn, resolve_host
+from checkd.api.deps import Conn, MonitorDep, resolve_host
 from checkd.api.respond import error_responses
 from checkd.schemas import AuditOut, utc
 
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api/v2", tags=["actions"])
 )
 def list_actions(
     conn: Conn,
-    agent: AgentDep,
+    monitor: MonitorDep,
     limit: Annotated[int, Query(ge=1, le=10000, description="how many entries, 1..10000")] = 50,
     host: Annotated[
         str | None, Query(min_length=1, max_length=255, description="only this host's (default: every host)")
@@ -30,7 +30,7 @@ def list_actions(
 ) -> list[AuditOut]:
     """Every service action attempt (refused ones included), newest first."""
     if host is not None:
-        resolve_host(conn, agent, host)  # 404 naming `host` when the database has never seen it
+        resolve_host(conn, monitor, host)  # 404 naming `host` when the database has never seen it
     return [
         AuditOut(
             id=e.id or 0,

@@ -12,7 +12,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Connection
 
 from checkd import store
-from checkd.api.deps import AgentDep, HostQuery, resolve_host, time_range
+from checkd.api.deps import HostQuery, MonitorDep, resolve_host, time_range
 from checkd.api.respond import cached_json, error_responses
 from checkd.schemas import CheckOut, CheckPage
 
@@ -49,7 +49,7 @@ Until = Annotated[datetime | None, Query(description="newest taken_at to include
 )
 async def list_checks(
     request: Request,
-    agent: AgentDep,
+    monitor: MonitorDep,
     host: HostQuery = None,
     since: Since = None,
     until: Until = None,
@@ -63,13 +63,13 @@ async def list_checks(
     before = decode_cursor(cursor) if cursor else None
 
     def work(conn: Connection) -> bytes:
-        name = resolve_host(conn, agent, host)
+        name = resolve_host(conn, monitor, host)
         items = store.list_checks(conn=conn, host=name, since=t0, until=t1, limit=limit, before=before)
         last = items[-1] if len(items) == limit else None
         nxt = encode_cursor(int(last.taken_at), last.id) if last is not None and last.id else None
         return _page.dump_json(CheckPage(items=[CheckOut.of(c) for c in items], next_cursor=nxt))
 
-    return await cached_json(request, agent, host, work)
+    return await cached_json(request, monitor, host, work)
 
 
 @router.get(
@@ -78,17 +78,17 @@ async def list_checks(
     summary="The newest check",
     responses=error_responses(404, 422),
 )
-async def latest_check(request: Request, agent: AgentDep, host: HostQuery = None) -> Response:
+async def latest_check(request: Request, monitor: MonitorDep, host: HostQuery = None) -> Response:
     """The newest stored check of `host`; 404 when it has none."""
 
     def work(conn: Connection) -> bytes:
-        name = resolve_host(conn, agent, host)
+        name = resolve_host(conn, monitor, host)
         items = store.list_checks(conn=conn, host=name, limit=1)
         if not items:
             raise HTTPException(404, f"host: no checks yet for {name!r}")
         return CheckOut.of(items[0]).model_dump_json().encode()
 
-    return await cached_json(request, agent, host, work)
+    return await cached_json(request, monitor, host, work)
 
 
 @router.get(
@@ -99,7 +99,7 @@ async def latest_check(request: Request, agent: AgentDep, host: HostQuery = None
 )
 async def get_check(
     request: Request,
-    agent: AgentDep,
+    monitor: MonitorDep,
     check_id: Annotated[int, Path(ge=1, le=2**62, description="the check's id")],
 ) -> Response:
     """The check with id `check_id` (of any host)."""
@@ -110,4 +110,4 @@ async def get_check(
             raise HTTPException(404, f"check_id: no check with id {check_id}")
         return CheckOut.of(check).model_dump_json().encode()
 
-    return await cached_json(request, agent, "*", work)
+    return await cached_json(request, monitor, "*", work)

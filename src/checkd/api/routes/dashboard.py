@@ -102,7 +102,7 @@ def render_page(host: str) -> str:
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request) -> HTMLResponse:
     """The dashboard page; everything on it is loaded from this server."""
-    host: str = request.app.state.agent.host
+    host: str = request.app.state.monitor.host
     return HTMLResponse(
         render_page(host),
         headers={

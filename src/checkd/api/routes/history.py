@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy import Connection
 
 from checkd import store
-from checkd.api.deps import AgentDep, HostQuery, resolve_host, time_range
+from checkd.api.deps import HostQuery, MonitorDep, resolve_host, time_range
 from checkd.api.respond import cached_json, error_responses
 from checkd.schemas import HistoryOut, HistoryPoint
 
@@ -26,7 +26,7 @@ DEFAULT_SPAN_S = 3600
 )
 async def history(
     request: Request,
-    agent: AgentDep,
+    monitor: MonitorDep,
     metric: Annotated[
         Literal["cpu_percent", "mem_percent", "disk_percent", "load1", "availability"],
         Path(description="cpu_percent, mem_percent, disk_percent (`path`), load1, availability (`service`)"),
@@ -51,11 +51,11 @@ async def history(
         raise HTTPException(422, "since: must not be after until (which defaults to now)")
     qualifier = path if metric == "disk_percent" else service if metric == "availability" else None
     keep = store.Retentions(
-        raw=agent.settings.retention.seconds("raw"), minute=agent.settings.retention.seconds("minute")
+        raw=monitor.settings.retention.seconds("raw"), minute=monitor.settings.retention.seconds("minute")
     )
 
     def work(conn: Connection) -> bytes:
-        name = resolve_host(conn, agent, host)
+        name = resolve_host(conn, monitor, host)
         s = store.series(
             conn=conn,
             host=name,
@@ -78,4 +78,4 @@ async def history(
         return out.model_dump_json().encode()
 
     # "until" defaults to now, so only requests with an explicit end are stable enough to cache.
-    return await cached_json(request, agent, host if until is not None else "*", work)
+    return await cached_json(request, monitor, host if until is not None else "*", work)

@@ -5,26 +5,26 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from checkd.agent import Agent
 from checkd.metrics import ActionCounter, CheckDurations, HostCollector, SamplerCollector
+from checkd.monitor import Monitor
 
 
-def build_registry(agent: Agent) -> CollectorRegistry:
-    """A registry of checkd's collectors, with the duration and action listeners hooked into `agent`."""
+def build_registry(monitor: Monitor) -> CollectorRegistry:
+    """A registry of checkd's collectors, with the duration and action listeners hooked into `monitor`."""
     registry = CollectorRegistry()
-    infos = agent.registry.infos()
-    registry.register(HostCollector(lambda: agent.sampler.latest, {i.name: i.unit for i in infos}))
-    registry.register(SamplerCollector(agent.sampler.status))
+    infos = monitor.registry.infos()
+    registry.register(HostCollector(lambda: monitor.sampler.latest, {i.name: i.unit for i in infos}))
+    registry.register(SamplerCollector(monitor.sampler.status))
     durations = CheckDurations(registry)
-    agent.sampler.on_check(durations.observe)
+    monitor.sampler.on_check(durations.observe)
     actions = ActionCounter(registry, [i.name for i in infos if i.control])
-    agent.action_listeners.append(actions.record)
+    monitor.action_listeners.append(actions.record)
     return registry
 
 
-def router_for(agent: Agent) -> APIRouter:
-    """The /metrics router serving a registry built for `agent`."""
-    registry = build_registry(agent)
+def router_for(monitor: Monitor) -> APIRouter:
+    """The /metrics router serving a registry built for `monitor`."""
+    registry = build_registry(monitor)
     router = APIRouter(tags=["metrics"])
 
     @router.get(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from checkd.api.deps import Actor, AgentDep
+from checkd.api.deps import Actor, MonitorDep
 from checkd.api.respond import error_responses
 from checkd.api.service_actions import perform
 from checkd.control import ServiceInfo, UnknownService
@@ -24,10 +24,10 @@ def _out(info: ServiceInfo, state: str) -> ServiceOut:
 
 
 @router.get("", response_model=list[ServiceOut], summary="Configured services and their state")
-async def list_services(agent: AgentDep) -> list[ServiceOut]:
+async def list_services(monitor: MonitorDep) -> list[ServiceOut]:
     """Every configured service, in config order, with its state now."""
-    states = await run_in_threadpool(agent.registry.states)
-    return [_out(i, states.get(i.name, "unknown")) for i in agent.registry.infos()]
+    states = await run_in_threadpool(monitor.registry.states)
+    return [_out(i, states.get(i.name, "unknown")) for i in monitor.registry.infos()]
 
 
 @router.get(
@@ -36,13 +36,13 @@ async def list_services(agent: AgentDep) -> list[ServiceOut]:
     summary="One service and its state",
     responses=error_responses(404, 422),
 )
-async def get_service(name: ServiceName, agent: AgentDep) -> ServiceOut:
+async def get_service(name: ServiceName, monitor: MonitorDep) -> ServiceOut:
     """The service `name` with its state now; 404 when it is not configured."""
     try:
-        info = agent.registry.info(name)
+        info = monitor.registry.info(name)
     except UnknownService:
         raise HTTPException(404, f"name: no configured service {name!r}") from None
-    state = await run_in_threadpool(agent.registry.state, name)
+    state = await run_in_threadpool(monitor.registry.state, name)
     return _out(info, state.value)
 
 
@@ -55,9 +55,9 @@ async def get_service(name: ServiceName, agent: AgentDep) -> ServiceOut:
 async def act(
     name: ServiceName,
     action: Annotated[Literal["start", "stop", "restart"], Path(description="start, stop or restart")],
-    agent: AgentDep,
+    monitor: MonitorDep,
     actor: Actor,
 ) -> JSONResponse:
     """Run the action, then wait until the state follows (or the service's timeout passes)."""
-    status, body = await perform(agent, actor, name, action)
+    status, body = await perform(monitor, actor, name, action)
     return JSONResponse(body.model_dump(mode="json"), status_code=status)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from checkd import store
-from checkd.api.deps import Actor, AgentDep
+from checkd.api.deps import Actor, MonitorDep
 from checkd.api.respond import cached_json, error_responses
 from checkd.api.service_actions import perform
 from checkd.schemas import ActionOut, CheckV1, CpuPoint, SamplerOut, utc
@@ -28,14 +28,14 @@ Size = Annotated[int, Query(ge=0, le=10000, description="how many of the newest 
 @router.get(
     "/", response_model=list[CheckV1], summary="Newest checks, oldest first", responses=error_responses(422)
 )
-async def checks(request: Request, agent: AgentDep, limit: Limit = 100) -> Response:
+async def checks(request: Request, monitor: MonitorDep, limit: Limit = 100) -> Response:
     """The newest `limit` checks of this host, oldest first, in the exam system's shape."""
 
     def work(conn: Connection) -> bytes:
-        items = store.list_checks(conn=conn, host=agent.host, limit=limit)
+        items = store.list_checks(conn=conn, host=monitor.host, limit=limit)
         return _checks.dump_json([CheckV1.of(c) for c in reversed(items)])
 
-    return await cached_json(request, agent, None, work)
+    return await cached_json(request, monitor, None, work)
 
 
 @router.get(
@@ -44,44 +44,44 @@ async def checks(request: Request, agent: AgentDep, limit: Limit = 100) -> Respo
     summary="Newest cpu readings",
     responses=error_responses(422),
 )
-async def cpu_history(request: Request, agent: AgentDep, size: Size = 10) -> Response:
+async def cpu_history(request: Request, monitor: MonitorDep, size: Size = 10) -> Response:
     """The newest `size` cpu readings, oldest first; fewer when fewer exist."""
 
     def work(conn: Connection) -> bytes:
-        rows = store.cpu_history(conn=conn, host=agent.host, size=size)
+        rows = store.cpu_history(conn=conn, host=monitor.host, size=size)
         return _points.dump_json([CpuPoint(taken_at=utc(t), cpu=c) for t, c in rows])
 
-    return await cached_json(request, agent, None, work)
+    return await cached_json(request, monitor, None, work)
 
 
 @router.get("/start", response_model=SamplerOut, summary="Start the sampler", responses=error_responses(401))
-async def start(agent: AgentDep, _actor: Actor) -> SamplerOut:
+async def start(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
     """Start sampling (a no-op that says so when it already runs)."""
-    started = await run_in_threadpool(agent.start_sampler)
-    return SamplerOut.of(agent.sampler.status(), "started" if started else "already running")
+    started = await run_in_threadpool(monitor.start_sampler)
+    return SamplerOut.of(monitor.sampler.status(), "started" if started else "already running")
 
 
 @router.get("/stop", response_model=SamplerOut, summary="Stop the sampler", responses=error_responses(401))
-async def stop(agent: AgentDep, _actor: Actor) -> SamplerOut:
+async def stop(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
     """Stop sampling (a no-op that says so when it is stopped)."""
-    stopped = await run_in_threadpool(agent.stop_sampler)
-    return SamplerOut.of(agent.sampler.status(), "stopped" if stopped else "already stopped")
+    stopped = await run_in_threadpool(monitor.stop_sampler)
+    return SamplerOut.of(monitor.sampler.status(), "stopped" if stopped else "already stopped")
 
 
 _action_responses = error_responses(401, 403, 404, 409, 502, 504, body=ActionOut)
 
 
 @router.get("/start/httpd", response_model=ActionOut, summary="Start httpd", responses=_action_responses)
-async def start_httpd(agent: AgentDep, actor: Actor) -> JSONResponse:
+async def start_httpd(monitor: MonitorDep, actor: Actor) -> JSONResponse:
     """Start the service configured as `httpd` and wait for it to be active."""
-    status, body = await perform(agent, actor, "httpd", "start")
+    status, body = await perform(monitor, actor, "httpd", "start")
     return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
 
 @router.get("/stop/httpd", response_model=ActionOut, summary="Stop httpd", responses=_action_responses)
-async def stop_httpd(agent: AgentDep, actor: Actor) -> JSONResponse:
+async def stop_httpd(monitor: MonitorDep, actor: Actor) -> JSONResponse:
     """Stop the service configured as `httpd` and wait for it to be inactive."""
-    status, body = await perform(agent, actor, "httpd", "stop")
+    status, body = await perform(monitor, actor, "httpd", "stop")
     return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
 

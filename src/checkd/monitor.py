@@ -1,4 +1,4 @@
-"""Agent: everything one checkd process runs (engine, services, sampler, retention) and its life cycle."""
+"""Monitor: everything one checkd process runs (engine, services, sampler, retention) and its life cycle."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 _BACKOFF_MAX_S = 30.0
 
 
-class Agent:
+class Monitor:
     """Owns the engine, service registry, sampler and retention of one host."""
 
     def __init__(self, settings: Settings, *, registry: ServiceRegistry | None = None) -> None:
