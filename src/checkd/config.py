@@ -257,6 +257,7 @@ def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
         field = found.group(1) if found else ""
         names = sorted(k for k in os.environ if k.upper().startswith(f"CHECKD_{field.upper()}") and field)
         where = " or ".join(names) or "a CHECKD_* variable"
-        raise ConfigError(f"config: {field or 'environment'}: {where} is not valid JSON ({exc.__cause__})") from None
+        why = f"{where} is not valid JSON ({exc.__cause__})"
+        raise ConfigError(f"config: {field or 'environment'}: {why}") from None
     finally:
         _toml_file.reset(reset)
