@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from checkd.cli import app
+from checkd.config import load_settings
 from checkd_process import CHECKD, CheckdProcess, free_port
 
 IS_ROOT = os.geteuid() == 0
@@ -207,6 +208,7 @@ def invoke(args: list[str], **env: str) -> tuple[int | None, str, str]:
         ([], {"CHECKD_SAMPLER__DISK_PATHS": '["relative/path"]'}, "sampler.disk_paths"),
         ([], {"CHECKD_RETENTION__RAW": "forever"}, "retention.raw"),
         ([], {"CHECKD_LOG_LEVEL": "LOUD"}, "log_level"),
+        ([], {"CHECKD_SAMPLER__DISK_PATHS": "/var"}, "CHECKD_SAMPLER__DISK_PATHS"),
         (["--database-url", "nonsense"], {}, "database.url"),
         (["--database-url", "redis://127.0.0.1"], {}, "database.url"),
     ],
@@ -303,3 +305,23 @@ def test_port_flag_wins_over_env_and_file(layered: dict[str, object]) -> None:
     assert isinstance(server, CheckdProcess)
     assert server.port not in (layered["file_port"], layered["env_port"])
     assert server.get("/healthz").status_code == 200
+
+
+def test_env_values_take_the_type_of_their_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pydantic-settings reads CHECKD_* by field type: a numeric host name or database password
+    stays a string, a JSON list fills a list, `__` reaches into sections."""
+    for key in [k for k in os.environ if k.startswith("CHECKD_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("CHECKD_HOST_NAME", "1234")
+    monkeypatch.setenv("CHECKD_DATABASE__URL", "postgresql+psycopg://u:5432@127.0.0.1/db")
+    monkeypatch.setenv("CHECKD_SERVER__ALLOWED_HOSTS", '["checkd.example", "10.0.0.1"]')
+    monkeypatch.setenv("CHECKD_SAMPLER__AUTOSTART", "false")
+    monkeypatch.setenv("CHECKD_SERVICES__APP__MATCH", "8080")  # a cmdline substring that looks like a number
+    settings = load_settings(server={"port": 9001})
+    assert settings.services["app"].match == "8080"
+    assert settings.host_name == "1234"
+    assert settings.database.url == "postgresql+psycopg://u:5432@127.0.0.1/db"
+    assert settings.server.allowed_hosts == ["checkd.example", "10.0.0.1"]
+    assert settings.server.port == 9001
+    assert settings.sampler.autostart is False
+    assert "interval" not in settings.sampler.model_fields_set

@@ -6,10 +6,18 @@ import os
 import re
 import socket
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
 
 SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_@]{0,99}$")
 DURATION_RE = re.compile(r"^(\d+)\s*([smhdwy])$")
@@ -148,12 +156,17 @@ def _default_services() -> dict[str, ServiceSettings]:
     return {"httpd": ServiceSettings()}
 
 
-class Settings(BaseModel):
-    """All of checkd's settings; flags win over env, env over the TOML file."""
+# The TOML file `load_settings` was given; a context variable so that Settings' sources can find
+# it without a class per file.
+_toml_file: ContextVar[Path | None] = ContextVar("checkd_toml_file", default=None)
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
-    # A plain model, not pydantic-settings' BaseSettings (~1.3 MiB of RSS in the server):
-    # load_settings merges file < env (CHECKD_*, `__` between levels) < flags itself.
+
+class Settings(BaseSettings):
+    """All of checkd's settings; flags win over env (CHECKD_*, `__` between levels), env over the file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHECKD_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
 
     data_dir: Path = Field(default_factory=default_data_dir)
     host_name: str = Field(default_factory=socket.gethostname, min_length=1, max_length=255)
@@ -175,6 +188,21 @@ class Settings(BaseModel):
             services = {"httpd": ServiceSettings(), **services}
         return services
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags (init arguments) win over CHECKD_* env, env over the TOML file; no dotenv."""
+        toml = _toml_file.get()
+        if toml is None:
+            return init_settings, env_settings
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml)
+
     @property
     def database_url(self) -> str:
         """The effective database URL (SQLite in the data dir unless configured)."""
@@ -186,46 +214,15 @@ class Settings(BaseModel):
         return self.data_dir / "api-token"
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _check_toml(path: Path) -> None:
+    """Refuse an unreadable or malformed file with one line (the TOML source would raise raw errors)."""
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            tomllib.load(fh)
     except OSError as exc:
         raise ConfigError(f"config: cannot read {path}: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config: {path} is not valid TOML: {exc}") from exc
-
-
-def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _env_overrides() -> dict[str, Any]:
-    """CHECKD_SECTION__KEY=value pairs as a nested dict (values parsed as JSON when possible)."""
-    import json
-
-    out: dict[str, Any] = {}
-    for key, raw in os.environ.items():
-        if not key.startswith("CHECKD_") or key in ("CHECKD_CONFIG", "CHECKD_TOKEN"):
-            continue
-        parts = key[len("CHECKD_") :].lower().split("__")
-        try:
-            value: Any = json.loads(raw)
-        except ValueError:
-            value = raw
-        if isinstance(value, (int, float)) and parts[-1] in ("url", "host", "host_name", "token", "unit"):
-            value = raw
-        node = out
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return out
 
 
 def _one_line(exc: ValidationError) -> str:
@@ -238,16 +235,29 @@ def _one_line(exc: ValidationError) -> str:
     return f"config: {key}: {msg}{got_text}"
 
 
+# pydantic-settings names the top-level field whose env value failed to parse as JSON.
+_FIELD_IN_SETTINGS_ERROR = re.compile(r'field "([^"]+)"')
+
+
 def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
     """Build Settings from the TOML file, then CHECKD_* env, then flags; raise ConfigError on a bad value."""
     path = config_file or (Path(os.environ["CHECKD_CONFIG"]) if os.environ.get("CHECKD_CONFIG") else None)
-    data: dict[str, Any] = _read_toml(path) if path else {}
-    data = _deep_merge(data, _env_overrides())
-    if os.environ.get("CHECKD_TOKEN"):
-        data = _deep_merge(data, {"auth": {"token": os.environ["CHECKD_TOKEN"]}})
-    data = _deep_merge(data, {k: v for k, v in flags.items() if v is not None})
+    if path is not None:
+        _check_toml(path)
+    init: dict[str, Any] = {k: v for k, v in flags.items() if v is not None}
+    if os.environ.get("CHECKD_TOKEN"):  # a short alias of CHECKD_AUTH__TOKEN
+        init.setdefault("auth", {})["token"] = os.environ["CHECKD_TOKEN"]
+    reset = _toml_file.set(path)
     try:
-        # Sources are already merged by hand (file < env < flags), so env is not read twice.
-        return Settings.model_validate(data)
+        return Settings(**init)
     except ValidationError as exc:
         raise ConfigError(_one_line(exc)) from None
+    except SettingsError as exc:  # e.g. CHECKD_SAMPLER__DISK_PATHS that is not a JSON list
+        found = _FIELD_IN_SETTINGS_ERROR.search(str(exc))
+        field = found.group(1) if found else ""
+        names = sorted(k for k in os.environ if k.upper().startswith(f"CHECKD_{field.upper()}") and field)
+        where = " or ".join(names) or "a CHECKD_* variable"
+        why = f"{where} is not valid JSON ({exc.__cause__})"
+        raise ConfigError(f"config: {field or 'environment'}: {why}") from None
+    finally:
+        _toml_file.reset(reset)

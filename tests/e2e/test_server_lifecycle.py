@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from checkd_process import CheckdProcess
 
 
@@ -120,11 +122,14 @@ def test_kill_9_leaves_a_sound_database_and_sampling_resumes(
     assert len(ids) == len(set(ids))
 
 
-def test_sigterm_flushes_the_last_check(make_server: Callable[..., CheckdProcess], tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_flushes_the_last_check_and_exits_0(
+    make_server: Callable[..., CheckdProcess], tmp_path: Path, sig: signal.Signals
+) -> None:
     data = tmp_path / "d"
     server = make_server(data)
     server.wait_for(lambda: _count(server) >= 2)
     status_before = server.get("/api/v2/sampler").json()
-    assert server.stop(signal.SIGTERM) == 0
+    assert server.stop(sig) == 0
     assert _count_db(data) >= status_before["checks_total"]
     assert "Traceback" not in server.log()

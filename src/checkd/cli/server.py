@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import gc
+import signal
 from types import FrameType
 
 import typer
@@ -23,12 +24,7 @@ _M_ARENA_MAX = -8  # mallopt parameter number, from glibc's malloc.h
 
 
 class GracefulServer(uvicorn.Server):
-    """Exit 0 after a graceful SIGTERM/SIGINT shutdown (uvicorn would re-raise the signal)."""
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        """Start the graceful shutdown, without re-raising the signal afterwards."""
-        super().handle_exit(sig, frame)
-        self._captured_signals.clear()
+    """uvicorn's server with a slower housekeeping tick."""
 
     async def main_loop(self) -> None:
         """uvicorn's housekeeping loop, waking twice a second instead of ten times (idle CPU).
@@ -39,6 +35,19 @@ class GracefulServer(uvicorn.Server):
         while not should_exit:
             await asyncio.sleep(TICK_S)
             should_exit = await self.on_tick(0)
+
+
+def exit_after_graceful_shutdown() -> None:
+    """Make SIGTERM/SIGINT end the process with status 0 once uvicorn has shut down gracefully.
+
+    uvicorn handles the signals while it serves, then restores the handlers it found and raises
+    the signal again; the handlers found are these, which exit 0 instead of dying by the signal."""
+
+    def exit_zero(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, exit_zero)
 
 
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
@@ -91,4 +100,5 @@ def run_server(settings: Settings) -> None:
         http="httptools",
         timeout_graceful_shutdown=15,
     )
+    exit_after_graceful_shutdown()
     GracefulServer(config).run()
