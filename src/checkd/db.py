@@ -23,8 +23,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any fixed 64-bit number: every checkd in a fleet takes this lock before migrating.
 _PG_MIGRATION_LOCK = 0x636865636B64
 # Page cache per SQLite connection, in KiB (SQLite's default is 2000): the pool opens up to 15
-# connections under load, and full default caches cost 7-10 MiB more RSS on a 300 k-check
-# database; history latency did not change (the OS page cache keeps the file's hot pages).
+# connections under load, and full default caches add up in RSS on a large database; history
+# latency did not change (the OS page cache keeps the file's hot pages).
 SQLITE_CACHE_KIB = 512
 
 
@@ -126,7 +126,7 @@ def at_head(engine: Engine) -> bool:
 def migrate(engine: Engine) -> None:
     """Bring the schema to head; on PostgreSQL under an advisory lock so a fleet migrates once."""
     if at_head(engine):
-        return  # the usual start: no need to load alembic (about 10 MB of memory) at all
+        return  # the usual start: no need to load alembic (and its memory) at all
     from alembic import command
 
     cfg = alembic_config(engine)
@@ -150,7 +150,7 @@ def migrate(engine: Engine) -> None:
 
 
 def migrate_in_child(engine: Engine, timeout: float = 300) -> None:
-    """Run `checkd db upgrade` in a child process, so the server never loads alembic (~10 MB RSS)."""
+    """Run `checkd db upgrade` in a child process, so the server never keeps alembic in memory."""
     if at_head(engine):
         return
     url = engine.url.render_as_string(hide_password=False)

@@ -53,9 +53,9 @@ def exit_after_graceful_shutdown() -> None:
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     """Cap glibc's malloc arenas (like MALLOC_ARENA_MAX); False where libc has no mallopt."""
     # glibc gives each thread that allocates its own arena, up to 8 per core; under load the
-    # server runs up to ~40 threads (anyio's threadpool, sampler, upkeep, libuv) and those
-    # arenas kept 5-15 MiB more RSS after a wrk run (docs/PERFORMANCE.md). Call it before any
-    # thread starts; idle RSS does not change.
+    # server runs dozens of threads under load (anyio's threadpool, sampler, upkeep, libuv) and
+    # those arenas keep memory after a burst (docs/PERFORMANCE.md). Call it before any thread
+    # starts; idle RSS does not change.
     try:
         mallopt = ctypes.CDLL(None).mallopt  # the C library the interpreter is linked with
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to cap
@@ -66,11 +66,11 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
 def freeze_startup_objects() -> None:
     """Collect once, then keep everything alive now out of the cyclic GC's full collections.
 
-    A served process holds ~100 k objects from its imports and app; every full (gen2) collection
-    walked them all: 36-62 ms of CPU each on this 2-core VM, the first one landing in the upkeep
-    thread's first rollup fold a minute after start (~1 ms per check over that minute). Objects
-    created later are still collected as before; start-up objects freed by reference counting
-    are still freed (only start-up cycles that become garbage later are never collected).
+    A served process holds a large, long-lived set of objects from its imports and app; every
+    full (gen2) collection walked them all, the first one landing in the upkeep thread's first
+    rollup fold a minute after start, inside the sampler's CPU budget. Objects created later are
+    still collected as before; start-up objects freed by reference counting are still freed
+    (only start-up cycles that become garbage later are never collected).
     """
     gc.collect()
     gc.freeze()

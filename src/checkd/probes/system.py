@@ -20,9 +20,10 @@ _LINUX = sys.platform.startswith("linux")
 class ProcFile:
     """A /proc file kept open and re-read from offset 0 with pread.
 
-    Once a second, psutil's open/readline/close plus its parsing of every field cost 0.2-0.3 ms
-    of CPU per check with cold caches; one pread of an open descriptor and a few fields cost
-    0.01-0.03 ms (the kernel regenerates a seq_file when it is read from offset 0)."""
+    Once a second, psutil's open/readline/close plus its parsing of every field is a large part
+    of a check's CPU with cold caches; one pread of an open descriptor and a few fields is a
+    small fraction of it (the kernel regenerates a seq_file when it is read from offset 0;
+    figures in docs/PERFORMANCE.md)."""
 
     def __init__(self, path: str) -> None:
         self.path = path

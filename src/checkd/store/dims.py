@@ -43,7 +43,7 @@ def _forget_engine(engine: Engine) -> None:
 
 def upsert_dialect(conn: Connection) -> ModuleType:
     """The dialect module (postgresql or sqlite) whose `insert` has ON CONFLICT, for `conn`."""
-    # Imported on first use, not at start: the PostgreSQL dialect is ~2.4 MiB of RSS on SQLite.
+    # Imported on first use, not at start: on SQLite the PostgreSQL dialect would be dead weight.
     name = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
     return importlib.import_module(f"sqlalchemy.dialects.{name}")
 

@@ -75,7 +75,7 @@ _PG_DISK_TYPES = ("integer", "bigint", "bigint", "bigint", "smallint")  # path_i
 @functools.cache
 def _pg_insert_one(n_disks: int, n_services: int) -> str:
     """The same for one check with `n_disks` disks and `n_services` services: the sampler's steady
-    state. Plain VALUES and scalar parameters: about half the CPU of the general form on both
+    state. Plain VALUES and scalar parameters: cheaper than the general form on both
     sides (bench/fleet_ingest.py). A host's checks all have one shape, so one prepared statement."""
     # Only this module's constants and %s placeholders are formatted in (S608); values are bound.
     values = ", ".join(f"%s::{t}" for t in _PG_TYPES.values())
@@ -139,8 +139,8 @@ def _sqlite_rows(
 ) -> list[int]:
     """Execute the rows of `items` on a sqlite3 cursor (the caller owns the transaction).
 
-    This is the sampler's hot path: SQLAlchemy's per-statement work cost 0.60 ms of CPU per check
-    against 0.04 ms for these statements (bench/write_floor.py)."""
+    This is the sampler's hot path: SQLAlchemy's per-statement work costs many times what these
+    statements cost (bench/write_floor.py)."""
     ids: list[int] = []
     disk_rows: list[tuple[Any, ...]] = []
     service_rows: list[tuple[Any, ...]] = []
@@ -233,7 +233,7 @@ class CheckWriter:
     """Writes batches of one host's checks, each batch atomically: the sampler's write path.
 
     It holds one connection between batches, so a write skips the pool (checkout, pre-ping,
-    reset-on-return: ~0.25 ms of CPU per check on SQLite when paced at 1 s). SQLite: one short
+    reset-on-return: a large share of a paced write's CPU on SQLite). SQLite: one short
     transaction per batch on it. PostgreSQL: the batch's single statement in autocommit on it
     (no BEGIN or COMMIT: one round trip per check). Any error drops the connection, and so does
     `engine.dispose()` (the database may have been replaced); the next write opens a fresh one."""
@@ -276,7 +276,7 @@ class CheckWriter:
 
     def _learn_ids(self, held: Connection, items: Sequence[Check]) -> None:
         """Get or create (committed) the ids of names not seen before; writes then skip
-        SQLAlchemy and dims entirely (0.13 ms less CPU per check on SQLite when paced at 1 s)."""
+        SQLAlchemy and dims entirely."""
         paths, services = self._paths, self._services
         if (
             self._host_id is not None
