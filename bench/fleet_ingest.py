@@ -111,10 +111,10 @@ def agent(i: int, url: str, stop: Any, counts: Any, errors: Any, lat: list[float
             t0 = time.perf_counter()
             try:
                 writer.write([check])
-            except Exception as exc:
+            except Exception as exc:  # counted; each agent's first one printed
                 errors[i] += 1
                 if errors[i] == 1:
-                    print(f"agent{i}: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
+                    print(f"agent{i}: {exc!r}"[:300], file=sys.stderr)
                 time.sleep(0.1)
                 continue
             counts[i] += 1
@@ -127,14 +127,14 @@ def agent(i: int, url: str, stop: Any, counts: Any, errors: Any, lat: list[float
 
 def agent_process(p: int, threads: int, url: str, stop: Any, counts: Any, errors: Any, q: Any) -> None:
     """`threads` agents in this process; their latency samples go to `q` at the end."""
-    lats: list[list[float]] = [[] for _ in range(threads)]
-    ts = [threading.Thread(target=agent, args=(p * threads + t, url, stop, counts, errors, lats[t]))
+    lat: list[float] = []
+    ts = [threading.Thread(target=agent, args=(p * threads + t, url, stop, counts, errors, lat))
           for t in range(threads)]  # fmt: skip
     for t in ts:
         t.start()
     for t in ts:
         t.join()
-    q.put([x for sub in lats for x in sub])
+    q.put(lat)
 
 
 def reading(dbname: str) -> tuple[int, tuple[int, ...], dict[int, tuple[str, int, float]], float]:
@@ -272,7 +272,7 @@ def main() -> None:
     ap.add_argument("--layouts", default="1x50,50x1,2x25", help="PxT: P processes of T threads")
     ap.add_argument("--skip-variants", action="store_true", help="only the real path, durable")
     args = ap.parse_args()
-    layouts = [tuple(int(x) for x in spec.split("x")) for spec in args.layouts.split(",")]
+    layouts = [(int(p), int(t)) for p, t in (spec.split("x") for spec in args.layouts.split(","))]
     if any(p * t != args.agents for p, t in layouts):
         raise SystemExit(f"--layouts {args.layouts}: every PxT must make --agents {args.agents}")
     if "PGPORT" not in os.environ:  # a throw-away cluster on a free port, removed when this exits
@@ -281,13 +281,13 @@ def main() -> None:
         os.execvpe(argv[0], argv, env)
     os.environ["PGHOST"] = "127.0.0.1"  # loopback TCP, as a fleet's agents connect (not the socket)
     configure(DURABLE)
-    result: dict[str, Any] = {"postgres_version": pg("SHOW server_version")[0][0], "variants": []}
+    result: dict[str, Any] = {"machine": harness.machine(), "variants": []}
+    result["postgres_version"] = pg("SHOW server_version")[0][0]
     kw = {"seconds": args.seconds, "warmup": args.warmup}
     for p, t in layouts:
         result["variants"].append(run_agents(f"real {p}x{t} durable", (p, t), **kw))
         harness.log(f"{p}x{t}: {result['variants'][-1]['checks_per_s']:,.0f} checks/s")
-    best = max(result["variants"], key=lambda r: r["checks_per_s"])
-    lay = tuple(int(x) for x in best["layout"].split("x"))
+    lay, best = max(zip(layouts, result["variants"], strict=True), key=lambda lr: lr[1]["checks_per_s"])
     if not args.skip_variants:
         for setting in ({"synchronous_commit": "off"}, {"fsync": "off"}):
             configure({**DURABLE, **setting})

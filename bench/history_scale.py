@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import http.client
 import json
+import operator
 import signal
 import sqlite3
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def human(n: int) -> str:
 
 def iso(t: int) -> str:
     """An RFC 3339 UTC time."""
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
 class Traced:
@@ -140,7 +141,7 @@ def fold_steady_state(db: Path, rounds: int = 3, new: int = 60) -> dict[str, Any
             plans = traced.plans(upkeep.fold)
     writer.close()
     traced.engine.dispose()
-    return {"new_checks": new, **harness.stats_ms(times), "plans": plans}
+    return {"new_checks": new, **harness.stats_ms(times), "plans": plans, "newest": base + new - 1}
 
 
 def in_process(db: Path, end: int, runs: int) -> dict[str, Any]:
@@ -157,9 +158,9 @@ def in_process(db: Path, end: int, runs: int) -> dict[str, Any]:
             "list_checks_100": lambda: store.list_checks(conn=conn, host=HOST, limit=100)
         }
         for label, span in RANGES.items():
-            calls[f"series_cpu_{label}"] = lambda span=span: store.series(
-                conn=conn, host=HOST, metric="cpu_percent", qualifier=None, since=end - span, until=end,
-                points=500, now=end, keep=retentions,
+            calls[f"series_cpu_{label}"] = functools.partial(
+                store.series, conn=conn, host=HOST, metric="cpu_percent", qualifier=None, since=end - span,
+                until=end, points=500, now=end, keep=retentions,
             )  # fmt: skip
         for name, call in calls.items():
             for _ in range(5):
@@ -219,15 +220,6 @@ def measure_http(ports: dict[int, int], ends: dict[int, int], requests: int) -> 
     }
 
 
-def newest(db: Path) -> int:
-    """taken_at of the newest check in `db`."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return int(con.execute("SELECT max(taken_at) FROM checks").fetchone()[0])
-    finally:
-        con.close()
-
-
 def watchdog(_sig: int, _frame: object) -> None:
     """SIGALRM: the run took longer than --max-minutes."""
     raise TimeoutError("--max-minutes exceeded")
@@ -245,7 +237,7 @@ def main() -> int:
     sizes = sorted(int(s) for s in args.sizes.split(","))
     signal.signal(signal.SIGALRM, watchdog)
     signal.alarm(int(args.max_minutes * 60))
-    result: dict[str, Any] = {"sizes": {n: {} for n in sizes}}
+    result: dict[str, Any] = {"machine": harness.machine(), "sizes": {n: {} for n in sizes}}
     with harness.temp_dir("history-scale") as tmp:
         work = args.workdir or tmp
         work.mkdir(parents=True, exist_ok=True)
@@ -257,7 +249,7 @@ def main() -> int:
                     result["sizes"][n]["build"] = build(dbs[n], n)
                 result["sizes"][n]["fold_steady_state"] = fold_steady_state(dbs[n])
                 result["sizes"][n]["bytes"] = harness.db_bytes(dbs[n])
-            ends = {n: newest(dbs[n]) for n in sizes}
+            ends = {n: result["sizes"][n]["fold_steady_state"]["newest"] for n in sizes}
             for n in sizes:
                 harness.log(f"{human(n)}: in-process latencies")
                 result["sizes"][n]["in_process"] = in_process(dbs[n], ends[n], args.runs)
@@ -287,12 +279,12 @@ def summarize(result: dict[str, Any], sizes: list[int]) -> None:
         if b:
             print(f"{human(n):>5}: load {b['load']['checks_per_s']:,} checks/s in {b['load']['seconds']} s; "
                   f"fold catch-up {b['fold_catch_up']['checks_per_s']:,} checks/s")  # fmt: skip
-    rows = [("fold 60 new (steady)", lambda r: r["fold_steady_state"])]
-    rows += [(f"HTTP {k}", lambda r, k=k: r["http"][k]) for k in result["sizes"][sizes[0]]["http"]]
-    rows += [(f"in-process {k}", lambda r, k=k: r["in_process"][k]) for k in ("list_checks_100", *(
+    rows: list[tuple[str, tuple[str, ...]]] = [("fold 60 new (steady)", ("fold_steady_state",))]
+    rows += [(f"HTTP {k}", ("http", k)) for k in result["sizes"][sizes[0]]["http"]]
+    rows += [(f"in-process {k}", ("in_process", k)) for k in ("list_checks_100", *(
         f"series_cpu_{label}" for label in RANGES))]  # fmt: skip
-    for label, pick in rows:
-        cells = [pick(result["sizes"][n]) for n in sizes]
+    for label, keys in rows:
+        cells = [functools.reduce(operator.getitem, keys, result["sizes"][n]) for n in sizes]
         print(f"{label:30}" + "".join(f"{c['p50_ms']:>10.2f} /{c['p95_ms']:>7.2f}" for c in cells))
     for key in ("per_check_file", "per_check_raw_tables"):
         print(f"bytes {key:24}" + "".join(f"{result['sizes'][n]['bytes'][key]:>20}" for n in sizes))

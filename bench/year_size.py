@@ -73,7 +73,7 @@ def main() -> None:
     from checkd.retention import Retention
 
     n = int(args.days * DAY)
-    result: dict[str, Any] = {"days": args.days, "checks": n}
+    result: dict[str, Any] = {"machine": harness.machine(), "days": args.days, "checks": n}
     with harness.temp_dir("year-size") as tmp:
         db = tmp / "checkd.db"
         harness.log(f"bulk-loading {n:,} checks ({args.days:g} days at 1 s)")
