@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import signal
 import socket
@@ -45,15 +46,8 @@ sys.path.insert(0, str(ROOT / "src"))  # run from a checkout even if the venv is
 # -- the machine and the results ------------------------------------------------------------------
 def machine() -> dict[str, Any]:
     """nproc, CPU model, memory, kernel, Python, SQLite, git HEAD and the UTC date of this run."""
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    mem_kib = 0
-    with contextlib.suppress(OSError, ValueError):
-        mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    model = re.search(r"^model name\s*:\s*(.*)$", Path("/proc/cpuinfo").read_text(), re.M)
+    mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
     git = ["git", "-C", str(ROOT)]
     head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], check=False, capture_output=True, text=True)
     dirty = subprocess.run(
@@ -63,7 +57,7 @@ def machine() -> dict[str, Any]:
         "git_head": head.stdout.strip(),
         "src_uncommitted_changes": len(dirty.stdout.splitlines()),
         "nproc": os.cpu_count(),
-        "cpu_model": model,
+        "cpu_model": model.group(1) if model else "unknown",
         "mem_gib": round(mem_kib / 2**20, 1),
         "kernel": platform.release(),
         "python": platform.python_version(),
@@ -273,45 +267,37 @@ def start_glances(workdir: Path) -> Served:
 
 
 @contextlib.contextmanager
-def temp_dir(prefix: str, keep: bool = False) -> Iterator[Path]:
-    """A temporary directory under /tmp, removed afterwards unless `keep`."""
+def temp_dir(prefix: str) -> Iterator[Path]:
+    """A temporary directory under /tmp, removed afterwards."""
     path = Path(tempfile.mkdtemp(prefix=f"checkd-bench-{prefix}-"))
     try:
         yield path
     finally:
-        if keep:
-            print(f"kept {path}")
-        else:
-            shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 # -- SQLite ---------------------------------------------------------------------------------------
 def wal_checkpoint(db: Path) -> None:
     """Fold the WAL into the main database file (so its size counts everything)."""
-    con = sqlite3.connect(db)
-    try:
+    with contextlib.closing(sqlite3.connect(db)) as con:
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        con.close()
+
+
+def query(db: Path, sql: str) -> list[Any]:
+    """The rows of `sql` on `db`, read through a separate read-only connection."""
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as con:
+        return con.execute(sql).fetchall()
 
 
 def count_checks(db: Path) -> int:
-    """Rows in `checks`, read with a separate read-only connection."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return int(con.execute("SELECT count(*) FROM checks").fetchone()[0])
-    finally:
-        con.close()
+    """Rows in `checks`."""
+    return int(query(db, "SELECT count(*) FROM checks")[0][0])
 
 
 def dbstat(db: Path) -> dict[str, tuple[int, int]]:
     """(bytes on disk, payload bytes) per table and index, from SQLite's dbstat table."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        rows = con.execute("SELECT name, sum(pgsize), sum(payload) FROM dbstat GROUP BY name ORDER BY 2 DESC")
-        return {name: (int(b), int(p)) for name, b, p in rows}
-    finally:
-        con.close()
+    rows = query(db, "SELECT name, sum(pgsize), sum(payload) FROM dbstat GROUP BY name ORDER BY 2 DESC")
+    return {name: (int(b), int(p)) for name, b, p in rows}
 
 
 RAW_TABLES = ("checks", "ix_checks_host_taken", "check_disks", "check_services")
@@ -322,12 +308,7 @@ def db_bytes(db: Path) -> dict[str, float]:
     their index, from dbstat) and per rollup row."""
     wal_checkpoint(db)
     split = dbstat(db)
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        checks = int(con.execute("SELECT count(*) FROM checks").fetchone()[0])
-        rollups = int(con.execute("SELECT count(*) FROM rollups").fetchone()[0])
-    finally:
-        con.close()
+    checks, rollups = count_checks(db), int(query(db, "SELECT count(*) FROM rollups")[0][0])
     raw = sum(split.get(t, (0, 0))[0] for t in RAW_TABLES)
     size = db.stat().st_size
     return {

@@ -36,7 +36,6 @@ import http.client
 import json
 import operator
 import signal
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -82,11 +81,8 @@ class Traced:
             call()
         finally:
             self.capturing = False
-        con = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
-        try:
-            return [" / ".join(r[3] for r in con.execute("EXPLAIN QUERY PLAN " + s)) for s in self.statements]
-        finally:
-            con.close()
+        explain = [harness.query(self.db, "EXPLAIN QUERY PLAN " + sql) for sql in self.statements]
+        return [" / ".join(row[3] for row in rows) for rows in explain]
 
 
 def build(db: Path, n: int) -> dict[str, Any]:

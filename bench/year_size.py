@@ -23,7 +23,6 @@ Results go to stdout and bench/out/year_size.json.
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import time
 from typing import Any
 
@@ -91,9 +90,7 @@ def main() -> None:
         }
         harness.log(f"  folded {folded:,} checks in {fold_s:.1f} s")
         result["bytes"] = sizes = harness.db_bytes(db)
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        metrics = int(con.execute("SELECT count(DISTINCT metric_id) FROM rollups").fetchone()[0])
-        con.close()
+        metrics = int(harness.query(db, "SELECT count(DISTINCT metric_id) FROM rollups")[0][0])
         result["year"] = year = year_estimate(sizes["per_check_raw_tables"], sizes["per_rollup_row"], metrics)
 
         # The clock at which the oldest --prune-days of checks are past the raw tier's retention.
