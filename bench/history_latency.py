@@ -5,11 +5,11 @@ Goal (issue 2): p50 with 1,000,000 stored checks within 1.5x of p50 with 10,000.
 It bulk-loads two SQLite databases (harness.bulk_load: checkd's own migrations and tables, one
 check per second, one disk and one service each), starts one `checkd serve` on each (sampler
 not started, so the data stay put), and sends the two servers the same request alternately
-from one keep-alive client, one at a time, --requests times each after a warm-up. Each request carries a unique
-`nocache=N` parameter, which the route ignores but which makes checkd's response cache miss,
-so every request runs the SQL query: that is the figure the goal is judged on. The plain URL
-(answered from the cache after the first request) is measured too, and the SQL query alone
-(store.cpu_history in-process) with its query plan.
+from one keep-alive client, one at a time, --requests times each after a warm-up. Each request
+carries a unique `nocache=N` parameter, which the route ignores but which makes checkd's
+response cache miss, so every request runs the SQL query: that is the figure the goal is
+judged on. The plain URL (answered from the cache after the first request) is measured too,
+and the SQL query alone (store.cpu_history in-process) with its query plan.
 
 Run (from the repository root):
     .venv/bin/python bench/history_latency.py [--small 10000] [--large 1000000] [--requests 2000]
