@@ -2,15 +2,14 @@
 
 Goal (issue 2): p50 with 1,000,000 stored checks within 1.5x of p50 with 10,000.
 
-It bulk-loads two SQLite databases through checkd's own migrations and tables (executemany in
-50,000-row transactions on `checks`, `check_disks` and `check_services`; one check per second,
-one disk and one service each), starts one `checkd serve` on each (sampler not started, so the
-data stay put), and sends the two servers the same request alternately from one keep-alive
-client, one at a time, --requests times each after a warm-up. Each request carries a unique
-`nocache=N` parameter, which the route ignores but which makes checkd's response cache miss,
-so every request runs the SQL query: that is the figure the goal is judged on. The plain URL
-(answered from the cache after the first request) is measured too, and the SQL query alone
-(store.cpu_history in-process) with its query plan.
+It bulk-loads two SQLite databases (harness.bulk_load: checkd's own migrations and tables, one
+check per second, one disk and one service each), starts one `checkd serve` on each (sampler
+not started, so the data stay put), and sends the two servers the same request alternately
+from one keep-alive client, one at a time, --requests times each after a warm-up. Each request
+carries a unique `nocache=N` parameter, which the route ignores but which makes checkd's
+response cache miss, so every request runs the SQL query: that is the figure the goal is
+judged on. The plain URL (answered from the cache after the first request) is measured too,
+and the SQL query alone (store.cpu_history in-process) with its query plan.
 
 Run (from the repository root):
     .venv/bin/python bench/history_latency.py [--small 10000] [--large 1000000] [--requests 2000]
@@ -25,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import _common as common
+import harness
 
 PATH = "/v1.0/checks/cpu/history?size=100"
 
@@ -55,18 +54,17 @@ def sql_only(db: Path, n: int) -> dict[str, Any]:
     from checkd import store
     from checkd.db import make_engine
 
-    store.forget_ids()
     engine = make_engine(f"sqlite:///{db}")
     times = []
     with engine.connect() as conn:
         for _ in range(50):
-            store.cpu_history(conn=conn, host=common.HOST_NAME, size=100)
+            store.cpu_history(conn=conn, host=harness.HOST_NAME, size=100)
         for _ in range(n):
             t0 = time.perf_counter()
-            rows = store.cpu_history(conn=conn, host=common.HOST_NAME, size=100)
+            rows = store.cpu_history(conn=conn, host=harness.HOST_NAME, size=100)
             times.append((time.perf_counter() - t0) * 1000)
         assert len(rows) == 100
-        hid = store.host_id(conn=conn, name=common.HOST_NAME, create=False)
+        hid = store.host_id(conn=conn, name=harness.HOST_NAME, create=False)
         plan = conn.execute(
             text(
                 "EXPLAIN QUERY PLAN SELECT taken_at, cpu_pct FROM checks WHERE host_id = :h "
@@ -75,7 +73,7 @@ def sql_only(db: Path, n: int) -> dict[str, Any]:
             {"h": hid},
         ).all()
     engine.dispose()
-    return {"p50_ms": round(common.pct_of(times, 50), 4), "plan": [r[-1] for r in plan]}
+    return {"p50_ms": round(harness.pct_of(times, 50), 4), "plan": [r[-1] for r in plan]}
 
 
 def main() -> None:
@@ -86,26 +84,25 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=200)
     args = ap.parse_args()
 
-    result: dict[str, Any] = {"machine": common.machine(), "path": PATH, "requests": args.requests}
+    result: dict[str, Any] = {"machine": harness.machine(), "path": PATH, "requests": args.requests}
     sizes = {"small": args.small, "large": args.large}
-    with common.temp_dir("history") as tmp:
+    with harness.temp_dir("history") as tmp:
         for name, n in sizes.items():
             print(f"bulk-loading {n} checks ({name}) ...", flush=True)
             db = tmp / name / "checkd.db"
             db.parent.mkdir()
-            took = common.bulk_load(f"sqlite:///{db}", n)
-            common.wal_checkpoint(db)
+            took = harness.bulk_load(db, n).seconds
             result[name] = {
-                "checks": common.count_checks(db),
+                "checks": harness.count_checks(db),
                 "load_s": round(took, 1),
                 "db_mib": round(db.stat().st_size / 2**20, 1),
             }
             print(f"  {result[name]}", flush=True)
-        procs: list[common.Served] = []
+        procs: list[harness.Served] = []
         conns: dict[str, http.client.HTTPConnection] = {}
         try:
             for name in sizes:
-                procs.append(common.start_checkd(tmp / name, autostart=False, name=name))
+                procs.append(harness.start_checkd(tmp / name, autostart=False, name=name))
                 conns[name] = http.client.HTTPConnection("127.0.0.1", procs[-1].port, timeout=10)
             # Cached first: the cache keeps at most 256 bodies, and the unique URLs below fill it.
             timed_gets(conns, args.warmup, bust=False)
@@ -116,13 +113,13 @@ def main() -> None:
             for c in conns.values():
                 c.close()
             for p in procs:
-                common.stop_process(p.proc)
+                harness.stop_process(p.proc)
         for name in sizes:
             result[name]["http_uncached"] = {
-                f"p{q}_ms": round(common.pct_of(uncached[name], q), 3) for q in (50, 90, 99)
+                f"p{q}_ms": round(harness.pct_of(uncached[name], q), 3) for q in (50, 90, 99)
             }
             result[name]["http_cached"] = {
-                f"p{q}_ms": round(common.pct_of(cached[name], q), 3) for q in (50, 99)
+                f"p{q}_ms": round(harness.pct_of(cached[name], q), 3) for q in (50, 99)
             }
             result[name]["sql_only"] = sql_only(tmp / name / "checkd.db", args.requests)
 
@@ -143,7 +140,7 @@ def main() -> None:
         f"p50 ratio large/small: uncached {ratio:.3f} (goal <= 1.5: {'PASS' if ratio <= 1.5 else 'FAIL'}), "
         f"cached {ratio_cached:.3f}, SQL alone {ratio_sql:.3f}"
     )
-    common.save("history_latency", result)
+    harness.save("history_latency", result)
 
 
 if __name__ == "__main__":

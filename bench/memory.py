@@ -31,7 +31,7 @@ import threading
 import time
 from typing import Any
 
-import _common as common
+import harness
 
 # What `checkd serve` imports, in its order (cli -> monitor -> app -> server), for --breakdown.
 SERVE_IMPORTS = [
@@ -90,7 +90,7 @@ print(rss() - before)
 
 def breakdown() -> None:
     """RSS after each step of serve's imports, and what each big dependency costs alone."""
-    python = str(common.VENV_BIN / "python")
+    python = str(harness.VENV_BIN / "python")
     out = subprocess.run(
         [python, "-c", _SEQUENCE_CODE, *SERVE_IMPORTS], capture_output=True, text=True, check=True
     ).stdout
@@ -115,7 +115,7 @@ def breakdown() -> None:
         alone.append({"package": pkg, "alone_mib": mib, "loaded_by_serve": pkg in loaded})
         print(f"{pkg:32} {mib if mib is not None else '-':>6}  {'yes' if pkg in loaded else 'no'}")
     print("(packages share dependencies, so the 'alone' figures overlap and do not add up)")
-    common.save("memory_breakdown", {"machine": common.machine(), "serve_imports": steps, "packages": alone})
+    harness.save("memory_breakdown", {"serve_imports": steps, "packages": alone})
 
 
 def slope_mib_per_h(points: list[tuple[float, int]]) -> float:
@@ -134,7 +134,7 @@ def poller(url: str, rate: float, stop: threading.Event) -> None:
     """GET `url` `rate` times a second until `stop`."""
     while not stop.wait(1 / rate):
         with contextlib.suppress(OSError):
-            common.http_get(url, timeout=2)
+            harness.http_get(url, timeout=2)
 
 
 def main() -> None:
@@ -150,15 +150,15 @@ def main() -> None:
         breakdown()
         return
 
-    result: dict[str, Any] = {"machine": common.machine(), "seconds": args.seconds, "poll_per_s": args.poll}
-    with common.temp_dir("memory") as tmp:
-        procs: list[common.Served] = []
+    result: dict[str, Any] = {"machine": harness.machine(), "seconds": args.seconds, "poll_per_s": args.poll}
+    with harness.temp_dir("memory") as tmp:
+        procs: list[harness.Served] = []
         stop = threading.Event()
         try:
-            checkd = common.start_checkd(tmp / "checkd", interval=1)
+            checkd = harness.start_checkd(tmp / "checkd", interval=1)
             procs.append(checkd)
             if not args.no_glances:
-                procs.append(common.start_glances(tmp / "glances"))
+                procs.append(harness.start_glances(tmp / "glances"))
             if args.poll:
                 threading.Thread(
                     target=poller, args=(checkd.url("/api/v2/checks/latest"), args.poll, stop), daemon=True
@@ -171,19 +171,19 @@ def main() -> None:
                 for p in procs:
                     if p.proc.poll() is not None:
                         raise RuntimeError(f"{p.name} exited with {p.proc.returncode}")
-                    series[p.name].append((now - t0, common.rss_kib(p.pid)))
+                    series[p.name].append((now - t0, harness.rss_kib(p.pid)))
                 if now >= next_print:
                     line = ", ".join(f"{n} {s[-1][1] / 1024:.1f} MiB" for n, s in series.items())
                     print(f"  t={now - t0:6.0f}s  {line}", flush=True)
                     next_print += 60
                 time.sleep(args.every)
-            hwm = {p.name: common.proc_status(p.pid, "VmHWM") for p in procs}
-            threads = {p.name: common.proc_status(p.pid, "Threads") for p in procs}
-            checks = common.count_checks(checkd.data_dir / "checkd.db")  # type: ignore[operator]
+            hwm = {p.name: harness.proc_status(p.pid, "VmHWM") for p in procs}
+            threads = {p.name: harness.proc_status(p.pid, "Threads") for p in procs}
+            checks = harness.count_checks(checkd.data_dir / "checkd.db")
         finally:
             stop.set()
             for p in procs:
-                common.stop_process(p.proc)
+                harness.stop_process(p.proc)
 
     elapsed_from_start = args.warmup + args.seconds  # the process's age at the last sample, roughly
     for name, pts in series.items():
@@ -213,7 +213,7 @@ def main() -> None:
     print(f"goal <= 45 MiB after 1 h: {verdict} ({c['rss_at_1h_extrapolated_mib'] / 45:.2f}x the goal)")
     if "glances" in result:
         print(f"checkd / glances RSS: {c['rss_end_mib'] / result['glances']['rss_end_mib']:.2f}")
-    common.save("memory", result)
+    harness.save("memory", result)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import _common as common
+import harness
 
 
 def _load(name: str) -> dict[str, Any] | None:
-    path = common.OUT_DIR / f"{name}.json"
+    path = harness.OUT_DIR / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
 
 

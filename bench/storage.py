@@ -27,22 +27,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import _common as common
-
-
-def _dbstat(db: Path) -> dict[str, tuple[int, int]]:
-    """(bytes on disk, payload bytes) per table and index, from SQLite's dbstat table."""
-    con = sqlite3.connect(db)
-    try:
-        rows = con.execute("SELECT name, sum(pgsize), sum(payload) FROM dbstat GROUP BY name ORDER BY 2 DESC")
-        return {name: (int(b), int(p)) for name, b, p in rows}
-    finally:
-        con.close()
+import harness
 
 
 def run_case(tmp: Path, checks: int, services: int) -> dict[str, Any]:
     """Write `checks` checks with `services` services through Sampler.sample_once(); measure the file."""
-    from checkd import store
     from checkd.config import ServiceSettings, load_settings
     from checkd.control import ServiceRegistry
     from checkd.db import make_engine, migrate
@@ -56,16 +45,15 @@ def run_case(tmp: Path, checks: int, services: int) -> dict[str, Any]:
         pidfile = data / f"svc{i:02d}.pid"
         pidfile.write_text(f"{os.getpid()}\n")
         extra[f"svc{i:02d}"] = ServiceSettings(backend="command", pidfile=pidfile, control=False)
-    settings = load_settings(data_dir=data, host_name=common.HOST_NAME)
+    settings = load_settings(data_dir=data, host_name=harness.HOST_NAME)
     settings = settings.model_copy(update={"services": {**settings.services, **extra}})
     db = data / "checkd.db"
-    store.forget_ids()
     engine = make_engine(settings.database_url)
     migrate(engine)
     engine.dispose()
-    common.wal_checkpoint(db)
+    harness.wal_checkpoint(db)
     empty = db.stat().st_size
-    empty_split = _dbstat(db)
+    empty_split = harness.dbstat(db)
 
     registry = ServiceRegistry(settings.services)
     t0 = int(time.time()) - checks
@@ -76,7 +64,7 @@ def run_case(tmp: Path, checks: int, services: int) -> dict[str, Any]:
         clock=lambda: float(next(tick)),
     )
     engine = make_engine(settings.database_url)
-    sampler = Sampler(engine=engine, host=common.HOST_NAME, probe=probe, interval_s=1)
+    sampler = Sampler(engine=engine, host=harness.HOST_NAME, probe=probe, interval_s=1)
     started = time.monotonic()
     last = None
     for i in range(checks):
@@ -85,7 +73,7 @@ def run_case(tmp: Path, checks: int, services: int) -> dict[str, Any]:
             print(f"    {i + 1} checks", flush=True)
     took = time.monotonic() - started
     engine.dispose()
-    common.wal_checkpoint(db)
+    harness.wal_checkpoint(db)
     size = db.stat().st_size
     con = sqlite3.connect(db)
     try:
@@ -96,7 +84,7 @@ def run_case(tmp: Path, checks: int, services: int) -> dict[str, Any]:
     finally:
         con.close()
     split = {}
-    for name, (b, p) in _dbstat(db).items():
+    for name, (b, p) in harness.dbstat(db).items():
         grown = b - empty_split.get(name, (0, 0))[0]
         if grown:
             split[name] = {"bytes": b, "payload": p, "per_check": round(grown / stored, 1)}
@@ -122,9 +110,9 @@ def main() -> None:
     ap.add_argument("--checks", type=int, default=100_000, help="checks for the 1-service case")
     ap.add_argument("--checks-20", type=int, default=30_000, help="checks for the 20-service case (0: skip)")
     args = ap.parse_args()
-    result: dict[str, Any] = {"machine": common.machine()}
+    result: dict[str, Any] = {"machine": harness.machine()}
     cases = [(1, args.checks)] + ([(20, args.checks_20)] if args.checks_20 else [])
-    with common.temp_dir("storage") as tmp:
+    with harness.temp_dir("storage") as tmp:
         for services, n in cases:
             print(f"{n} checks with {services} service(s) through Sampler.sample_once() ...", flush=True)
             r = run_case(tmp, n, services)
@@ -138,7 +126,7 @@ def main() -> None:
     one = result["services_1"]["bytes_per_check"]
     verdict = "PASS" if one <= 100 else "FAIL"
     print(f"goal <= 100 bytes per check (1 disk, 1 service): {verdict} ({one / 100:.2f}x the goal)")
-    common.save("storage", result)
+    harness.save("storage", result)
 
 
 if __name__ == "__main__":

@@ -30,13 +30,55 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
-import _common as common
+import harness
 
-NOCACHE_LUA = common.BENCH_DIR / "nocache.lua"
+NOCACHE_LUA = harness.BENCH_DIR / "nocache.lua"
 GOALS = {"latest": 5.0, "history": 3.0}
+
+
+def start_ceiling(app: str, workdir: Path) -> harness.Served:
+    """Start bench/ceiling_app.py's `app` ("raw" or "fastapi") under uvicorn as checkd runs it."""
+    port = harness.free_port()
+    python, app_dir = str(harness.VENV_BIN / "python"), str(harness.BENCH_DIR)
+    argv = [python, "-m", "uvicorn", "--app-dir", app_dir, f"ceiling_app:{app}"]
+    argv += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+    argv += ["--host", "127.0.0.1", "--port", str(port)]
+    return harness.serve(f"ceiling {app}", argv, workdir, "/api/v2/checks/latest", port)
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk(
+    url: str, *, threads: int = 2, conns: int = 16, seconds: int = 10, script: str | None = None
+) -> dict[str, Any]:
+    """Run `wrk -tT -cC -dDs --latency [-s SCRIPT] URL`; requests/s, latency p50/p99 in ms, non-2xx."""
+    argv = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency"]
+    argv += ["-s", script, url] if script else [url]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    lat: dict[str, float] = {}
+    for q in ("50", "99"):
+        m = re.search(rf"^\s+{q}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if m:
+            lat[f"p{q}_ms"] = round(float(m.group(1)) * _UNITS[m.group(2)], 3)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    total = re.search(r"(\d+) requests in", out)
+    return {
+        "rps": rps,
+        **lat,
+        "requests": int(total.group(1)) if total else None,
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(0) if errors else None,
+        "argv": " ".join(argv),
+    }
 
 
 def main() -> None:
@@ -50,17 +92,17 @@ def main() -> None:
     ap.add_argument("--no-ceiling", action="store_true", help="skip the bare uvicorn/FastAPI rows")
     args = ap.parse_args()
 
-    result: dict[str, Any] = {"machine": common.machine(), "populate": args.populate}
-    with common.temp_dir("throughput") as tmp:
+    result: dict[str, Any] = {"machine": harness.machine(), "populate": args.populate}
+    with harness.temp_dir("throughput") as tmp:
         data = tmp / "checkd"
         data.mkdir()
         print(f"bulk-loading {args.populate} checks ...", flush=True)
-        result["load_s"] = round(common.bulk_load(f"sqlite:///{data / 'checkd.db'}", args.populate), 1)
-        procs: list[common.Served] = []
+        result["load_s"] = round(harness.bulk_load(data / "checkd.db", args.populate).seconds, 1)
+        procs: list[harness.Served] = []
         try:
-            checkd = common.start_checkd(data, interval=1)
+            checkd = harness.start_checkd(data, interval=1)
             procs.append(checkd)
-            glances = common.start_glances(tmp / "glances")
+            glances = harness.start_glances(tmp / "glances")
             procs.append(glances)
             targets = {
                 "glances": glances.url("/api/4/cpu"),
@@ -68,7 +110,7 @@ def main() -> None:
                 "history": checkd.url("/v1.0/checks/cpu/history?size=100"),
             }
             for name, url in targets.items():
-                status, body = common.http_get(url)
+                status, body = harness.http_get(url)
                 if status != 200:
                     raise RuntimeError(f"{name}: {url} answered {status}: {body[:200]!r}")
                 if name == "history" and len(json.loads(body)) != 100:
@@ -78,17 +120,17 @@ def main() -> None:
                 extra = {"latest (uncached)": targets["latest"], "history (uncached)": targets["history"]}
             if not args.no_ceiling:
                 for app in ("raw", "fastapi"):
-                    procs.append(common.start_ceiling(app, tmp / "ceiling"))
+                    procs.append(start_ceiling(app, tmp / "ceiling"))
                     extra[procs[-1].name] = procs[-1].url("/api/v2/checks/latest")
             runs: dict[str, list[dict[str, Any]]] = {name: [] for name in [*targets, *extra]}
             for name, url in {**targets, **extra}.items():  # warm-up: imports, caches, threads
-                common.wrk(url, threads=args.threads, conns=args.conns, seconds=2, script=_script(name))
+                wrk(url, threads=args.threads, conns=args.conns, seconds=2, script=_script(name))
             order = list(targets) + list(extra)
             for r in range(args.rounds):
                 rotated = order[r % len(order) :] + order[: r % len(order)]
                 for name in rotated:
                     url = {**targets, **extra}[name]
-                    res = common.wrk(
+                    res = wrk(
                         url,
                         threads=args.threads,
                         conns=args.conns,
@@ -102,20 +144,20 @@ def main() -> None:
                         flush=True,
                     )
                 time.sleep(1)
-            rss = {p.name: round(common.rss_kib(p.pid) / 1024, 1) for p in procs}
+            rss = {p.name: round(harness.rss_kib(p.pid) / 1024, 1) for p in procs}
         finally:
             for p in procs:
-                common.stop_process(p.proc)
+                harness.stop_process(p.proc)
 
     summary: dict[str, Any] = {}
-    base = common.median([x["rps"] for x in runs["glances"]])
+    base = harness.median([x["rps"] for x in runs["glances"]])
     for name, rs in runs.items():
-        rps = common.median([x["rps"] for x in rs])
+        rps = harness.median([x["rps"] for x in rs])
         summary[name] = {
             "rps_median": round(rps, 1),
             "rps_rounds": [x["rps"] for x in rs],
-            "p50_ms_median": round(common.median([x.get("p50_ms", float("nan")) for x in rs]), 3),
-            "p99_ms_median": round(common.median([x.get("p99_ms", float("nan")) for x in rs]), 3),
+            "p50_ms_median": round(harness.median([x.get("p50_ms", float("nan")) for x in rs]), 3),
+            "p99_ms_median": round(harness.median([x.get("p99_ms", float("nan")) for x in rs]), 3),
             "non_2xx": sum(x["non_2xx"] for x in rs),
             "vs_glances": round(rps / base, 2),
             "argv": rs[0]["argv"],
@@ -127,7 +169,7 @@ def main() -> None:
         goal = GOALS.get(name)
         verdict = "" if goal is None else f">= {goal}x: {'PASS' if s['vs_glances'] >= goal else 'FAIL'}"
         print(f"{name:22} {s['rps_median']:9.1f} {s['vs_glances']:10.2f}  {verdict}")
-    common.save("throughput", result)
+    harness.save("throughput", result)
 
 
 def _script(name: str) -> str | None:

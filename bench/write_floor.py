@@ -25,7 +25,7 @@ import sqlite3
 import time
 from typing import Any
 
-import _common as common
+import harness
 
 FOLD_EVERY = 60  # checks between folds: Retention folds every 60 s, at interval 1 s
 
@@ -44,18 +44,17 @@ def main() -> None:
     from checkd.retention import Retention
     from checkd.store import codec
 
-    result: dict[str, Any] = {"machine": common.machine(), "checks": n}
-    with common.temp_dir("write-floor") as tmp:
-        settings = load_settings(data_dir=tmp / "a", host_name=common.HOST_NAME)
+    result: dict[str, Any] = {"machine": harness.machine(), "checks": n}
+    with harness.temp_dir("write-floor") as tmp:
+        settings = load_settings(data_dir=tmp / "a", host_name=harness.HOST_NAME)
         registry = ServiceRegistry(settings.services)
         check = CheckProbe(disk_paths=["/"], service_states=registry.states).take_check()
 
         # 1. checkd's write path
-        store.forget_ids()
         engine = make_engine(settings.database_url)
         migrate(engine)
 
-        writer = store.CheckWriter(engine=engine, host=common.HOST_NAME)
+        writer = store.CheckWriter(engine=engine, host=harness.HOST_NAME)
 
         def write() -> None:
             writer.write([check])
@@ -68,7 +67,7 @@ def main() -> None:
         result["store_ms_per_check"] = round((time.process_time() - t0) * 1000 / n, 4)
 
         # 3. rollup fold, every FOLD_EVERY checks
-        retention = Retention(engine=engine, host=common.HOST_NAME, retention=settings.retention)
+        retention = Retention(engine=engine, host=harness.HOST_NAME, retention=settings.retention)
         retention.fold()
         folds, fold_cpu = max(1, n // FOLD_EVERY), 0.0
         for _ in range(folds):
@@ -83,11 +82,10 @@ def main() -> None:
         # 2. the same rows through plain sqlite3
         db = tmp / "b" / "checkd.db"
         db.parent.mkdir()
-        store.forget_ids()
         engine = make_engine(f"sqlite:///{db}")
         migrate(engine)
         with engine.begin() as conn:
-            hid = store.host_id(conn=conn, name=common.HOST_NAME)
+            hid = store.host_id(conn=conn, name=harness.HOST_NAME)
             pid = store.dims.path_id(conn=conn, path="/")
             sids = {name: store.dims.service_id(conn=conn, name=name) for name in check.services}
         engine.dispose()
@@ -127,7 +125,7 @@ def main() -> None:
         f"per check, CPU: checkd CheckWriter.write {result['store_ms_per_check']} ms, plain sqlite3 "
         f"{result['sqlite3_ms_per_check']} ms ({ratio:.1f}x), rollup fold {result['fold_ms_per_check']} ms"
     )
-    common.save("write_floor", result)
+    harness.save("write_floor", result)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Benchmark checkd.control: states() cost per service on the pidfile path, and an action's overhead.
 
-Run:  PYTHONPATH=src .venv/bin/python bench/bench_service_states.py [--rounds N]
+Run:  PYTHONPATH=src .venv/bin/python bench/service_states.py [--rounds N] [--actions N]
 
 - states() for 1 and 20 sysv services (pidfile + /proc; fake /etc/init.d scripts in a temp root)
   and 1 and 20 command services (pidfile + /proc); every pidfile names this (live) process.
