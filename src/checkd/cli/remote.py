@@ -80,7 +80,7 @@ def service_list(
 
     table = Table("name", "unit", "state", "control")
     for s in _call(config, data_dir, database_url, "GET", "/api/v2/services"):
-        table.add_row(s["name"], s["unit"], s["state"], "yes" if s["control"] else "no")
+        table.add_row(s["name"], s["unit"] or "-", s["state"], "yes" if s["control"] else "no")
     Console().print(table)
 
 
@@ -90,7 +90,8 @@ def service_status(
 ) -> None:
     """Show one service's state."""
     s = _call(config, data_dir, database_url, "GET", f"/api/v2/services/{name}")
-    typer.echo(f"{s['name']} ({s['unit']}): {s['state']}")
+    unit = f" ({s['unit']})" if s["unit"] else ""
+    typer.echo(f"{s['name']}{unit}: {s['state']}")
 
 
 def _act(action: str, name: str, config: Any, data_dir: Any, database_url: Any) -> None:
