@@ -9,6 +9,7 @@ requires the program to exist).
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -132,3 +133,43 @@ def test_exec_start_serves_with_an_empty_config_and_the_state_directory(tmp_path
     finally:
         assert server.stop() == 0
         server.close()
+
+
+POLKIT_HARNESS = """
+const fs = require("fs"), vm = require("vm");
+const rules = [];
+const polkit = {addRule: (f) => rules.push(f), Result: {YES: "yes", NO: "no"}};
+vm.runInNewContext(fs.readFileSync(process.argv[1], "utf8"), {polkit});
+const answers = JSON.parse(process.argv[2]).map(([id, user, unit, verb]) => {
+  const action = {id, lookup: (key) => ({unit, verb})[key]};
+  const answer = rules.map((rule) => rule(action, {user})).find((r) => r !== undefined);
+  return answer === undefined ? null : answer;
+});
+console.log(JSON.stringify(answers));
+"""
+
+
+def test_polkit_rule_lets_checkd_control_only_the_listed_units() -> None:
+    """The rule's logic, run by node (polkit runs rules in its own ES5 engine; the file is plain ES5)."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the polkit rule's JavaScript cannot be run here")
+    manage = "org.freedesktop.systemd1.manage-units"
+    cases = {
+        (manage, "checkd", "apache2.service", "start"): "yes",
+        (manage, "checkd", "apache2.service", "stop"): "yes",
+        (manage, "checkd", "apache2.service", "restart"): "yes",
+        (manage, "checkd", "apache2.service", "reload-or-restart"): None,
+        (manage, "checkd", "ssh.service", "stop"): None,
+        (manage, "www-data", "apache2.service", "start"): None,
+        ("org.freedesktop.systemd1.manage-unit-files", "checkd", "apache2.service", "start"): None,
+    }
+    proc = subprocess.run(
+        [node, "-e", POLKIT_HARNESS, str(DEPLOY / "checkd.polkit.rules"), json.dumps(list(cases))],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert proc.returncode == 0, proc
+    assert dict(zip(cases, json.loads(proc.stdout), strict=True)) == cases
