@@ -77,6 +77,7 @@ def apache_active() -> bool:
 @pytest.fixture
 def make_run(tmp_path: Path) -> Iterator[tuple[CheckdProcess, dict[str, str]]]:
     """`make run` from the clone's root, on a free port and a scratch data dir given through the env."""
+    require_apache()  # the tour restarts httpd: skip (saying why) before starting anything
     port = free_port()
     env = {"CHECKD_SERVER__PORT": str(port), "CHECKD_DATA_DIR": str(tmp_path / "data")}
     server = CheckdProcess(tmp_path / "data", port=port, env=env, command=("make", "run"), cwd=ROOT)
@@ -92,7 +93,6 @@ def make_run(tmp_path: Path) -> Iterator[tuple[CheckdProcess, dict[str, str]]]:
 def test_every_readme_command_works_as_written(
     make_run: tuple[CheckdProcess, dict[str, str]], tmp_path: Path
 ) -> None:
-    require_apache()
     server, env = make_run
     server.wait_for(lambda: server.get("/api/v2/checks/latest").status_code == 200)
     was_active = apache_active()
