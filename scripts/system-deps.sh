@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use (apache2, postgresql, chromium, wrk, prometheus,
-# prometheus-alertmanager) when run as root and they are missing. As a normal user it only
+# prometheus-alertmanager, systemd) when run as root and they are missing. As a normal user it only
 # reports what is missing; those tests then skip and say why.
 set -euo pipefail
 need=()
@@ -10,6 +10,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 [ -x /usr/bin/prometheus ] || need+=(prometheus)
 [ -x /usr/bin/prometheus-alertmanager ] || need+=(prometheus-alertmanager)
+# systemd-analyze and systemd-sysusers check deploy/checkd.service; they work without systemd as PID 1.
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "system-deps: missing ${need[*]} (not root, not installing; tests that need them will skip)" >&2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 CHECKD = [sys.executable, "-m", "checkd"]
 
@@ -44,8 +46,14 @@ class CheckdProcess:
         interval: int | None = 1,
         args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
+        command: tuple[str, ...] = (),
+        cwd: Path | None = None,
     ) -> None:
+        """`command` (e.g. `make run`, in `cwd`) replaces `checkd serve ...`: it must serve this data
+        dir and port (e.g. through CHECKD_* env); signals go to the processes it started."""
         self.data_dir = data_dir
+        self.command = command
+        self.cwd = cwd
         self.port = port or free_port()
         self.interval = interval
         self.args = args
@@ -74,7 +82,13 @@ class CheckdProcess:
             cmd += ["--interval", str(self.interval)]
         cmd += list(self.args)
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        self.proc = subprocess.Popen(
+            list(self.command) or cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+            cwd=self.cwd,
+        )
         if wait:
             self.wait_healthy(timeout)
         return self
@@ -121,13 +135,23 @@ class CheckdProcess:
         """Send `sig` to the pid and wait for it to exit; return its exit code."""
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(sig)
+        self._signal(sig)
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            self._signal(signal.SIGKILL)
             self.proc.wait()
             raise AssertionError(f"checkd ignored signal {sig} for {timeout}s:\n{self.log()}") from None
+
+    def _signal(self, sig: int) -> None:
+        """Signal the server: with `command`, the processes under it (so `make` reaps them and exits)."""
+        assert self.proc is not None
+        targets = psutil.Process(self.proc.pid).children(recursive=True) if self.command else []
+        for child in targets:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.send_signal(sig)
+        if not targets or sig == signal.SIGKILL:
+            self.proc.send_signal(sig)
 
     def close(self) -> None:
         """Stop the process if it still runs, and the HTTP client."""

@@ -34,10 +34,22 @@ def base_url(settings: Settings) -> str:
     return f"http://{host}:{settings.server.port}"
 
 
+def checked_url(url: str) -> str:
+    """`url` as a server's base URL (http or https with a host); ValueError saying what is wrong."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"{url!r} is not a URL: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"{url!r} is not an http(s)://HOST[:PORT] URL")
+    return str(parsed)
+
+
 class CheckdClient:
     """Calls the API as the CLI (actor `cli` in the audit log)."""
 
-    def __init__(self, settings: Settings, *, timeout: float = 120.0) -> None:
+    def __init__(self, settings: Settings, *, url: str | None = None, timeout: float = 120.0) -> None:
+        """Talk to `url` when given (ValueError if it is not an http(s) URL), else to `[server]` host/port."""
         token = (
             settings.auth.token.get_secret_value()
             if settings.auth.token
@@ -46,7 +58,8 @@ class CheckdClient:
         headers = {"X-Checkd-Client": "cli"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self.url = base_url(settings)
+        self.url = checked_url(url) if url else base_url(settings)
+        self._from = "--url" if url else "[server] host and port"
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout, trust_env=False)
 
     def request(self, method: str, path: str, *, ok_statuses: tuple[int, ...] = (), **kwargs: Any) -> Any:
@@ -55,7 +68,9 @@ class CheckdClient:
             resp = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise ServerUnavailable(
-                f"checkd is not running at {self.url} ({type(exc).__name__}); start it with `checkd serve`"
+                f"checkd is not running at {self.url} (from {self._from}: {exc or type(exc).__name__}); "
+                "start it with `checkd serve`, or name its address with --url URL "
+                "or [server] host/port (env CHECKD_SERVER__PORT)"
             ) from exc
         try:
             body = resp.json()

@@ -180,7 +180,9 @@ class ServiceOut(BaseModel):
     """A configured service and its current state."""
 
     name: str
-    unit: str
+    unit: str | None = Field(
+        description="the init-system unit checkd controls; null for a command-backed service naming none"
+    )
     state: ServiceStateName
     control: bool
 

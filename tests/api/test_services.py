@@ -81,6 +81,7 @@ def test_list_and_get(svc_server: CheckdProcess) -> None:
     assert [s["name"] for s in services] == ["httpd", "web", "locked", "hang", "dies"]
     httpd = services[0]
     assert httpd["unit"] in ("apache2", "httpd") and httpd["control"] is True
+    assert services[1]["unit"] is None  # command-backed: its commands are controlled, no unit
     assert svc_server.get("/api/v2/services/locked").json()["control"] is False
     assert svc_server.get("/api/v2/services/nope").status_code == 404
 
@@ -101,6 +102,68 @@ def test_command_daemon_start_stop_and_checks_record_every_service(svc_server: C
     r = _act(svc_server, "web", "restart")
     assert r.status_code == 200 and r.json()["state"] == "active"
     assert _act(svc_server, "web", "stop").json()["ok"] is True
+
+
+def test_nothing_to_do_is_200_audited_and_runs_nothing(svc_server: CheckdProcess) -> None:
+    """start on active / stop on stopped say so and succeed; restart of a stopped service starts it."""
+    pidfile = svc_server.data_dir.parent / "web.pid"
+    try:
+        assert _act(svc_server, "web", "start").status_code == 200
+        pid = pidfile.read_text()
+        steps = [("start", "web already active"), ("stop", "web stopped"), ("stop", "web already inactive")]
+        for action, message in steps:
+            r = _act(svc_server, "web", action)
+            assert r.status_code == 200 and r.json()["ok"] is True, r.text
+            assert r.json()["message"] == message
+            if action == "start":
+                assert r.json()["exit_code"] is None and pidfile.read_text() == pid  # no second daemon
+        r = _act(svc_server, "web", "restart")
+        assert (r.status_code, r.json()["state"], r.json()["message"]) == (
+            200,
+            "active",
+            "web was inactive; started",
+        )
+        log = svc_server.get("/api/v2/actions", params={"limit": 4}).json()
+        assert [(e["action"], e["ok"], e["status"], e["message"]) for e in log] == [
+            ("restart", True, 200, "web was inactive; started"),
+            ("stop", True, 200, "web already inactive"),
+            ("stop", True, 200, "web stopped"),
+            ("start", True, 200, "web already active"),
+        ]
+    finally:
+        _act(svc_server, "web", "stop")
+
+
+def test_a_command_backed_httpd_reports_no_apache2(
+    make_server: Callable[..., CheckdProcess], tmp_path: Path
+) -> None:
+    port, web_port, pid = free_port(), free_port(), tmp_path / "httpd.pid"
+    config = tmp_path / "httpd.toml"
+    config.write_text(
+        f"""
+[server]
+port = {port}
+
+[services.httpd]
+pidfile = "{pid}"
+start = ["{PY}", "{PIDWRAPPER}", "start", "{pid}", "{web_port}", "{tmp_path}"]
+stop = ["{PY}", "{PIDWRAPPER}", "stop", "{pid}"]
+timeout = 10
+"""
+    )
+    server = make_server(tmp_path / "data", port=port, args=("--config", str(config)))
+    common = ("--config", str(config), "--data-dir", str(server.data_dir))
+    try:
+        assert server.get("/api/v2/services/httpd").json()["unit"] is None
+        r = _act(server, "httpd", "start")
+        assert r.status_code == 200 and r.json()["message"] == "httpd started", r.text
+        status = run_cli("service", "status", "httpd", *common)
+        assert status.stdout.strip() == "httpd: active", status
+        listing = run_cli("service", "list", *common)
+        assert "apache2" not in listing.stdout and "httpd" in listing.stdout, listing
+        assert "apache2" not in server.get("/api/v2/actions").text
+    finally:
+        _act(server, "httpd", "stop")
 
 
 def test_refusals_are_audited(svc_server: CheckdProcess) -> None:

@@ -185,6 +185,33 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CheckdProce
         server.close()
 
 
+def test_remote_commands_find_a_server_on_a_non_default_port(live: tuple[CheckdProcess, Path]) -> None:
+    """--url, [server] in the config and CHECKD_SERVER__PORT all reach it; a miss names the address tried."""
+    server, config = live
+    data = ("--data-dir", str(server.data_dir))
+    reached = [
+        run_cli("sampler", "status", *data, "--url", f"http://127.0.0.1:{server.port}"),
+        run_cli("sampler", "status", *data, "--url", f"http://localhost:{server.port}/"),
+        run_cli("sampler", "status", *data, "--config", str(config)),
+        run_cli("service", "list", *data, env={"CHECKD_SERVER__PORT": str(server.port)}),
+    ]
+    for proc in reached:
+        assert proc.returncode == 0 and proc.stdout, proc
+    assert "httpd" in reached[-1].stdout
+
+    dead = free_port()
+    miss = run_cli("sampler", "status", *data, "--url", f"http://127.0.0.1:{dead}")
+    assert miss.returncode == 1
+    assert miss.stderr.startswith(f"checkd: checkd is not running at http://127.0.0.1:{dead} (from --url: ")
+    assert "--url URL or [server] host/port (env CHECKD_SERVER__PORT)" in miss.stderr
+    miss = run_cli("service", "list", *data, env={"CHECKD_SERVER__PORT": str(dead)})
+    assert f"not running at http://127.0.0.1:{dead} (from [server] host and port: " in miss.stderr, miss
+    for bad in ("ftp://127.0.0.1/", "127.0.0.1:8080", "http://"):
+        proc = run_cli("sampler", "status", *data, "--url", bad)
+        assert proc.returncode == 2 and proc.stderr.startswith("checkd: --url: "), (bad, proc)
+        no_traceback(proc)
+
+
 def test_history_cpu_size_3_prints_the_3_newest_readings_oldest_first(
     live: tuple[CheckdProcess, Path],
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from checkd.control import ServiceState
-from checkd.control._action import POLL_MAX_S, wait_for_state
+from checkd.control._action import POLL_MAX_S, STOPPED, wait_for_state
 
 
 class Reader:
@@ -23,7 +23,7 @@ class Reader:
 def test_first_read_is_immediate() -> None:
     reader = Reader(active_from=1)
     started = time.monotonic()
-    assert wait_for_state(reader, ServiceState.ACTIVE, started + 10) is ServiceState.ACTIVE
+    assert wait_for_state(reader, frozenset({ServiceState.ACTIVE}), started + 10) is ServiceState.ACTIVE
     assert len(reader.times) == 1
     assert time.monotonic() - started < 0.005
 
@@ -31,7 +31,7 @@ def test_first_read_is_immediate() -> None:
 def test_polls_at_short_growing_intervals() -> None:
     reader = Reader(active_from=8)
     started = time.monotonic()
-    assert wait_for_state(reader, ServiceState.ACTIVE, started + 10) is ServiceState.ACTIVE
+    assert wait_for_state(reader, frozenset({ServiceState.ACTIVE}), started + 10) is ServiceState.ACTIVE
     gaps = [b - a for a, b in zip(reader.times, reader.times[1:], strict=False)]
     assert gaps[0] < 0.03  # the second read comes quickly
     assert max(gaps) < POLL_MAX_S + 0.03
@@ -41,11 +41,11 @@ def test_polls_at_short_growing_intervals() -> None:
 def test_gives_up_at_the_deadline_with_the_last_state() -> None:
     reader = Reader(active_from=10**9)
     started = time.monotonic()
-    assert wait_for_state(reader, ServiceState.ACTIVE, started + 0.3) is ServiceState.INACTIVE
+    assert wait_for_state(reader, frozenset({ServiceState.ACTIVE}), started + 0.3) is ServiceState.INACTIVE
     assert 0.3 <= time.monotonic() - started < 0.4
 
 
 def test_not_found_never_counts_as_stopped() -> None:
     started = time.monotonic()
-    state = wait_for_state(lambda: ServiceState.NOT_FOUND, ServiceState.INACTIVE, started + 0.1)
+    state = wait_for_state(lambda: ServiceState.NOT_FOUND, STOPPED, started + 0.1)
     assert state is ServiceState.NOT_FOUND

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
 
+import psutil
 import pytest
 
 from checkd.config import ServiceSettings
@@ -112,9 +114,9 @@ def test_failing_command_reports_exit_code_and_state(tmp_path: Path) -> None:
 def test_no_command_configured(tmp_path: Path) -> None:
     settings = ServiceSettings(backend="command", pidfile=tmp_path / "x.pid")
     runner = RecordingRunner()
-    result = ServiceRegistry({"mon": settings}, init_system="sysv", runner=runner).act("mon", "stop")
+    result = ServiceRegistry({"mon": settings}, init_system="sysv", runner=runner).act("mon", "start")
     assert (result.ok, result.status) == (False, 502)
-    assert result.message == "no `stop` command configured for mon"
+    assert result.message == "no `start` command configured for mon"
     assert runner.calls == []
 
 
@@ -163,3 +165,128 @@ def test_match_state_with_a_real_process(tmp_path: Path, reap_pidfiles: list[Pat
     assert registry.act("m", "start").state is ServiceState.ACTIVE
     result = registry.act("m", "stop")
     assert result.ok and result.state is ServiceState.INACTIVE
+
+
+# -- nothing to do is not an error (LSB): start on active, stop on stopped, restart of stopped -----
+def _daemons(tmp_path: Path) -> list[int]:
+    """Pids of live http.server processes serving `tmp_path` (the pidwrapper daemons of this test)."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline", "status"]):
+        cmdline = proc.info["cmdline"] or []
+        if "http.server" in cmdline and str(tmp_path) in cmdline and proc.info["status"] != "zombie":
+            found.append(proc.info["pid"])
+    return found
+
+
+def test_start_on_an_active_daemon_runs_nothing_and_leaves_one_daemon(
+    tmp_path: Path, reap_pidfiles: list[Path]
+) -> None:
+    port = free_port()
+    settings = _http_daemon(tmp_path, port)
+    assert settings.pidfile is not None
+    reap_pidfiles.append(settings.pidfile)
+    runner = RecordingRunner()
+    registry = ServiceRegistry({"web": settings}, init_system="sysv", runner=runner)
+    assert registry.act("web", "start").ok
+    pid = settings.pidfile.read_text()
+    runner.calls.clear()
+
+    again = registry.act("web", "start")
+    assert (again.ok, again.status, again.state, again.exit_code) == (True, 200, ServiceState.ACTIVE, None)
+    assert again.message == "web already active"
+    assert runner.calls == []
+    assert settings.pidfile.read_text() == pid
+    assert _daemons(tmp_path) == [int(pid)]
+    assert _get(port) == 200
+
+
+def test_stop_on_an_inactive_service_runs_nothing(tmp_path: Path) -> None:
+    runner = RecordingRunner()
+    registry = ServiceRegistry(
+        {"web": _http_daemon(tmp_path, free_port())}, init_system="sysv", runner=runner
+    )
+    result = registry.act("web", "stop")
+    assert (result.ok, result.status, result.state, result.exit_code) == (
+        True,
+        200,
+        ServiceState.INACTIVE,
+        None,
+    )
+    assert result.message == "web already inactive"
+    assert runner.calls == []
+
+
+def test_a_stale_pidfile_counts_as_stopped(tmp_path: Path, reap_pidfiles: list[Path]) -> None:
+    """LSB: a pidfile whose process is gone is "not running": stop has nothing to do, start starts."""
+    port = free_port()
+    settings = _http_daemon(tmp_path, port)
+    assert settings.pidfile is not None
+    reap_pidfiles.append(settings.pidfile)
+    write_pidfile(settings.pidfile, dead_pid())
+    runner = RecordingRunner()
+    registry = ServiceRegistry({"web": settings}, init_system="sysv", runner=runner)
+    assert registry.state("web") is ServiceState.FAILED  # reported as failed: it died without cleaning up
+
+    stop = registry.act("web", "stop")
+    assert (stop.ok, stop.status, stop.exit_code) == (True, 200, None)
+    assert stop.message == "web already inactive (failed: not running)"
+    assert runner.calls == []
+
+    start = registry.act("web", "start")
+    assert (start.ok, start.state, start.exit_code) == (True, ServiceState.ACTIVE, 0)
+    assert _get(port) == 200
+
+
+def test_a_stop_that_leaves_a_stale_pidfile_succeeds(tmp_path: Path, reap_pidfiles: list[Path]) -> None:
+    """A stop command that kills the daemon but leaves its pidfile: stopped, reported as failed, 200."""
+    port = free_port()
+    pidfile = tmp_path / "http.pid"
+    reap_pidfiles.append(pidfile)
+    kill = [PY, "-c", "import os, sys; os.kill(int(open(sys.argv[1]).read()), 9)", str(pidfile)]
+    settings = _http_daemon(tmp_path, port, stop=kill, timeout=3)
+    registry = ServiceRegistry({"web": settings}, init_system="sysv")
+    assert registry.act("web", "start").ok
+    started = time.monotonic()
+    result = registry.act("web", "stop")
+    assert (result.ok, result.status, result.state) == (True, 200, ServiceState.FAILED), result
+    assert result.message == "web stopped"
+    assert time.monotonic() - started < 2
+    assert pidfile.exists() and _daemons(tmp_path) == []
+
+
+def test_restart_of_a_stopped_service_starts_it_even_when_stop_would_fail(
+    tmp_path: Path, reap_pidfiles: list[Path]
+) -> None:
+    port = free_port()
+    failing_stop = [PY, "-c", "print('no pidfile'); raise SystemExit(1)"]
+    settings = _http_daemon(tmp_path, port, stop=failing_stop)
+    assert settings.pidfile is not None
+    reap_pidfiles.append(settings.pidfile)
+    runner = RecordingRunner()
+    registry = ServiceRegistry({"web": settings}, init_system="sysv", runner=runner)
+    result = registry.act("web", "restart")
+    assert (result.ok, result.status, result.state, result.exit_code) == (True, 200, ServiceState.ACTIVE, 0)
+    assert result.message == "web was inactive; started"
+    assert runner.calls == [settings.start]
+    assert _get(port) == 200
+
+
+def test_a_command_service_shows_no_unit_unless_one_is_configured(tmp_path: Path) -> None:
+    """A command-backed httpd controls its commands, not apache2: no unit in infos or messages."""
+    pidfile = tmp_path / "h.pid"
+    code = "import sys; open(sys.argv[1], 'w').write(sys.argv[2])"
+    services = {
+        "httpd": ServiceSettings(start=[PY, "-c", code, str(pidfile), str(os.getpid())], pidfile=pidfile),
+        "named": ServiceSettings(unit="myapp", start=["true"], pidfile=tmp_path / "n.pid", timeout=1),
+    }
+    registry = ServiceRegistry(services, init_system="sysv", root=tmp_path)
+    assert [(i.name, i.unit, i.backend) for i in registry.infos()] == [
+        ("httpd", None, "command"),
+        ("named", "myapp", "command"),
+    ]
+    assert registry.act("httpd", "start").message == "httpd started"
+    assert registry.act("httpd", "start").message == "httpd already active"
+    assert (
+        registry.act("named", "start").message
+        == "start exited 0 but myapp is inactive after 1s, expected active"
+    )

@@ -35,7 +35,7 @@ def test_infos_in_config_order_with_the_httpd_alias(tmp_path: Path) -> None:
     registry = ServiceRegistry(services, init_system="sysv", root=tmp_path)
     assert registry.infos() == [
         ServiceInfo("httpd", "apache2", True, "sysv"),
-        ServiceInfo("web", "web", False, "command"),
+        ServiceInfo("web", None, False, "command"),  # commands control no unit
         ServiceInfo("db", "postgresql", True, "systemd"),
     ]
     assert registry.info("db") == ServiceInfo("db", "postgresql", True, "systemd")
@@ -183,7 +183,9 @@ def test_service_binary_missing(tmp_path: Path) -> None:
 
 
 def test_action_result_shape(tmp_path: Path) -> None:
-    settings = ServiceSettings(start=[PY, "-c", "print('up')"], pidfile=write_pidfile(tmp_path / "x.pid"))
+    pidfile = tmp_path / "x.pid"
+    code = "import sys; open(sys.argv[1], 'w').write(sys.argv[2]); print('up')"
+    settings = ServiceSettings(start=[PY, "-c", code, str(pidfile), str(os.getpid())], pidfile=pidfile)
     before = datetime.now(UTC)
     result = ServiceRegistry({"x": settings}, init_system="sysv").act("x", "start")
     assert result.ok and result.status == 200
@@ -194,14 +196,14 @@ def test_action_result_shape(tmp_path: Path) -> None:
 
 
 def test_action_overhead_is_small(tmp_path: Path) -> None:
-    """A `true` start with the pidfile already live: verification succeeds on the first, immediate read."""
+    """A `true` restart with the pidfile live: verification succeeds on the first, immediate read."""
     runner = RecordingRunner()
-    settings = ServiceSettings(start=["true"], pidfile=write_pidfile(tmp_path / "x.pid"))
+    settings = ServiceSettings(restart=["true"], pidfile=write_pidfile(tmp_path / "x.pid"))
     registry = ServiceRegistry({"x": settings}, init_system="sysv", runner=runner)
     overheads = []
     for _ in range(20):
         started = time.monotonic()
-        assert registry.act("x", "start").ok
+        assert registry.act("x", "restart").ok
         overheads.append(time.monotonic() - started - runner.results[-1].duration_s)
     assert sorted(overheads)[len(overheads) // 2] < 0.05
 

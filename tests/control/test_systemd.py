@@ -118,15 +118,42 @@ def test_actions_call_systemctl_with_argv(stub: Stub) -> None:
         result = registry.act("httpd", action)  # type: ignore[arg-type]
         assert result.ok, result
         assert (result.status, result.state, result.exit_code) == (200, state, 0)
+    show = show_argv(["apache2"])  # the state before each action decides what runs, then verification
     assert stub.runner.calls == [
-        ["systemctl", "start", "apache2"],
-        show_argv(["apache2"]),
-        ["systemctl", "restart", "apache2"],
-        show_argv(["apache2"]),
-        ["systemctl", "stop", "apache2"],
-        show_argv(["apache2"]),
+        *(show, ["systemctl", "start", "apache2"], show),
+        *(show, ["systemctl", "restart", "apache2"], show),
+        *(show, ["systemctl", "stop", "apache2"], show),
     ]
     assert result.message == "apache2 stopped"
+
+
+def test_no_op_start_and_stop_and_restart_of_a_stopped_unit(stub: Stub) -> None:
+    """The same rule as the other backends: nothing runs when there is nothing to do."""
+    stub.unit("apache2.service", "active")
+    stub.unit("cron.service", "failed")
+    registry = ServiceRegistry(
+        {"httpd": ServiceSettings(timeout=5), "cron": ServiceSettings(timeout=5)},
+        init_system="systemd",
+        runner=stub.runner,
+        root=stub.dir,
+    )
+    start = registry.act("httpd", "start")
+    assert (start.ok, start.status, start.exit_code, start.message) == (
+        True,
+        200,
+        None,
+        "apache2 already active",
+    )
+    stop = registry.act("cron", "stop")
+    assert (stop.ok, stop.state, stop.message) == (
+        True,
+        "failed",
+        "cron already inactive (failed: not running)",
+    )
+    assert stub.calls() == [" ".join(show_argv(["apache2"])[1:]), " ".join(show_argv(["cron"])[1:])]
+    restart = registry.act("cron", "restart")  # a failed unit is stopped: restart starts it
+    assert (restart.ok, restart.state, restart.message) == (True, "active", "cron was failed; started")
+    assert ["systemctl", "start", "cron"] in stub.runner.calls
 
 
 def test_action_on_a_missing_unit(stub: Stub) -> None:

@@ -145,12 +145,24 @@ def test_real_apache2_start_and_stop_through_the_registry() -> None:
         assert result.message == f"{registry.info('httpd').unit} started"
         assert registry.states()["httpd"] is ServiceState.ACTIVE
         assert http_status(port) == 200
+        pidfile = apache_pidfile(registry.info("httpd").unit or "")
+        assert pidfile is not None
+        pid = pidfile.read_text()
+        again = registry.act("httpd", "start")  # `service apache2 start` is not run a second time
+        assert (again.ok, again.exit_code, again.message) == (
+            True,
+            None,
+            f"{registry.info('httpd').unit} already active",
+        )
+        assert pidfile.read_text() == pid
 
         result = registry.act("httpd", "stop")
         assert result.ok, result
         assert (result.status, result.state) == (200, ServiceState.INACTIVE)
         assert registry.state("httpd") is ServiceState.INACTIVE
         assert http_status(port) == "refused"
+        again = registry.act("httpd", "stop")
+        assert (again.ok, again.exit_code, again.state) == (True, None, ServiceState.INACTIVE)
     finally:
         if registry.state("httpd") is not ServiceState.INACTIVE:
             registry.act("httpd", "stop")

@@ -74,6 +74,8 @@ def test_control_errors_are_readable(
     assert locked.count() == 3
     assert all(locked.nth(i).is_disabled() for i in range(3))  # control = false: no buttons to press
     assert "control = false" in (locked.first.get_attribute("title") or "")
+    row = page.locator('#services-body tr[data-service="locked"]')
+    assert row.locator("code.unit").count() == 0 and "null" not in row.inner_text()  # commands: no unit
     page.evaluate("t => sessionStorage.setItem('checkd-token', t)", server.token)
     notice = page.locator("#notice-text")
 

@@ -12,15 +12,32 @@ sampler_app = typer.Typer(help="Control the running server's sampler.", no_args_
 service_app = typer.Typer(help="Services: list, status, start, stop, restart.", no_args_is_help=True)
 
 NameArg = Annotated[str, typer.Argument(help="a configured service name, e.g. httpd")]
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        help="the server, e.g. http://127.0.0.1:9000 (default: [server] host/port of the config and env)",
+        show_default=False,
+    ),
+]
 
 
 def _call(
-    config: Any, data_dir: Any, database_url: Any, method: str, path: str, ok: tuple[int, ...] = ()
+    config: Any,
+    data_dir: Any,
+    database_url: Any,
+    url: str | None,
+    method: str,
+    path: str,
+    ok: tuple[int, ...] = (),
 ) -> Any:
     # httpx is imported only by the commands that talk to a server, not by `checkd serve`.
     from checkd.client import ApiError, CheckdClient, ServerUnavailable
 
-    client = CheckdClient(settings_from(config, data_dir, database_url))
+    try:
+        client = CheckdClient(settings_from(config, data_dir, database_url), url=url)
+    except ValueError as exc:
+        fail(f"--url: {exc}")
     try:
         return client.request(method, path, ok_statuses=ok)
     except ServerUnavailable as exc:
@@ -47,31 +64,43 @@ def _print_sampler(body: dict[str, Any]) -> None:
 
 @sampler_app.command("start")
 def sampler_start(
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Start the sampler (no-op when it runs)."""
-    _print_sampler(_call(config, data_dir, database_url, "POST", "/api/v2/sampler/start"))
+    _print_sampler(_call(config, data_dir, database_url, url, "POST", "/api/v2/sampler/start"))
 
 
 @sampler_app.command("stop")
 def sampler_stop(
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Stop the sampler (no-op when stopped)."""
-    _print_sampler(_call(config, data_dir, database_url, "POST", "/api/v2/sampler/stop"))
+    _print_sampler(_call(config, data_dir, database_url, url, "POST", "/api/v2/sampler/stop"))
 
 
 @sampler_app.command("status")
 def sampler_status(
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Show the sampler's state and counters."""
-    _print_sampler(_call(config, data_dir, database_url, "GET", "/api/v2/sampler"))
+    _print_sampler(_call(config, data_dir, database_url, url, "GET", "/api/v2/sampler"))
 
 
 @service_app.command("list")
 def service_list(
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """List configured services and their state."""
     # rich is imported here, not at the top: `checkd serve` imports this module too (~1.7 MiB).
@@ -79,22 +108,27 @@ def service_list(
     from rich.table import Table
 
     table = Table("name", "unit", "state", "control")
-    for s in _call(config, data_dir, database_url, "GET", "/api/v2/services"):
-        table.add_row(s["name"], s["unit"], s["state"], "yes" if s["control"] else "no")
+    for s in _call(config, data_dir, database_url, url, "GET", "/api/v2/services"):
+        table.add_row(s["name"], s["unit"] or "-", s["state"], "yes" if s["control"] else "no")
     Console().print(table)
 
 
 @service_app.command("status")
 def service_status(
-    name: NameArg, config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+    name: NameArg,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Show one service's state."""
-    s = _call(config, data_dir, database_url, "GET", f"/api/v2/services/{name}")
-    typer.echo(f"{s['name']} ({s['unit']}): {s['state']}")
+    s = _call(config, data_dir, database_url, url, "GET", f"/api/v2/services/{name}")
+    unit = f" ({s['unit']})" if s["unit"] else ""
+    typer.echo(f"{s['name']}{unit}: {s['state']}")
 
 
-def _act(action: str, name: str, config: Any, data_dir: Any, database_url: Any) -> None:
-    r = _call(config, data_dir, database_url, "POST", f"/api/v2/services/{name}/{action}", ok=(502, 504))
+def _act(action: str, name: str, config: Any, data_dir: Any, database_url: Any, url: str | None) -> None:
+    r = _call(config, data_dir, database_url, url, "POST", f"/api/v2/services/{name}/{action}", ok=(502, 504))
     typer.echo(
         f"{r['service']} {action}: {'ok' if r['ok'] else 'FAILED'}; state {r['state']}; "
         f"exit {r['exit_code']}; {r['duration_ms']} ms; {r['message']}"
@@ -107,23 +141,35 @@ def _act(action: str, name: str, config: Any, data_dir: Any, database_url: Any) 
 
 @service_app.command("start")
 def service_start(
-    name: NameArg, config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+    name: NameArg,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Start a service through the server (recorded in the audit log as `cli`)."""
-    _act("start", name, config, data_dir, database_url)
+    _act("start", name, config, data_dir, database_url, url)
 
 
 @service_app.command("stop")
 def service_stop(
-    name: NameArg, config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+    name: NameArg,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Stop a service through the server."""
-    _act("stop", name, config, data_dir, database_url)
+    _act("stop", name, config, data_dir, database_url, url)
 
 
 @service_app.command("restart")
 def service_restart(
-    name: NameArg, config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+    name: NameArg,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
+    url: UrlOpt = None,
 ) -> None:
     """Restart a service through the server."""
-    _act("restart", name, config, data_dir, database_url)
+    _act("restart", name, config, data_dir, database_url, url)

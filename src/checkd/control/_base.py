@@ -18,7 +18,11 @@ class Backend(Protocol):
     """One configured service as seen by its backend: how to act on it and how to read its state."""
 
     kind: str
-    unit: str
+
+    @property
+    def unit(self) -> str | None:
+        """The init-system unit controlled; None for a command-backed service that names none."""
+        ...
 
     def action_argvs(self, action: Action) -> list[list[str]]:
         """The argv lists to run, in order, for `action`; empty when nothing is configured."""

@@ -12,8 +12,9 @@ class CommandService:
     """A daemon without an init script, run by configured commands (like Monit's "check process")."""
 
     kind = "command"
+    # `unit` is only what the config names: the commands are what is controlled, not an init-system unit.
 
-    def __init__(self, unit: str, settings: ServiceSettings, runner: CommandRunner) -> None:
+    def __init__(self, unit: str | None, settings: ServiceSettings, runner: CommandRunner) -> None:
         self.unit = unit
         self._settings = settings
         self._runner = runner

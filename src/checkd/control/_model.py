@@ -22,10 +22,10 @@ class ActionInProgress(RuntimeError):
 
 @dataclass(frozen=True)
 class ServiceInfo:
-    """A configured service: its name, the unit it maps to, whether it may be controlled and its backend."""
+    """A configured service: its name, the unit it controls (None: commands only), control, backend."""
 
     name: str
-    unit: str
+    unit: str | None
     control: bool
     backend: str  # "systemd" | "sysv" | "command"
 

@@ -30,6 +30,18 @@ def choose_backend(settings: ServiceSettings, init_system: str) -> str:
     return init_system
 
 
+def _make_backend(
+    kind: str, name: str, settings: ServiceSettings, runner: CommandRunner, root: Path
+) -> Backend:
+    if kind == "command":
+        # The commands are what is controlled, not an init-system unit: show only a configured one.
+        return CommandService(settings.unit, settings, runner)
+    unit = resolve_unit(name, settings.unit, root)
+    if kind == "systemd":
+        return SystemdService(unit, settings, runner)
+    return SysvService(unit, settings, runner, root)
+
+
 @dataclass
 class _Entry:
     info: ServiceInfo
@@ -57,16 +69,10 @@ class ServiceRegistry:
         for name, settings in services.items():
             if not service_name_ok(name):
                 raise ValueError(f"services: {name!r} is not a valid service name")
-            unit = resolve_unit(name, settings.unit, root)
             kind = choose_backend(settings, self.init_system)
-            backend: Backend
-            if kind == "systemd":
-                backend = SystemdService(unit, settings, self.runner)
-            elif kind == "sysv":
-                backend = SysvService(unit, settings, self.runner, root)
-            else:
-                backend = CommandService(unit, settings, self.runner)
-            self._entries[name] = _Entry(ServiceInfo(name, unit, settings.control, kind), settings, backend)
+            backend = _make_backend(kind, name, settings, self.runner, root)
+            info = ServiceInfo(name, backend.unit, settings.control, kind)
+            self._entries[name] = _Entry(info, settings, backend)
 
     def _entry(self, name: str) -> _Entry:
         entry = self._entries.get(name) if isinstance(name, str) and service_name_ok(name) else None
@@ -85,12 +91,10 @@ class ServiceRegistry:
 
     def states(self) -> dict[str, ServiceState]:
         """Every service's state: pidfile reads for sysv/command, one batched `systemctl show` for systemd."""
-        units = [e.backend.unit for e in self._entries.values() if e.info.backend == "systemd"]
-        batched = systemd_states(self.runner, units) if units else {}
+        systemd = {n: e.backend for n, e in self._entries.items() if isinstance(e.backend, SystemdService)}
+        batched = systemd_states(self.runner, [b.unit for b in systemd.values()]) if systemd else {}
         return {
-            name: batched[entry.backend.unit]
-            if entry.info.backend == "systemd"
-            else safe_state(entry.backend)
+            name: batched[systemd[name].unit] if name in systemd else safe_state(entry.backend)
             for name, entry in self._entries.items()
         }
 

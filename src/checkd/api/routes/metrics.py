@@ -13,7 +13,8 @@ def build_registry(monitor: Monitor) -> CollectorRegistry:
     """A registry of checkd's collectors, with the duration and action listeners hooked into `monitor`."""
     registry = CollectorRegistry()
     infos = monitor.registry.infos()
-    registry.register(HostCollector(lambda: monitor.sampler.latest, {i.name: i.unit for i in infos}))
+    units = {i.name: i.unit or i.name for i in infos}  # a command-backed service has no unit: its name
+    registry.register(HostCollector(lambda: monitor.sampler.latest, units))
     registry.register(SamplerCollector(monitor.sampler.status))
     durations = CheckDurations(registry)
     monitor.sampler.on_check(durations.observe)

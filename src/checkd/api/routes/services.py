@@ -58,6 +58,10 @@ async def act(
     monitor: MonitorDep,
     actor: Actor,
 ) -> JSONResponse:
-    """Run the action, then wait until the state follows (or the service's timeout passes)."""
+    """Run the action, then wait until the state follows (or the service's timeout passes).
+
+    Nothing to do is a success: start on an active service and stop on a stopped one run no
+    command and answer 200 "already active"/"already inactive"; restart of a stopped one starts it.
+    """
     status, body = await perform(monitor, actor, name, action)
     return JSONResponse(body.model_dump(mode="json"), status_code=status)

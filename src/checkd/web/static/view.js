@@ -97,7 +97,7 @@ function serviceRow(svc) {
     dataset: { service: svc.name, action },
   }));
   return el("tr", { dataset: { service: svc.name } },
-    el("td", {}, el("span", { className: "svc-name" }, svc.name), el("code", { className: "unit" }, svc.unit)),
+    el("td", {}, el("span", { className: "svc-name" }, svc.name), svc.unit ? el("code", { className: "unit" }, svc.unit) : ""),
     el("td", { className: "state-cell" }, stateBadge(svc.state)),
     el("td", { className: "buttons" }, ...buttons));
 }
