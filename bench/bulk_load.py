@@ -99,7 +99,6 @@ def bulk_load(
 
     t0 = time.monotonic()
     url = f"sqlite:///{db_path}"
-    store.forget_ids()  # start from an empty id cache for this database
     engine = make_engine(url)
     migrate(engine)
     with engine.begin() as conn:
@@ -109,7 +108,6 @@ def bulk_load(
         sids = [store.dims.service_id(conn=conn, name=name) for name in names]
         next_id = int(conn.execute(select(sa_func.coalesce(sa_func.max(checks.c.id), 0))).scalar_one()) + 1
     engine.dispose()
-    store.forget_ids()
 
     check_sql, check_cols = _compiled_insert(checks)
     disk_sql, disk_cols = _compiled_insert(check_disks)

@@ -274,7 +274,6 @@ def run_variant(
     engine = make_engine(url)
     migrate(engine)
     engine.dispose()
-    store.forget_ids()
     dbname = url.rsplit("/", 1)[1]
     dsn = pg.admin_dsn.replace("dbname=postgres", f"dbname={dbname}")
     ctx = mp.get_context("fork")
@@ -461,7 +460,6 @@ def pgbench_variant(
         pid = dims.path_id(conn=conn, path="/")
         s1, s2 = (dims.service_id(conn=conn, name=n) for n in SERVICE_POOL[:2])
     engine.dispose()
-    store.forget_ids()
     assert hids == list(range(1, clients + 1)), hids
     dbname = url.rsplit("/", 1)[1]
     dsn = pg.admin_dsn.replace("dbname=postgres", f"dbname={dbname}")
@@ -526,7 +524,6 @@ def count_statements(pg: BenchPostgres, n: int = 20) -> dict[str, Any]:
     url = pg.create_database()
     engine = make_engine(url, pool_size=1)
     migrate(engine)
-    store.forget_ids()
     counted = {"cursor_execute": 0, "executemany": 0, "begin": 0, "commit": 0, "checkout(pre_ping)": 0}
 
     def on_exec(_c: Any, _cur: Any, _stmt: str, _p: Any, _ctx: Any, many: bool) -> None:

@@ -55,7 +55,6 @@ def sql_only(db: Path, n: int) -> dict[str, Any]:
     from checkd import store
     from checkd.db import make_engine
 
-    store.forget_ids()
     engine = make_engine(f"sqlite:///{db}")
     times = []
     with engine.connect() as conn:

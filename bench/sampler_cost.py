@@ -54,7 +54,6 @@ def in_process(checks: int, paced_checks: int, pace: float, services: int) -> di
             settings = settings.model_copy(update={"services": {**settings.services, **extra}})
         registry = ServiceRegistry(settings.services)
         probe = CheckProbe(disk_paths=settings.sampler.disk_paths, service_states=registry.states)
-        store.forget_ids()
         engine = make_engine(settings.database_url)
         migrate(engine)
         sampler = Sampler(engine=engine, host=common.HOST_NAME, probe=probe, interval_s=1)

@@ -159,7 +159,6 @@ def fold_real(url: str, budget_s: float) -> dict[str, Any]:
     from checkd.db import make_engine
     from checkd.retention import _BATCH
 
-    store.forget_ids()
     engine = make_engine(url)
     batch_s: list[float] = []
     folded, complete = 0, False
@@ -220,7 +219,6 @@ def fold_sql(url: str) -> dict[str, Any]:
     from checkd.store.codec import STATE_CODE
     from checkd.store.rollups import HOUR, MINUTE, _set_watermark, _upsert
 
-    store.forget_ids()
     engine = make_engine(url)
     t0 = time.monotonic()
     try:
@@ -312,7 +310,6 @@ def fold_cost(db: Path, rounds: int = 3, new_checks: int = 60) -> dict[str, Any]
     from checkd.db import make_engine
     from checkd.store import rollups
 
-    store.forget_ids()
     engine = make_engine(f"sqlite:///{db}")
     times: list[float] = []
     try:
@@ -341,7 +338,6 @@ def fold_cost(db: Path, rounds: int = 3, new_checks: int = 60) -> dict[str, Any]
             )
     finally:
         engine.dispose()
-        store.forget_ids()
     return {"new_checks": new_checks, "plan": plan, **stats_ms(times)}
 
 
@@ -485,7 +481,6 @@ def prune_sample(db: Path, end: int, seconds: float) -> dict[str, Any]:
     from checkd.db import make_engine
     from checkd.retention import Retention
 
-    store.forget_ids()
     engine = make_engine(f"sqlite:///{db}")
     r = Retention(engine=engine, host=LOADED_HOST, retention=RetentionSettings(), clock=lambda: end)
     timer = threading.Timer(seconds, r._stop.set)
@@ -539,7 +534,6 @@ def in_process(db: Path, end: int, runs: int) -> dict[str, Any]:
     from checkd.config import RetentionSettings
     from checkd.db import make_engine
 
-    store.forget_ids()
     engine = make_engine(f"sqlite:///{db}")
     keep = RetentionSettings()
     retentions = store.Retentions(raw=keep.seconds("raw"), minute=keep.seconds("minute"))

@@ -59,7 +59,6 @@ def run_case(tmp: Path, checks: int, services: int) -> dict[str, Any]:
     settings = load_settings(data_dir=data, host_name=common.HOST_NAME)
     settings = settings.model_copy(update={"services": {**settings.services, **extra}})
     db = data / "checkd.db"
-    store.forget_ids()
     engine = make_engine(settings.database_url)
     migrate(engine)
     engine.dispose()

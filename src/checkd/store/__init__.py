@@ -8,7 +8,7 @@ from checkd.store.checks import (
     host_summaries,
     list_checks,
 )
-from checkd.store.dims import forget_ids, host_id, metric_id
+from checkd.store.dims import host_id, metric_id
 from checkd.store.history import METRICS, Retentions, Series, series
 from checkd.store.ingest import CheckWriter, insert_checks
 from checkd.store.legacy import imported_legacy_ids, mark_legacy_imported
@@ -25,7 +25,6 @@ __all__ = [
     "delete_checks_before",
     "delete_rollups_before",
     "fold_new_checks",
-    "forget_ids",
     "get_check",
     "host_id",
     "host_summaries",

@@ -13,6 +13,11 @@ STATES = ("inactive", "active", "failed", "activating", "deactivating", "unknown
 STATE_CODE = {name: code for code, name in enumerate(STATES)}
 
 
+def state_code(state: str) -> int:
+    """The stored code of a service state (an unknown word is stored as "unknown")."""
+    return STATE_CODE.get(state, STATE_CODE["unknown"])
+
+
 def pct(value: float | None) -> int | None:
     """Percent to hundredths."""
     return None if value is None else round(value * PCT_SCALE)
