@@ -265,7 +265,6 @@ def run_variant(
     pg: BenchPostgres, *, name: str, layout: tuple[int, int], seconds: float, warmup: float
 ) -> dict[str, Any]:
     """One measurement window on a fresh database."""
-    from checkd import store
     from checkd.db import make_engine, migrate
 
     procs, threads = layout
@@ -518,7 +517,6 @@ def count_statements(pg: BenchPostgres, n: int = 20) -> dict[str, Any]:
     """Statements per check of the real path: SQLAlchemy event hooks, and log_statement=all."""
     from sqlalchemy import event
 
-    from checkd import store
     from checkd.db import make_engine, migrate
 
     url = pg.create_database()

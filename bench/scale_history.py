@@ -476,7 +476,6 @@ def prune_sample(db: Path, end: int, seconds: float) -> dict[str, Any]:
     how fast raw checks past 30 days are deleted. Destructive: run last."""
     import threading
 
-    from checkd import store
     from checkd.config import RetentionSettings
     from checkd.db import make_engine
     from checkd.retention import Retention

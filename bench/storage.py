@@ -42,7 +42,6 @@ def _dbstat(db: Path) -> dict[str, tuple[int, int]]:
 
 def run_case(tmp: Path, checks: int, services: int) -> dict[str, Any]:
     """Write `checks` checks with `services` services through Sampler.sample_once(); measure the file."""
-    from checkd import store
     from checkd.config import ServiceSettings, load_settings
     from checkd.control import ServiceRegistry
     from checkd.db import make_engine, migrate
