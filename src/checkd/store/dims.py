@@ -31,14 +31,17 @@ def cached_id(engine: Engine, table: Table, value: str) -> int | None:
 
 
 def known_ids(engine: Engine) -> Mapping[tuple[str, str], int]:
-    """Every committed id cached for `engine`, keyed by (table name, value); no SQL, no copy."""
-    return _committed.get(engine, {})
+    """The live cache of `engine`'s committed ids, keyed by (table name, value): no SQL, no copy;
+    the same object for the engine's whole life (`forget` empties it in place)."""
+    return _cache_of(engine)
 
 
 def forget(engine: Engine) -> None:
     """Drop every cached id of `engine` (its database may no longer hold them)."""
     with _lock:
-        _committed.pop(engine, None)
+        found = _committed.get(engine)
+        if found is not None:
+            found.clear()
 
 
 def _cache_of(engine: Engine) -> dict[_Key, int]:

@@ -6,7 +6,7 @@ resolves ids and owns the writer's held connection."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, event
 
@@ -16,6 +16,10 @@ from checkd.store import dims
 from checkd.store.backends import StoreBackend, backend_for
 
 _HOSTS, _PATHS, _SERVICES = hosts.name, disk_paths.name, service_names.name
+
+
+class _NotLearned(Exception):
+    """A name in the batch has no cached id yet."""
 
 
 def insert_checks(*, conn: Connection, host: str, items: Sequence[Check]) -> list[int]:
@@ -49,6 +53,7 @@ class CheckWriter:
         self.engine = engine
         self.host = host
         self._backend: StoreBackend = backend_for(engine)
+        self._known = dims.known_ids(engine)  # live: filled on commit, emptied by dims.forget
         self._held: Connection | None = None
         self._stale = False
         self._lock = threading.Lock()  # the sampler thread and shutdown may both write
@@ -62,14 +67,11 @@ class CheckWriter:
         with self._lock:
             try:
                 held = self._connection()
-                known = self._known_ids(held, items)
-                ids = self._backend.write_batch(
-                    held,
-                    known[_HOSTS, self.host],
-                    lambda path: known[_PATHS, path],
-                    lambda name: known[_SERVICES, name],
-                    items,
-                )
+                try:
+                    ids = self._write(held, items)
+                except _NotLearned:  # a name not seen yet: learn (and commit) its id, then again
+                    self._learn(held, items)
+                    ids = self._write(held, items)
             except Exception:
                 # The database may not hold what the cache says (replaced, restored): learn anew.
                 dims.forget(self.engine)
@@ -79,16 +81,29 @@ class CheckWriter:
             check.id, check.host = new_id, self.host
         return ids
 
-    def _known_ids(self, held: Connection, items: Sequence[Check]) -> Mapping[tuple[str, str], int]:
-        """The committed ids, after learning (and committing) any name in `items` not seen yet;
-        the write itself then skips SQLAlchemy and dims' SQL entirely."""
-        known = dims.known_ids(self.engine)
-        if (
-            (_HOSTS, self.host) in known
-            and all((_PATHS, d.path) in known for c in items for d in c.disks)
-            and all((_SERVICES, name) in known for c in items for name in c.services)
-        ):
-            return known
+    def _write(self, held: Connection, items: Sequence[Check]) -> list[int]:
+        """The batch with every id from the cache of committed ids: no SQLAlchemy, no dims SQL."""
+        known = self._known
+
+        def path_id(path: str) -> int:
+            try:
+                return known[_PATHS, path]
+            except KeyError:
+                raise _NotLearned from None
+
+        def service_id(name: str) -> int:
+            try:
+                return known[_SERVICES, name]
+            except KeyError:
+                raise _NotLearned from None
+
+        host_id = known.get((_HOSTS, self.host))
+        if host_id is None:
+            raise _NotLearned
+        return self._backend.write_batch(held, host_id, path_id, service_id, items)
+
+    def _learn(self, held: Connection, items: Sequence[Check]) -> None:
+        """Get or create the ids of every name in `items`, committed (so they enter the cache)."""
         with held.begin():
             dims.host_id(conn=held, name=self.host)
             for c in items:
@@ -96,7 +111,6 @@ class CheckWriter:
                     dims.path_id(conn=held, path=d.path)
                 for name in c.services:
                     dims.service_id(conn=held, name=name)
-        return dims.known_ids(self.engine)
 
     def _connection(self) -> Connection:
         if self._stale:
