@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import Engine
 
 from checkd.db import make_engine, migrate
-from checkd.store import forget_ids
 from checkd_process import CheckdProcess
 from pg_server import PostgresServer, pg_bin_dir
 
@@ -58,20 +57,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def engine(db_url: str) -> Iterator[Engine]:
     """A migrated engine on `db_url`."""
-    forget_ids()
     eng = make_engine(db_url)
     migrate(eng)
     yield eng
     eng.dispose()
-    forget_ids()
 
 
 @pytest.fixture
 def pg_engine(postgres: PostgresServer) -> Iterator[Engine]:
     """A migrated engine on a new database of the session's PostgreSQL."""
-    forget_ids()
     eng = make_engine(postgres.create_database())
     migrate(eng)
     yield eng
     eng.dispose()
-    forget_ids()

@@ -22,7 +22,6 @@ def test_head_revision_matches_alembic(engine: Engine) -> None:
 
 def _engine_at(db_url: str, revision: str) -> Engine:
     """An engine on `db_url` migrated only up to `revision`, as an older checkd left it."""
-    store.forget_ids()
     eng = make_engine(db_url)
     cfg = alembic_config(eng)
     with eng.connect() as conn:
@@ -44,7 +43,6 @@ def test_upgrade_from_0002_backfills_host_counts(db_url: str) -> None:
     with eng.connect() as conn:
         assert store.host_summaries(conn=conn) == [("old", 1004, 5)]
     eng.dispose()
-    store.forget_ids()
 
 
 def test_host_counts_follow_inserts_and_retention(engine: Engine) -> None:
@@ -96,4 +94,3 @@ def test_upgrade_to_0004_counts_what_was_folded(db_url: str) -> None:
         assert conn.exec_driver_sql("SELECT checks_count FROM hosts").scalar() == 4
         assert store.host_summaries(conn=conn) == [("old", 1005, 6)]
     eng.dispose()
-    store.forget_ids()

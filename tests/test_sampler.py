@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from checkd import store
 from checkd.db import make_engine, migrate
 from checkd.models import checks as checks_table
 from checkd.probes import Check, CheckProbe
@@ -58,7 +57,6 @@ class Db:
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Db]:
-    store.forget_ids()
     directory = tmp_path / "db"
     engine = make_engine(f"sqlite:///{directory / 'checkd.db'}")
     migrate(engine)
@@ -67,7 +65,6 @@ def db(tmp_path: Path) -> Iterator[Db]:
     if database.away.exists() and not directory.exists():
         database.bring_back()
     engine.dispose()
-    store.forget_ids()
 
 
 @dataclass

@@ -12,12 +12,12 @@ from sqlalchemy import Engine
 
 from checkd import store
 from checkd.probes import Check, DiskUsage, MemoryUsage
+from checkd.vocabulary import SERVICE_STATES, ServiceState
 
 _CPU = re.compile(r"CPU PERCENTAGE\(\s*([0-9.]+)\s*%\s*\)")
 _SVMEM = re.compile(r"svmem\(([^)]*)\)")
 _DISK = re.compile(r"Total:\s*(\d+)\s*,\s*Free:\s*(\d+)\s*,\s*Used:\s*(\d+)")
 _HTTPD = re.compile(r"Active:\s*([a-z-]+)")
-_STATES = {"active", "inactive", "failed", "activating", "deactivating"}
 BATCH = 1000
 
 
@@ -80,7 +80,7 @@ def parse_row(row: LegacyRow, taken_at: float) -> Check:
     total, free, used = (int(g) for g in disk.groups())
     percent = round(used / (used + free) * 100, 1) if used + free else 0.0  # psutil's definition
     httpd = _HTTPD.search(row.httpd or "")
-    state = httpd.group(1) if httpd and httpd.group(1) in _STATES else "unknown"
+    state = httpd.group(1) if httpd and httpd.group(1) in SERVICE_STATES else ServiceState.UNKNOWN
     return Check(
         taken_at=taken_at,
         cpu=float(cpu.group(1)),

@@ -9,10 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from checkd.probes import Check, DiskUsage
 from checkd.sampler import SamplerStatus
-
-ServiceStateName = Literal[
-    "active", "inactive", "failed", "activating", "deactivating", "unknown", "not-found"
-]
+from checkd.vocabulary import Action, ServiceState
 
 
 def utc(ts: float | None) -> datetime | None:
@@ -65,7 +62,7 @@ class CheckV1(BaseModel):
     cpu: float | None
     memory: MemoryOut | None
     disk: DiskOut | None
-    httpd: ServiceStateName | None
+    httpd: ServiceState | None
 
     @classmethod
     def of(cls, c: Check) -> CheckV1:
@@ -96,7 +93,7 @@ class CheckOut(BaseModel):
     memory: MemoryOut | None
     load: LoadOut | None
     disks: list[DiskOut]
-    services: dict[str, ServiceStateName]
+    services: dict[str, ServiceState]
 
     @classmethod
     def of(cls, c: Check) -> CheckOut:
@@ -183,7 +180,7 @@ class ServiceOut(BaseModel):
     unit: str | None = Field(
         description="the init-system unit checkd controls; null for a command-backed service naming none"
     )
-    state: ServiceStateName
+    state: ServiceState
     control: bool
 
 
@@ -191,9 +188,9 @@ class ActionOut(BaseModel):
     """The result of a start/stop/restart."""
 
     service: str
-    action: Literal["start", "stop", "restart"]
+    action: Action
     ok: bool
-    state: ServiceStateName
+    state: ServiceState
     exit_code: int | None
     output: str = Field(description="last 4 KiB of the command's output")
     duration_ms: int

@@ -26,12 +26,10 @@ BASE = 1_795_000_000  # a whole second, 2026
 @pytest.fixture
 def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     """A migrated SQLite file in tmp_path."""
-    store.forget_ids()
     eng = make_engine(f"sqlite:///{tmp_path / 'checkd.db'}")
     migrate(eng)
     yield eng
     eng.dispose()
-    store.forget_ids()
 
 
 def make_check(
@@ -201,7 +199,6 @@ CHECKS_FOR_SIZE = 20_000
 
 def test_sqlite_bytes_per_check_with_one_disk_and_one_service_is_at_most_100(tmp_path: Path) -> None:
     """The issue's storage budget: at most 100 bytes per check on disk, indexes included."""
-    store.forget_ids()
     db_file = tmp_path / "size.db"
     engine = make_engine(f"sqlite:///{db_file}")
     try:
@@ -246,7 +243,6 @@ def test_sqlite_bytes_per_check_with_one_disk_and_one_service_is_at_most_100(tmp
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         engine.dispose()
-        store.forget_ids()
     wal = db_file.with_name(db_file.name + "-wal")
     size = db_file.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
     per_check = size / CHECKS_FOR_SIZE

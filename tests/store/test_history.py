@@ -5,18 +5,11 @@ from __future__ import annotations
 import random
 import threading
 import time
-from dataclasses import replace
-from pathlib import Path
-from typing import Any
 
-import pytest
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine
 
 from checkd import store
-from checkd.db import make_engine, migrate
-from checkd.models import metric_names, rollup_progress
 from checkd.probes import Check, DiskUsage, LoadAverage, MemoryUsage
-from checkd.store import rollups
 
 KEEP = store.Retentions(raw=30 * 86400, minute=180 * 86400)
 
@@ -38,7 +31,8 @@ def _series(
     )
 
 
-def _checks(start: int, n: int, step: int) -> list[Check]:
+def spaced_checks(start: int, n: int, step: int) -> list[Check]:
+    """`n` checks `step` seconds apart from `start`: cpu i % 100, load1 i/100, httpd down every 4th."""
     return [
         Check(
             taken_at=start + i * step,
@@ -54,7 +48,7 @@ def _checks(start: int, n: int, step: int) -> list[Check]:
 
 def test_rollups_match_raw_and_are_incremental(engine: Engine) -> None:
     now = int(time.time()) // 3600 * 3600
-    first, second = _checks(now - 7200, 360, 10), _checks(now - 3600, 360, 10)
+    first, second = spaced_checks(now - 7200, 360, 10), spaced_checks(now - 3600, 360, 10)
     with engine.begin() as conn:
         store.insert_checks(conn=conn, host="h", items=first)
     with engine.begin() as conn:
@@ -79,7 +73,7 @@ def test_rollups_match_raw_and_are_incremental(engine: Engine) -> None:
 def test_availability_and_disk_series(engine: Engine) -> None:
     now = int(time.time())
     with engine.begin() as conn:
-        store.insert_checks(conn=conn, host="h", items=_checks(now - 400, 40, 10))
+        store.insert_checks(conn=conn, host="h", items=spaced_checks(now - 400, 40, 10))
     with engine.begin() as conn:
         store.fold_new_checks(conn=conn, host="h")
     with engine.connect() as conn:
@@ -94,7 +88,7 @@ def test_availability_and_disk_series(engine: Engine) -> None:
 def test_series_has_at_most_points_buckets(engine: Engine) -> None:
     now = int(time.time())
     with engine.begin() as conn:
-        store.insert_checks(conn=conn, host="h", items=_checks(now - 3000, 300, 10))
+        store.insert_checks(conn=conn, host="h", items=spaced_checks(now - 3000, 300, 10))
     with engine.begin() as conn:
         store.fold_new_checks(conn=conn, host="h")
     with engine.connect() as conn:
@@ -135,7 +129,7 @@ def test_plan_never_exceeds_points() -> None:
 
 def test_fold_takes_only_its_hosts_checks_and_children_when_hosts_interleave(engine: Engine) -> None:
     now = int(time.time())
-    h, g = _checks(now - 400, 40, 10), _checks(now - 400, 40, 10)
+    h, g = spaced_checks(now - 400, 40, 10), spaced_checks(now - 400, 40, 10)
     for c in g:
         c.services = {"httpd": "inactive"}
         c.disks = [DiskUsage("/", 100 * 1024, 90 * 1024, 10 * 1024, 90.0)]
@@ -156,56 +150,11 @@ def test_fold_takes_only_its_hosts_checks_and_children_when_hosts_interleave(eng
 def test_fold_follows_a_clock_stepped_back_by_less_than_an_hour(engine: Engine) -> None:
     now = int(time.time())
     with engine.begin() as conn:
-        store.insert_checks(conn=conn, host="h", items=_checks(now - 600, 10, 10))
+        store.insert_checks(conn=conn, host="h", items=spaced_checks(now - 600, 10, 10))
         assert store.fold_new_checks(conn=conn, host="h") == 10
         # The clock steps back 30 minutes: these are newer checks with older times.
-        store.insert_checks(conn=conn, host="h", items=_checks(now - 600 - 1800, 5, 10))
+        store.insert_checks(conn=conn, host="h", items=spaced_checks(now - 600 - 1800, 5, 10))
         assert store.fold_new_checks(conn=conn, host="h") == 5
-
-
-def test_sqlite_cursor_fold_matches_the_core_fold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """SQLite folds through plain SQL on the DB-API cursor; PostgreSQL through Core: same rollups."""
-    now = int(time.time()) // 3600 * 3600
-    items = _checks(now - 5400, 300, 17)
-    engine, core_engine = (make_engine(f"sqlite:///{tmp_path / name}") for name in ("cursor.db", "core.db"))
-    migrate(engine)
-    migrate(core_engine)
-    try:
-        for eng in (engine, core_engine):
-            with eng.begin() as conn:
-                store.insert_checks(conn=conn, host="h", items=[replace(c) for c in items[:200]])
-        with engine.begin() as conn:
-            assert store.fold_new_checks(conn=conn, host="h") == 200
-        with monkeypatch.context() as m:
-            m.setattr(rollups, "_SqliteReads", rollups._CoreReads)
-            with core_engine.begin() as conn:
-                assert store.fold_new_checks(conn=conn, host="h") == 200
-        for eng in (engine, core_engine):  # a second fold upserts into existing buckets
-            with eng.begin() as conn:
-                store.insert_checks(conn=conn, host="h", items=[replace(c) for c in items[200:]])
-        with engine.begin() as conn:
-            assert store.fold_new_checks(conn=conn, host="h", batch=60) == 60
-            assert store.fold_new_checks(conn=conn, host="h") == 40
-        with monkeypatch.context() as m:
-            m.setattr(rollups, "_SqliteReads", rollups._CoreReads)
-            with core_engine.begin() as conn:
-                assert store.fold_new_checks(conn=conn, host="h", batch=60) == 60
-                assert store.fold_new_checks(conn=conn, host="h") == 40
-
-        def dump(eng: Engine) -> list[Any]:
-            with eng.connect() as conn:
-                names = dict(conn.execute(select(metric_names.c.id, metric_names.c.name)).all())
-                rows = conn.execute(select(rollups.rollups)).all()
-                mark = conn.execute(select(rollup_progress.c.last_check_id)).scalar_one()
-            return [
-                mark,
-                sorted((r.tier, names[r.metric_id], r.bucket, r.min, r.max, r.total, r.count) for r in rows),
-            ]
-
-        assert dump(engine) == dump(core_engine)
-    finally:
-        engine.dispose()
-        core_engine.dispose()
 
 
 def test_two_folds_of_one_host_take_turns(engine: Engine) -> None:
@@ -213,7 +162,7 @@ def test_two_folds_of_one_host_take_turns(engine: Engine) -> None:
     fold the same checks twice: the second waits for the first's watermark, then finds nothing."""
     now = int(time.time())
     with engine.begin() as conn:
-        store.insert_checks(conn=conn, host="h", items=_checks(now - 400, 20, 10))
+        store.insert_checks(conn=conn, host="h", items=spaced_checks(now - 400, 20, 10))
         assert store.fold_new_checks(conn=conn, host="h", batch=10) == 10  # the watermark row exists
     second: dict[str, int] = {}
     with engine.connect() as first:

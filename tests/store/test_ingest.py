@@ -99,3 +99,16 @@ def test_postgresql_writer_reconnects_after_its_connection_is_killed(pg_engine: 
             int(make_check(1).taken_at),
             int(make_check(0).taken_at),
         ]
+
+
+def test_a_name_first_seen_mid_life_is_learned_and_nothing_is_written_twice(engine: Engine) -> None:
+    """The writer takes ids from the cache of committed ids; a new disk path or service makes the
+    first attempt miss before anything is kept, and the batch is then written once."""
+    writer = store.CheckWriter(engine=engine, host="h")
+    try:
+        writer.write([make_check(0)])
+        writer.write([make_check(1), make_check(2, disks=("/", "/srv"), services={"sshd": "active"})])
+    finally:
+        writer.close()
+    assert _count(engine, checks) == 3 and _count(engine, check_disks) == 4
+    assert _count(engine, check_services) == 3

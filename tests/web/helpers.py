@@ -76,7 +76,6 @@ def seed_checks(data_dir: Path, host: str, times: list[float], *, cpu: Callable[
                 fold(conn=conn, host=host)
     finally:
         engine.dispose()
-        store.forget_ids()
 
 
 def minutes_ago(count: int, *, start_min: int, step_s: int = 60) -> list[float]:

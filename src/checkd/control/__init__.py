@@ -9,7 +9,7 @@ from checkd.control._base import Action
 from checkd.control._model import ActionInProgress, ActionResult, NotControllable, ServiceInfo, UnknownService
 from checkd.control._registry import ServiceRegistry
 from checkd.control._runner import CommandRunner, RunResult
-from checkd.control._states import ServiceState
+from checkd.vocabulary import ServiceState
 
 __all__ = [
     "Action",

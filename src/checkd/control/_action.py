@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from checkd.control._base import Action, Backend, safe_state
 from checkd.control._model import ActionResult
 from checkd.control._runner import OUTPUT_LIMIT, CommandRunner, RunResult
-from checkd.control._states import ServiceState
+from checkd.vocabulary import ServiceState
 
 EXPECTED: dict[str, ServiceState] = {
     "start": ServiceState.ACTIVE,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Literal, Protocol
+from typing import Protocol
 
 from checkd.config import ServiceSettings
-from checkd.control._states import ServiceState
+from checkd.vocabulary import ACTIONS, Action, ServiceState
 
 log = logging.getLogger("checkd.control")
-Action = Literal["start", "stop", "restart"]
-ACTIONS: tuple[Action, ...] = ("start", "stop", "restart")
+__all__ = ["ACTIONS", "Action", "Backend", "ServiceState"]
 STATUS_TIMEOUT_S = 5.0  # cap for a status command run while reading states
 
 

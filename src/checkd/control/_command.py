@@ -5,7 +5,8 @@ from __future__ import annotations
 from checkd.config import ServiceSettings
 from checkd.control._base import Action, configured_argv, status_timeout
 from checkd.control._runner import CommandRunner
-from checkd.control._states import ServiceState, match_state, pidfile_state, state_from_lsb
+from checkd.control._states import match_state, pidfile_state, state_from_lsb
+from checkd.vocabulary import ServiceState
 
 
 class CommandService:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from checkd.control._states import ServiceState
+from checkd.vocabulary import ServiceState
 
 
 class UnknownService(LookupError):

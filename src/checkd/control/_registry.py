@@ -14,9 +14,9 @@ from checkd.control._command import CommandService
 from checkd.control._detect import detect_init_system, resolve_unit
 from checkd.control._model import ActionInProgress, ActionResult, NotControllable, ServiceInfo, UnknownService
 from checkd.control._runner import CommandRunner
-from checkd.control._states import ServiceState
 from checkd.control._systemd import SystemdService, systemd_states
 from checkd.control._sysv import SysvService
+from checkd.vocabulary import ServiceState
 
 INIT_SYSTEMS = ("systemd", "sysv")
 

@@ -28,7 +28,6 @@ class RunResult:
     duration_s: float
     missing_binary: bool = False
     pid: int | None = None
-    truncated: bool = False
 
 
 def decode_output(raw: bytes, truncated: bool = False) -> str:
@@ -76,7 +75,7 @@ class CommandRunner:
         output = decode_output(bytes(buf[-OUTPUT_LIMIT:]), truncated)
         exit_code = None if timed_out else proc.returncode
         elapsed = time.monotonic() - started
-        return RunResult(exit_code, output, timed_out, elapsed, pid=proc.pid, truncated=truncated)
+        return RunResult(exit_code, output, timed_out, elapsed, pid=proc.pid)
 
     def _collect(self, proc: subprocess.Popen[bytes], deadline: float) -> tuple[bytearray, int, bool]:
         """Read output until the child exits (not until EOF: a daemon may keep the pipe) or the deadline."""

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 import os
 from pathlib import Path
 
 import psutil
 
-
-class ServiceState(enum.StrEnum):
-    """The state of a service, in DESIGN.md's vocabulary (a str: `str(state)` is its value)."""
-
-    ACTIVE = "active"
-    INACTIVE = "inactive"
-    FAILED = "failed"
-    ACTIVATING = "activating"
-    DEACTIVATING = "deactivating"
-    UNKNOWN = "unknown"
-    NOT_FOUND = "not-found"
-
+from checkd.vocabulary import ServiceState
 
 _LSB_STATES = {
     0: ServiceState.ACTIVE,

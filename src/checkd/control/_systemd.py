@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from checkd.config import ServiceSettings
 from checkd.control._base import Action, configured_argv
 from checkd.control._runner import CommandRunner
-from checkd.control._states import ServiceState
+from checkd.vocabulary import ServiceState
 
 SHOW_PROPERTIES = "Id,ActiveState,LoadState"
 SHOW_TIMEOUT_S = 5.0

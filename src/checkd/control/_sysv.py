@@ -9,7 +9,8 @@ from pathlib import Path
 from checkd.config import ServiceSettings
 from checkd.control._base import Action, configured_argv, status_timeout
 from checkd.control._runner import CommandRunner
-from checkd.control._states import ServiceState, pidfile_state, state_from_lsb
+from checkd.control._states import pidfile_state, state_from_lsb
+from checkd.vocabulary import ServiceState
 
 _ASSIGN_RE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 _VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")

@@ -2,7 +2,7 @@
 
 from checkd.metrics.actions import ActionCounter
 from checkd.metrics.durations import CheckDurations
-from checkd.metrics.host import SERVICE_STATES, HostCollector
+from checkd.metrics.host import HostCollector
 from checkd.metrics.sampler import SamplerCollector
 
-__all__ = ["SERVICE_STATES", "ActionCounter", "CheckDurations", "HostCollector", "SamplerCollector"]
+__all__ = ["ActionCounter", "CheckDurations", "HostCollector", "SamplerCollector"]

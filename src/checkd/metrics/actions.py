@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry, Counter
 
 from checkd.control import ActionResult
-
-ACTIONS = ("start", "stop", "restart")
+from checkd.vocabulary import ACTIONS
 
 
 class ActionCounter:

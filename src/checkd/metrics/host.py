@@ -7,9 +7,7 @@ from collections.abc import Callable, Iterator, Mapping
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from checkd.probes import Check
-
-# The service-state vocabulary of DESIGN.md, in its order.
-SERVICE_STATES = ("active", "inactive", "failed", "activating", "deactivating", "unknown", "not-found")
+from checkd.vocabulary import SERVICE_STATES
 
 
 class HostCollector:

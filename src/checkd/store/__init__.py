@@ -8,15 +8,14 @@ from checkd.store.checks import (
     host_summaries,
     list_checks,
 )
-from checkd.store.dims import forget_ids, host_id, metric_id
-from checkd.store.history import METRICS, Retentions, Series, series
+from checkd.store.dims import host_id, metric_id
+from checkd.store.history import Retentions, Series, series
 from checkd.store.ingest import CheckWriter, insert_checks
 from checkd.store.legacy import imported_legacy_ids, mark_legacy_imported
 from checkd.store.rollups import delete_rollups_before, fold_new_checks, watermark
 from checkd.store.state import load_sampler_state, save_sampler_state
 
 __all__ = [
-    "METRICS",
     "AuditEntry",
     "CheckWriter",
     "Retentions",
@@ -25,7 +24,6 @@ __all__ = [
     "delete_checks_before",
     "delete_rollups_before",
     "fold_new_checks",
-    "forget_ids",
     "get_check",
     "host_id",
     "host_summaries",

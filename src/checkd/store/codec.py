@@ -7,10 +7,26 @@ from typing import Any
 
 from checkd.models import KIB, LOAD_SCALE, PCT_SCALE
 from checkd.probes import Check, DiskUsage, LoadAverage, MemoryUsage
+from checkd.vocabulary import ServiceState
 
-# Service states as small integers; inactive and active are 0 and 1, which SQLite stores in 0 bytes.
-STATES = ("inactive", "active", "failed", "activating", "deactivating", "unknown", "not-found")
-STATE_CODE = {name: code for code, name in enumerate(STATES)}
+# Service states as small integers, by position; inactive and active are 0 and 1, which SQLite
+# stores in 0 bytes. Append only: the codes are in every stored row.
+STATES: tuple[ServiceState, ...] = (
+    ServiceState.INACTIVE,
+    ServiceState.ACTIVE,
+    ServiceState.FAILED,
+    ServiceState.ACTIVATING,
+    ServiceState.DEACTIVATING,
+    ServiceState.UNKNOWN,
+    ServiceState.NOT_FOUND,
+)
+assert set(STATES) == set(ServiceState), "every service state needs a stored code"
+STATE_CODE: dict[str, int] = {state.value: code for code, state in enumerate(STATES)}
+
+
+def state_code(state: str) -> int:
+    """The stored code of a service state (an unknown word is stored as "unknown")."""
+    return STATE_CODE.get(state, STATE_CODE["unknown"])
 
 
 def pct(value: float | None) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy import Connection
@@ -13,6 +13,7 @@ from checkd import store
 from checkd.api.deps import HostQuery, MonitorDep, resolve_host, time_range
 from checkd.api.respond import cached_json, error_responses
 from checkd.schemas import HistoryOut, HistoryPoint
+from checkd.vocabulary import HistoryMetric
 
 router = APIRouter(prefix="/api/v2/history", tags=["history"])
 DEFAULT_SPAN_S = 3600
@@ -28,7 +29,7 @@ async def history(
     request: Request,
     monitor: MonitorDep,
     metric: Annotated[
-        Literal["cpu_percent", "mem_percent", "disk_percent", "load1", "availability"],
+        HistoryMetric,
         Path(description="cpu_percent, mem_percent, disk_percent (`path`), load1, availability (`service`)"),
     ],
     host: HostQuery = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 from fastapi.responses import JSONResponse
@@ -13,6 +13,7 @@ from checkd.api.respond import error_responses
 from checkd.api.service_actions import perform
 from checkd.control import ServiceInfo, UnknownService
 from checkd.schemas import ActionOut, ServiceOut
+from checkd.vocabulary import Action
 
 router = APIRouter(prefix="/api/v2/services", tags=["services"])
 
@@ -54,7 +55,7 @@ async def get_service(name: ServiceName, monitor: MonitorDep) -> ServiceOut:
 )
 async def act(
     name: ServiceName,
-    action: Annotated[Literal["start", "stop", "restart"], Path(description="start, stop or restart")],
+    action: Annotated[Action, Path(description="start, stop or restart")],
     monitor: MonitorDep,
     actor: Actor,
 ) -> JSONResponse:

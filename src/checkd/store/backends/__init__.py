@@ -1,0 +1,101 @@
+"""Each database's hot paths behind one interface: writing checks, the fold's statements, upserts.
+
+Everything else in store/ is plain SQLAlchemy Core and dialect-free; what one dialect does
+faster its own way (the sampler's write, the rollup fold) lives in one file per dialect here,
+chosen once per dialect by `backend_for`."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.sql.dml import Insert
+
+from checkd.models import checks
+from checkd.probes import Check
+from checkd.store import codec
+
+Row = Sequence[Any]
+IdOf = Callable[[str], int]  # a disk path's or a service name's id
+# (tier, metric_id, bucket) -> [min, max, total, count]: the rollup buckets one fold adds to.
+Buckets = dict[tuple[int, int, int], list[float]]
+
+CHECK_COLUMNS = list(codec.CHECK_COLUMNS)
+DISK_COLUMNS = ["check_id", "path_id", *codec.DISK_COLUMNS]
+SERVICE_COLUMNS = ["check_id", "service_id", "state"]
+assert [c.name for c in checks.c] == ["id", "host_id", *CHECK_COLUMNS], "codec.CHECK_COLUMNS is stale"
+
+
+class FoldStatements(Protocol):
+    """The statements of one fold transaction (see `rollups.fold_new_checks`)."""
+
+    def host_id(self, host: str) -> int | None:
+        """The host's id, or None when it has no checks yet."""
+
+    def watermark(self, host_id: int) -> int:
+        """The newest folded check id, read under the host's fold lock (two folders take turns)."""
+
+    def taken_at(self, check_id: int) -> int | None:
+        """When check `check_id` was taken, or None if it is gone."""
+
+    def new_checks(self, host_id: int, start: int, since: int, batch: int) -> Sequence[Row]:
+        """Up to `batch` (id, taken_at, cpu_pct, mem_pct, load1) rows after `start`, in time order."""
+
+    def disks(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
+        """(check_id, path_id, pct) of the host's checks after `start` taken within `span`."""
+
+    def services(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
+        """(check_id, service_id, state) of the host's checks after `start` taken within `span`."""
+
+    def names(self, table: Table, ids: set[int]) -> Sequence[Row]:
+        """(id, name) of the disk paths or service names `ids`."""
+
+    def write(self, host_id: int, buckets: Buckets, last: int, folded: int) -> None:
+        """Merge `buckets` into rollups, move the watermark to `last`, count `folded` checks."""
+
+    def close(self) -> None:
+        """Release what the statements hold (a cursor)."""
+
+
+class StoreBackend(Protocol):
+    """One dialect's hot paths."""
+
+    def insert_missing(self, table: Table, values: dict[str, Any]) -> Insert:
+        """An INSERT of one row into `table` that does nothing when the row exists already."""
+
+    def write_checks(
+        self, conn: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
+    ) -> list[int]:
+        """Insert `items` in order inside the caller's transaction; return their new ids."""
+
+    def hold(self, engine: Engine) -> Connection:
+        """A connection for `CheckWriter` to keep between batches."""
+
+    def write_batch(
+        self, held: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
+    ) -> list[int]:
+        """Insert `items` on `held` as one atomic unit (committed, or nothing and raised)."""
+
+    def fold_statements(self, conn: Connection) -> FoldStatements:
+        """The fold's statements on `conn`, inside its transaction."""
+
+
+_MODULES = {"sqlite": "checkd.store.backends.sqlite", "postgresql": "checkd.store.backends.postgresql"}
+_chosen: dict[str, StoreBackend] = {}
+_lock = threading.Lock()
+
+
+def backend_for(bind: Engine | Connection) -> StoreBackend:
+    """The backend of `bind`'s dialect (its module is imported on first use, once)."""
+    name = bind.dialect.name
+    found = _chosen.get(name)
+    if found is None:
+        if name not in _MODULES:
+            raise ValueError(f"database: checkd stores in SQLite or PostgreSQL, not {name!r}")
+        with _lock:
+            module = importlib.import_module(_MODULES[name])
+            found = _chosen.setdefault(name, module.BACKEND)
+    return found

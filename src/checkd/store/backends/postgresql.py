@@ -1,0 +1,273 @@
+"""PostgreSQL's hot paths: a batch of checks as ONE prepared statement; the fold through Core.
+
+One statement per batch (checks, disks and services together) makes a one-check write one
+round trip, atomic without BEGIN/COMMIT, so the writer runs it in autocommit. Column types
+come from the models, compiled for this dialect; values are always bound parameters."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, func, select, update
+from sqlalchemy import insert as sa_insert
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.sql.dml import Insert
+
+from checkd.models import (
+    check_disks,
+    check_services,
+    checks,
+    disk_paths,
+    hosts,
+    rollup_progress,
+    rollups,
+)
+from checkd.probes import Check
+from checkd.store import codec
+from checkd.store.backends import (
+    CHECK_COLUMNS,
+    DISK_COLUMNS,
+    SERVICE_COLUMNS,
+    Buckets,
+    FoldStatements,
+    IdOf,
+    Row,
+)
+
+# SQLAlchemy leaves the dialect's __init__ untyped.
+_DIALECT = PGDialect()  # type: ignore[no-untyped-call]
+
+
+def _types(table: Table, columns: Sequence[str]) -> list[str]:
+    return [table.c[name].type.compile(dialect=_DIALECT).lower() for name in columns]
+
+
+_CHECK_TYPES = _types(checks, CHECK_COLUMNS)
+_DISK_TYPES = _types(check_disks, DISK_COLUMNS[1:])  # path_id, then the values
+_SERVICE_TYPES = _types(check_services, SERVICE_COLUMNS[1:])  # service_id, state
+_HOST_TYPE = _types(checks, ["host_id"])[0]
+
+
+def _unnest(names: Sequence[str], types: Sequence[str]) -> str:
+    return ", ".join(f"%({n})s::{t}[]" for n, t in zip(names, types, strict=True))
+
+
+_D_PARAMS = ("d_path", "d_total", "d_used", "d_free", "d_pct")
+_S_PARAMS = ("s_id", "s_state")
+# A batch of any size: ids are drawn first, in order, so the children join their check by
+# position (`ord`) and ids follow the batch's order.
+_BATCH_INSERT = f"""
+WITH ids AS MATERIALIZED (
+  SELECT nextval('checks_id_seq') AS id, ord FROM generate_series(1, %(n)s::integer) AS ord
+), c AS (
+  INSERT INTO checks (id, host_id, {", ".join(CHECK_COLUMNS)})
+  SELECT ids.id, %(host_id)s::{_HOST_TYPE}, {", ".join("v." + c for c in CHECK_COLUMNS)}
+  FROM unnest({_unnest(CHECK_COLUMNS, _CHECK_TYPES)})
+       WITH ORDINALITY AS v({", ".join(CHECK_COLUMNS)}, ord)
+  JOIN ids USING (ord)
+), d AS (
+  INSERT INTO check_disks ({", ".join(DISK_COLUMNS)})
+  SELECT ids.id, {", ".join("x." + c for c in DISK_COLUMNS[1:])}
+  FROM unnest(%(d_ord)s::integer[], {_unnest(_D_PARAMS, _DISK_TYPES)})
+       AS x(ord, {", ".join(DISK_COLUMNS[1:])})
+  JOIN ids USING (ord)
+), s AS (
+  INSERT INTO check_services ({", ".join(SERVICE_COLUMNS)})
+  SELECT ids.id, y.service_id, y.state
+  FROM unnest(%(s_ord)s::integer[], {_unnest(_S_PARAMS, _SERVICE_TYPES)})
+       AS y(ord, service_id, state)
+  JOIN ids USING (ord)
+)
+SELECT id FROM ids ORDER BY ord
+"""  # noqa: S608  (names and types are the models' own; every value is a bound parameter)
+
+
+@functools.cache
+def _one_insert(n_disks: int, n_services: int) -> str:
+    """The same for one check with `n_disks` disks and `n_services` services: the sampler's steady
+    state. Plain VALUES and scalar parameters are cheaper than arrays on both sides
+    (bench/fleet_ingest.py); a host's checks all have one shape, so one prepared statement."""
+    values = ", ".join(f"%s::{t}" for t in _CHECK_TYPES)
+    sql = [
+        f"WITH c AS (INSERT INTO checks (host_id, {', '.join(CHECK_COLUMNS)})"  # noqa: S608
+        f" VALUES (%s::{_HOST_TYPE}, {values}) RETURNING id)"
+    ]
+    if n_disks:
+        row = "(" + ", ".join(f"%s::{t}" for t in _DISK_TYPES) + ")"
+        sql.append(
+            f", d AS (INSERT INTO check_disks ({', '.join(DISK_COLUMNS)})"  # noqa: S608
+            f" SELECT c.id, v.* FROM c, (VALUES {', '.join([row] * n_disks)}) AS v)"
+        )
+    if n_services:
+        row = "(" + ", ".join(f"%s::{t}" for t in _SERVICE_TYPES) + ")"
+        sql.append(
+            f", s AS (INSERT INTO check_services ({', '.join(SERVICE_COLUMNS)})"  # noqa: S608
+            f" SELECT c.id, v.* FROM c, (VALUES {', '.join([row] * n_services)}) AS v)"
+        )
+    sql.append(" SELECT id FROM c")
+    return "".join(sql)
+
+
+def _batch_params(host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]) -> dict[str, Any]:
+    """_BATCH_INSERT's parameters: one array per column, children tagged with their check's position."""
+    columns: list[list[Any]] = [[] for _ in CHECK_COLUMNS]
+    disks: list[list[Any]] = [[] for _ in range(1 + len(_D_PARAMS))]
+    services: list[list[Any]] = [[] for _ in range(1 + len(_S_PARAMS))]
+    for ord_, check in enumerate(items, start=1):
+        for column, value in zip(columns, codec.check_values(check), strict=True):
+            column.append(value)
+        for d in check.disks:
+            for column, value in zip(disks, (ord_, path_id(d.path), *codec.disk_values(d)), strict=True):
+                column.append(value)
+        for name, state in check.services.items():
+            row = (ord_, service_id(name), codec.state_code(state))
+            for column, value in zip(services, row, strict=True):
+                column.append(value)
+    params: dict[str, Any] = dict(zip(CHECK_COLUMNS, columns, strict=True))
+    params.update(zip(("d_ord", *_D_PARAMS), disks, strict=True))
+    params.update(zip(("s_ord", *_S_PARAMS), services, strict=True))
+    params.update(n=len(items), host_id=host_id)
+    return params
+
+
+def _execute(driver: Any, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]) -> list[int]:
+    """The batch's one statement on a psycopg connection; the new ids in order."""
+    params: list[Any] | dict[str, Any]
+    if len(items) == 1:
+        (check,) = items
+        sql = _one_insert(len(check.disks), len(check.services))
+        values: list[Any] = [host_id, *codec.check_values(check)]
+        for d in check.disks:
+            values.extend((path_id(d.path), *codec.disk_values(d)))
+        for name, state in check.services.items():
+            values.extend((service_id(name), codec.state_code(state)))
+        params = values
+    else:
+        sql, params = _BATCH_INSERT, _batch_params(host_id, path_id, service_id, items)
+    with driver.cursor() as cursor:
+        # prepare=True: parsed and planned once per connection, then only Bind/Execute.
+        cursor.execute(sql, params, prepare=True)
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+class PostgresqlFold:
+    """The fold's statements through SQLAlchemy Core."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def host_id(self, host: str) -> int | None:
+        """The host's id, or None."""
+        found = self.conn.execute(select(hosts.c.id).where(hosts.c.name == host)).scalar()
+        return None if found is None else int(found)
+
+    def watermark(self, host_id: int) -> int:
+        """The newest folded check id; FOR UPDATE, so two folders of one host take turns."""
+        value = self.conn.execute(
+            select(rollup_progress.c.last_check_id)
+            .where(rollup_progress.c.host_id == host_id)
+            .with_for_update()
+        ).scalar()
+        return int(value or 0)
+
+    def taken_at(self, check_id: int) -> int | None:
+        """When `check_id` was taken."""
+        found = self.conn.execute(select(checks.c.taken_at).where(checks.c.id == check_id)).scalar()
+        return None if found is None else int(found)
+
+    def new_checks(self, host_id: int, start: int, since: int, batch: int) -> Sequence[Row]:
+        """The next checks to fold, in the host index's order."""
+        return self.conn.execute(
+            select(checks.c.id, checks.c.taken_at, checks.c.cpu_pct, checks.c.mem_pct, checks.c.load1)
+            .where(checks.c.host_id == host_id, checks.c.taken_at >= since, checks.c.id > start)
+            .order_by(checks.c.taken_at, checks.c.id)
+            .limit(batch)
+        ).all()
+
+    def disks(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
+        """Disk rows of the checks being folded."""
+        return self._children(check_disks, check_disks.c.path_id, check_disks.c.pct, host_id, start, span)
+
+    def services(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
+        """Service rows of the checks being folded."""
+        table = check_services
+        return self._children(table, table.c.service_id, table.c.state, host_id, start, span)
+
+    def _children(
+        self, table: Table, dim: Any, value: Any, host_id: int, start: int, span: tuple[int, int]
+    ) -> Sequence[Row]:
+        return self.conn.execute(
+            select(table.c.check_id, dim, value)
+            .join(checks, checks.c.id == table.c.check_id)
+            .where(checks.c.host_id == host_id, checks.c.taken_at.between(*span), checks.c.id > start)
+        ).all()
+
+    def names(self, table: Table, ids: set[int]) -> Sequence[Row]:
+        """(id, name) of dimension rows."""
+        col = table.c.path if table is disk_paths else table.c.name
+        return self.conn.execute(select(table.c.id, col).where(table.c.id.in_(ids))).all()
+
+    def write(self, host_id: int, buckets: Buckets, last: int, folded: int) -> None:
+        """Upsert the buckets, move the watermark and the host's count."""
+        rows = [
+            {"tier": t, "host_id": host_id, "metric_id": m, "bucket": b}
+            | {"min": v[0], "max": v[1], "total": v[2], "count": int(v[3])}
+            for (t, m, b), v in buckets.items()
+        ]
+        if rows:
+            stmt = postgresql.insert(rollups)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["tier", "host_id", "metric_id", "bucket"],
+                set_={
+                    "min": func.least(rollups.c.min, stmt.excluded.min),
+                    "max": func.greatest(rollups.c.max, stmt.excluded.max),
+                    "total": rollups.c.total + stmt.excluded.total,
+                    "count": rollups.c.count + stmt.excluded.count,
+                },
+            )
+            self.conn.execute(stmt, rows)
+        moved = self.conn.execute(
+            update(rollup_progress).where(rollup_progress.c.host_id == host_id).values(last_check_id=last)
+        )
+        if moved.rowcount == 0:
+            self.conn.execute(sa_insert(rollup_progress).values(host_id=host_id, last_check_id=last))
+        self.conn.execute(
+            update(hosts).where(hosts.c.id == host_id).values(checks_count=hosts.c.checks_count + folded)
+        )
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class PostgresqlBackend:
+    """PostgreSQL: one statement per batch on the psycopg connection; the fold through Core."""
+
+    def insert_missing(self, table: Table, values: dict[str, Any]) -> Insert:
+        """INSERT ... ON CONFLICT DO NOTHING."""
+        return postgresql.insert(table).values(values).on_conflict_do_nothing()
+
+    def write_checks(
+        self, conn: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
+    ) -> list[int]:
+        """The batch's statement inside the caller's transaction."""
+        return _execute(conn.connection.driver_connection, host_id, path_id, service_id, items)
+
+    def hold(self, engine: Engine) -> Connection:
+        """An autocommit connection: the one statement is the transaction."""
+        return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def write_batch(
+        self, held: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
+    ) -> list[int]:
+        """The batch's statement in autocommit (atomic by itself)."""
+        return _execute(held.connection.driver_connection, host_id, path_id, service_id, items)
+
+    def fold_statements(self, conn: Connection) -> FoldStatements:
+        """Core statements on `conn`."""
+        return PostgresqlFold(conn)
+
+
+BACKEND = PostgresqlBackend()

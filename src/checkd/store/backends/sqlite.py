@@ -1,0 +1,194 @@
+"""SQLite's hot paths: prepared DB-API statements on the `sqlite3` connection, no SQLAlchemy per row.
+
+SQLAlchemy's per-statement work costs many times what these statements cost once a second
+(bench/write_floor.py); the fold runs once a minute in the server and, through Core, compiled
+its statements anew in each process. Table and column names are this module's constants, never
+input; every value goes through a `?` parameter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql.dml import Insert
+
+from checkd.models import check_disks, check_services, checks, disk_paths
+from checkd.probes import Check
+from checkd.store import codec
+from checkd.store.backends import (
+    CHECK_COLUMNS,
+    DISK_COLUMNS,
+    SERVICE_COLUMNS,
+    Buckets,
+    FoldStatements,
+    IdOf,
+    Row,
+)
+
+
+def _plain_insert(table: Table, columns: Sequence[str]) -> str:
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+
+
+_CHECK = _plain_insert(checks, ["host_id", *CHECK_COLUMNS])
+_DISK = _plain_insert(check_disks, DISK_COLUMNS)
+_SERVICE = _plain_insert(check_services, SERVICE_COLUMNS)
+
+_HOST = "SELECT id FROM hosts WHERE name = ?"
+_WATERMARK = "SELECT last_check_id FROM rollup_progress WHERE host_id = ?"
+# A write that changes nothing, so the transaction takes SQLite's write lock before it reads the
+# watermark (pysqlite begins a transaction only at the first write: a fold that read first could
+# fold on a stale watermark after waiting for another fold of the same host).
+_LOCK = "UPDATE rollup_progress SET last_check_id = last_check_id WHERE host_id = ?"
+_TAKEN_AT = "SELECT taken_at FROM checks WHERE id = ?"
+_NEW_CHECKS = (
+    "SELECT id, taken_at, cpu_pct, mem_pct, load1 FROM checks"
+    " WHERE host_id = ? AND taken_at >= ? AND id > ? ORDER BY taken_at, id LIMIT ?"
+)
+_DISKS = (
+    "SELECT d.check_id, d.path_id, d.pct FROM check_disks d JOIN checks c ON c.id = d.check_id"
+    " WHERE c.host_id = ? AND c.taken_at BETWEEN ? AND ? AND c.id > ?"
+)
+_SERVICES = (
+    "SELECT s.check_id, s.service_id, s.state FROM check_services s JOIN checks c ON c.id = s.check_id"
+    " WHERE c.host_id = ? AND c.taken_at BETWEEN ? AND ? AND c.id > ?"
+)
+_UPSERT = (
+    "INSERT INTO rollups (tier, host_id, metric_id, bucket, min, max, total, count)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (tier, host_id, metric_id, bucket) DO UPDATE SET"
+    " min = min(rollups.min, excluded.min), max = max(rollups.max, excluded.max),"
+    " total = rollups.total + excluded.total, count = rollups.count + excluded.count"
+)
+_COUNT = "UPDATE hosts SET checks_count = checks_count + ? WHERE id = ?"
+_SET_WATERMARK = (
+    "INSERT INTO rollup_progress (host_id, last_check_id) VALUES (?, ?)"
+    " ON CONFLICT (host_id) DO UPDATE SET last_check_id = excluded.last_check_id"
+)
+
+
+def _rows(cursor: Any, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]) -> list[int]:
+    """Execute the rows of `items` on a sqlite3 cursor (the caller owns the transaction)."""
+    ids: list[int] = []
+    disk_rows: list[tuple[Any, ...]] = []
+    service_rows: list[tuple[Any, ...]] = []
+    for check in items:
+        cursor.execute(_CHECK, (host_id, *codec.check_values(check)))
+        new_id = int(cursor.lastrowid)
+        ids.append(new_id)
+        for d in check.disks:
+            disk_rows.append((new_id, path_id(d.path), *codec.disk_values(d)))
+        for name, state in check.services.items():
+            service_rows.append((new_id, service_id(name), codec.state_code(state)))
+    if disk_rows:
+        cursor.executemany(_DISK, disk_rows)
+    if service_rows:
+        cursor.executemany(_SERVICE, service_rows)
+    return ids
+
+
+class SqliteFold:
+    """The fold's statements through the DB-API cursor of this transaction's SQLite connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    def _one(self, sql: str, params: tuple[Any, ...]) -> Any:
+        row = self.cursor.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def _all(self, sql: str, params: tuple[Any, ...]) -> Sequence[Row]:
+        return self.cursor.execute(sql, params).fetchall()  # type: ignore[no-any-return]
+
+    def host_id(self, host: str) -> int | None:
+        """The host's id, or None."""
+        found = self._one(_HOST, (host,))
+        return None if found is None else int(found)
+
+    def watermark(self, host_id: int) -> int:
+        """The newest folded check id, after taking the write lock."""
+        self.cursor.execute(_LOCK, (host_id,))
+        return int(self._one(_WATERMARK, (host_id,)) or 0)
+
+    def taken_at(self, check_id: int) -> int | None:
+        """When `check_id` was taken."""
+        found = self._one(_TAKEN_AT, (check_id,))
+        return None if found is None else int(found)
+
+    def new_checks(self, host_id: int, start: int, since: int, batch: int) -> Sequence[Row]:
+        """The next checks to fold, in the host index's order."""
+        return self._all(_NEW_CHECKS, (host_id, since, start, batch))
+
+    def disks(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
+        """Disk rows of the checks being folded."""
+        return self._all(_DISKS, (host_id, *span, start))
+
+    def services(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
+        """Service rows of the checks being folded."""
+        return self._all(_SERVICES, (host_id, *span, start))
+
+    def names(self, table: Table, ids: set[int]) -> Sequence[Row]:
+        """(id, name) of dimension rows."""
+        col = "path" if table is disk_paths else "name"
+        marks = ", ".join("?" for _ in ids)
+        return self._all(f"SELECT id, {col} FROM {table.name} WHERE id IN ({marks})", tuple(ids))  # noqa: S608
+
+    def write(self, host_id: int, buckets: Buckets, last: int, folded: int) -> None:
+        """Upsert the buckets, move the watermark and the host's count."""
+        rows = [(t, host_id, m, b, v[0], v[1], v[2], int(v[3])) for (t, m, b), v in buckets.items()]
+        if rows:
+            self.cursor.executemany(_UPSERT, rows)
+        self.cursor.execute(_SET_WATERMARK, (host_id, last))
+        self.cursor.execute(_COUNT, (folded, host_id))
+
+    def close(self) -> None:
+        """Close the cursor."""
+        self.cursor.close()
+
+
+class SqliteBackend:
+    """SQLite: the `sqlite3` connection's cursor for writes and folds."""
+
+    def insert_missing(self, table: Table, values: dict[str, Any]) -> Insert:
+        """INSERT ... ON CONFLICT DO NOTHING."""
+        return sqlite.insert(table).values(values).on_conflict_do_nothing()
+
+    def write_checks(
+        self, conn: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
+    ) -> list[int]:
+        """The rows on the transaction's own cursor."""
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            return _rows(cursor, host_id, path_id, service_id, items)
+        finally:
+            cursor.close()
+
+    def hold(self, engine: Engine) -> Connection:
+        """A plain connection; each batch is its own short transaction on it."""
+        return engine.connect()
+
+    def write_batch(
+        self, held: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
+    ) -> list[int]:
+        """One transaction on the held `sqlite3` connection: committed, or rolled back and raised."""
+        raw: Any = held.connection.driver_connection
+        cursor = raw.cursor()
+        try:
+            ids = _rows(cursor, host_id, path_id, service_id, items)
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            cursor.close()
+        return ids
+
+    def fold_statements(self, conn: Connection) -> FoldStatements:
+        """Plain SQL on the transaction's cursor."""
+        return SqliteFold(conn)
+
+
+BACKEND = SqliteBackend()

@@ -1,0 +1,32 @@
+"""The words checkd defines once: service states, service actions and history metric names.
+
+Every layer imports them from here (control, store, metrics, schemas, the legacy importer and
+the API), so a state or a metric is never spelled in two places."""
+
+from __future__ import annotations
+
+import enum
+from typing import Literal, get_args
+
+
+class ServiceState(enum.StrEnum):
+    """The state of a service, in DESIGN.md's vocabulary (a str: `str(state)` is its value)."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    FAILED = "failed"
+    ACTIVATING = "activating"
+    DEACTIVATING = "deactivating"
+    UNKNOWN = "unknown"  # could not tell
+    NOT_FOUND = "not-found"  # no such unit
+
+
+SERVICE_STATES: tuple[str, ...] = tuple(state.value for state in ServiceState)
+
+Action = Literal["start", "stop", "restart"]
+ACTIONS: tuple[Action, ...] = get_args(Action)
+
+# History metrics: each is a series in /api/v2/history/{metric}; disk_percent takes a `path`,
+# availability a `service` (stored as rollup metrics named "disk_percent:/", "availability:httpd").
+HistoryMetric = Literal["cpu_percent", "mem_percent", "disk_percent", "load1", "availability"]
+HISTORY_METRICS: tuple[HistoryMetric, ...] = get_args(HistoryMetric)
