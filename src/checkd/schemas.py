@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from checkd.probes import Check, DiskUsage
 from checkd.sampler import SamplerStatus
@@ -165,7 +165,8 @@ class SamplerUpdate(BaseModel):
     """Body of PUT /api/v2/sampler."""
 
     model_config = ConfigDict(extra="forbid")
-    interval_s: int = Field(ge=1, le=86400, description="seconds between checks, 1..86400")
+    # Strict: JSON true or "5" is refused (422), not read as 1 or 5.
+    interval_s: StrictInt = Field(ge=1, le=86400, description="seconds between checks, 1..86400")
 
 
 class HealthOut(BaseModel):
