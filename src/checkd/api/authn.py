@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from checkd.auth import token_matches
+from checkd.db import describe_database_error
 from checkd.monitor import Monitor
 from checkd.store.tokens import find_token
 
@@ -118,7 +119,7 @@ class Authenticator:
             with self.monitor.engine.connect() as conn:
                 found = find_token(conn=conn, secret=token)
         except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            reason = describe_database_error(exc, self.monitor.engine.url).removeprefix("database: ")
             raise AuthRefused(
                 503, f"database unavailable (named tokens cannot be checked): {reason}"
             ) from exc

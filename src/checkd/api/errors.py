@@ -14,6 +14,7 @@ from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.routing import Match, Mount
 
 from checkd.api.body_gate import too_large
+from checkd.db import describe_database_error
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +71,10 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
-async def _on_database(_request: Request, exc: Exception) -> JSONResponse:
+async def _on_database(request: Request, exc: Exception) -> JSONResponse:
     log.error("database error: %s", exc)
-    first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    return JSONResponse({"detail": f"database unavailable: {first}"}, status_code=503)
+    reason = describe_database_error(exc, request.app.state.monitor.engine.url).removeprefix("database: ")
+    return JSONResponse({"detail": f"database unavailable: {reason}"}, status_code=503)
 
 
 async def _on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
