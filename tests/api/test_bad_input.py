@@ -187,7 +187,15 @@ def test_put_sampler_bad_body_is_422(srv: CheckdProcess, body: bytes) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"\xff", b'{"interval_s": "\xff"}', b"\x80abc", b'{"interval_s": 5}\xc3\x28', b"{x", b'{"interval_s": 5', b"[" * 100000],
+    [
+        b"\xff",
+        b'{"interval_s": "\xff"}',
+        b"\x80abc",
+        b'{"interval_s": 5}\xc3\x28',
+        b"{x",
+        b'{"interval_s": 5',
+        b"[" * 100000,
+    ],
     ids=["ff", "ff-in-string", "continuation", "bad-utf8-tail", "bad-json", "truncated", "deep-nesting"],
 )
 def test_put_sampler_undecodable_body_is_422_naming_body(srv: CheckdProcess, body: bytes) -> None:

@@ -1,4 +1,4 @@
-"""Request bodies against a real server: the token is checked before a body is read, and bodies are limited."""
+"""Request bodies against a real server: the token is checked before a body is read; bodies are limited."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def chunked(total: int, chunk: int = MIB) -> Callable[[], Iterator[bytes]]:
 
 
 def put_head(port: int, *, length: int | None, token: str | None) -> str:
-    lines = [f"PUT /api/v2/sampler HTTP/1.1", f"Host: 127.0.0.1:{port}", "Content-Type: application/json"]
+    lines = ["PUT /api/v2/sampler HTTP/1.1", f"Host: 127.0.0.1:{port}", "Content-Type: application/json"]
     lines.append(f"Content-Length: {length}" if length is not None else "Transfer-Encoding: chunked")
     if token is not None:
         lines.append(f"Authorization: Bearer {token}")
