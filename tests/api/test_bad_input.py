@@ -170,12 +170,19 @@ def test_numeric_time_is_422_naming_it(srv: CheckdProcess, path: str, param: str
     assert param in detail and "ISO 8601" in detail
 
 
-@pytest.mark.parametrize("value", [0, 86401, "x", -5, 1.5, None, True, False, "5", 5.0])
+@pytest.mark.parametrize("value", [0, 86401, "x", -5, 1.5, None, True, False, "5", "5.0", [5], {"s": 5}])
 def test_put_sampler_bad_interval_is_422_naming_interval_s(srv: CheckdProcess, value: Any) -> None:
     before = srv.get("/api/v2/sampler").json()["interval_s"]
     r = srv.client.put("/api/v2/sampler", json={"interval_s": value}, headers=srv.auth())
     assert "interval_s" in error_detail(r, 422)
     assert srv.get("/api/v2/sampler").json()["interval_s"] == before
+
+
+def test_put_sampler_interval_is_a_json_integer(srv: CheckdProcess) -> None:
+    """JSON Schema's integer includes 7.0 (schemathesis sends it); booleans and strings are refused."""
+    r = srv.client.put("/api/v2/sampler", json={"interval_s": 7.0}, headers=srv.auth())
+    assert r.status_code == 200 and r.json()["interval_s"] == 7
+    srv.client.put("/api/v2/sampler", json={"interval_s": 1}, headers=srv.auth())
 
 
 @pytest.mark.parametrize("body", [b"", b"not json", b"[]", b'{"interval": 5}'])
