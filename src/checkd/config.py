@@ -69,11 +69,16 @@ class ServerSettings(_Section):
     tls_key: Path | None = None
     allow_plaintext: bool = False  # serve plain HTTP on a non-loopback address anyway
 
+    @field_validator("tls_cert", "tls_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _tls_pair(self) -> ServerSettings:
         if (self.tls_cert is None) != (self.tls_key is None):
             missing = "tls_key" if self.tls_key is None else "tls_cert"
-            raise ValueError(f"{missing} is needed too: tls_cert and tls_key go together")
+            raise ValueError(f"tls_cert and tls_key go together; {missing} is missing")
         return self
 
 

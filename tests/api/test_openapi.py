@@ -146,6 +146,22 @@ def test_errors_are_documented_as_error_bodies(spec: dict[str, Any]) -> None:
     assert not problems, "\n".join(problems)
 
 
+def test_database_body_and_auth_errors_are_documented(spec: dict[str, Any]) -> None:
+    """503 wherever the database is used, 413 wherever a body is read, 403/429 wherever a token is."""
+    problems = []
+    for method, path, op in operations(spec):
+        responses = op.get("responses", {})
+        needed = set()
+        if path not in ("/healthz", "/metrics"):
+            needed.add("503")
+        if op.get("requestBody"):
+            needed.add("413")
+        if "401" in responses:
+            needed |= {"403", "429"}
+        problems += [f"{method.upper()} {path}: {code} not documented" for code in needed - set(responses)]
+    assert not problems, "\n".join(problems)
+
+
 def test_every_parameter_is_typed_and_described(spec: dict[str, Any]) -> None:
     problems = []
     for method, path, op in operations(spec):
