@@ -29,6 +29,13 @@ def test_create_list_revoke_round_trip(tmp_path: Path) -> None:
     assert run_cli("token", "list", "--data-dir", data).stdout.startswith("no named tokens")
 
 
+def test_options_before_the_subcommand_apply_to_it(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    assert run_cli("token", "--data-dir", data, "create", "--scope", "read", "--name", "r1").returncode == 0
+    listed = run_cli("token", "--data-dir", data, "list")
+    assert listed.returncode == 0 and listed.stdout.splitlines()[1].startswith("r1 "), listed.stdout
+
+
 def test_the_admin_token_command_is_unchanged(tmp_path: Path) -> None:
     data = tmp_path / "data"
     first = run_cli("token", "--data-dir", str(data))

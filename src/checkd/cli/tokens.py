@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from
-from checkd.config import Settings
 from checkd.tokens import SCOPES, token_name_ok
 
 if TYPE_CHECKING:
@@ -31,6 +31,8 @@ def token(
 ) -> None:
     """Print the admin API token (generating and saving it on first use)."""
     if ctx.invoked_subcommand is not None:
+        # `checkd token --data-dir D list`: the subcommand falls back to these options.
+        ctx.obj = (config, data_dir, database_url)
         return
     from checkd.auth import TokenError, ensure_token
 
@@ -42,9 +44,14 @@ def token(
     typer.echo(value)
 
 
-def _migrated_engine(settings: Settings) -> Engine:
+def _migrated_engine(
+    ctx: typer.Context, config: Path | None, data_dir: Path | None, database_url: str | None
+) -> Engine:
+    """The store the options (or those given before the subcommand) name, migrated to head."""
     from checkd.db import DatabaseError, make_engine, migrate
 
+    parent = ctx.obj or (None, None, None)
+    settings = settings_from(config or parent[0], data_dir or parent[1], database_url or parent[2])
     try:
         engine = make_engine(settings.database_url)
         migrate(engine)
@@ -55,6 +62,7 @@ def _migrated_engine(settings: Settings) -> Engine:
 
 @token_app.command("create")
 def create(
+    ctx: typer.Context,
     name: Annotated[str, typer.Option("--name", help="a unique name (letters, digits, ._-; at most 64)")],
     scope: Annotated[str, typer.Option("--scope", help=f"one of {', '.join(SCOPES)}")],
     host: Annotated[str | None, typer.Option("--host", help="ingest tokens: the one host they write")] = None,
@@ -71,11 +79,13 @@ def create(
         fail(f"--name: {name!r} is not a token name (letters, digits and ._-, at most 64)")
     if scope not in SCOPES:
         fail(f"--scope: {scope!r} is not a scope; accepts {', '.join(SCOPES)}")
+    if host is not None and not 1 <= len(host) <= 255:
+        fail("--host: 1..255 characters")
     if (scope == "ingest") != (host is not None):
         fail(
             "--host: an ingest token needs --host (the one host it writes), and only an ingest token takes it"
         )
-    engine = _migrated_engine(settings_from(config, data_dir, database_url))
+    engine = _migrated_engine(ctx, config, data_dir, database_url)
     try:
         with engine.begin() as conn:
             secret = create_token(conn=conn, name=name, scope=scope, host=host)
@@ -89,12 +99,16 @@ def create(
 
 @token_app.command("revoke")
 def revoke(
-    name: NameArg, config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+    ctx: typer.Context,
+    name: NameArg,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
 ) -> None:
     """Revoke the named token NAME at once (the admin token is changed in the config or token file)."""
     from checkd.store.tokens import revoke_token
 
-    engine = _migrated_engine(settings_from(config, data_dir, database_url))
+    engine = _migrated_engine(ctx, config, data_dir, database_url)
     with engine.begin() as conn:
         if not revoke_token(conn=conn, name=name):
             fail(f"NAME: no token named {name!r}")
@@ -103,12 +117,15 @@ def revoke(
 
 @token_app.command("list")
 def list_cmd(
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
+    ctx: typer.Context,
+    config: ConfigOpt = None,
+    data_dir: DataDirOpt = None,
+    database_url: DatabaseUrlOpt = None,
 ) -> None:
     """List named tokens: name, scope, host and creation time (never the token)."""
     from checkd.store.tokens import list_tokens
 
-    engine = _migrated_engine(settings_from(config, data_dir, database_url))
+    engine = _migrated_engine(ctx, config, data_dir, database_url)
     with engine.connect() as conn:
         tokens = list_tokens(conn=conn)
     if not tokens:
