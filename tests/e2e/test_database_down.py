@@ -54,6 +54,11 @@ def test_healthz_while_postgres_is_down_at_start_and_later(
     own_postgres.stop()
     r = server.wait_for(lambda: _503(server))
     assert refused(own_postgres.port).search(r), r
+    # Once the sampler's writes fail, /healthz gives their reason: one line, host, port, refused
+    # (the first failure is the held connection being terminated; the retries are refused).
+    later = server.wait_for(lambda: "refused" in (_unavailable(server) or "") and _unavailable(server))
+    assert "\t" not in later and "127.0.0.1" in later and str(own_postgres.port) in later, later
+    assert "connection refused" in later.lower(), later
 
 
 def _unavailable(server: CheckdProcess) -> str | None:
