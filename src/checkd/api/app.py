@@ -51,7 +51,8 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
         title="checkd",
         version=VERSION,
         description=(checkd_doc or "")
-        + "\n\nMutating routes need `Authorization: Bearer <token>` (`checkd token` prints it).",
+        + "\n\nMutating routes need `Authorization: Bearer <token>` with the `operate` scope (the admin"
+        " token, printed by `checkd token`, has every scope). Bodies: JSON, at most `server.max_body`.",
         lifespan=lifespan,
         redirect_slashes=False,
     )
