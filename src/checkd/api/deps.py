@@ -45,16 +45,20 @@ def _http_error(exc: AuthRefused) -> HTTPException:
     return HTTPException(exc.status, exc.detail, headers=exc.headers or None)
 
 
+def _refuse_unless(principal: Principal, needed: Scope) -> None:
+    if not grants(principal.scope, needed):
+        raise HTTPException(
+            403, f"Authorization: this token has scope {principal.scope!r}; this route needs {needed!r}"
+        )
+
+
 def _scope_dependency(needed: Scope) -> Callable[..., Principal]:
     def dependency(
         request: Request, _creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Principal:
         # `_creds` only documents the bearer scheme in OpenAPI; the header is checked by authenticate.
         principal = authenticate(request)
-        if not grants(principal.scope, needed):
-            raise HTTPException(
-                403, f"Authorization: this token has scope {principal.scope!r}; this route needs {needed!r}"
-            )
+        _refuse_unless(principal, needed)
         return principal
 
     dependency.__name__ = f"require_{needed}"
@@ -92,10 +96,7 @@ async def read_access(request: Request) -> None:
             )
         except AuthRefused as exc:
             raise _http_error(exc) from None
-        if not grants(principal.scope, "read"):
-            raise HTTPException(
-                403, f"Authorization: this token has scope {principal.scope!r}; reads need 'read'"
-            )
+        _refuse_unless(principal, "read")
 
 
 # Mutating routes take an Actor: a token with the `operate` scope (admin included), named for the audit log.
