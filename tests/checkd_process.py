@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -48,23 +49,27 @@ class CheckdProcess:
         env: dict[str, str] | None = None,
         command: tuple[str, ...] = (),
         cwd: Path | None = None,
+        tls_ca: Path | None = None,
     ) -> None:
         """`command` (e.g. `make run`, in `cwd`) replaces `checkd serve ...`: it must serve this data
         dir and port (e.g. through CHECKD_* env); signals go to the processes it started."""
         self.data_dir = data_dir
         self.command = command
         self.cwd = cwd
+        self.scheme = "https" if tls_ca is not None else "http"
         self.port = port or free_port()
         self.interval = interval
         self.args = args
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-{self.port}.log"
-        self.client = httpx.Client(base_url=self.url(""), timeout=30, trust_env=False)
+        # With TLS, the client verifies the server's certificate against `tls_ca` (no system CAs).
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=tls_ca) if tls_ca else True
+        self.client = httpx.Client(base_url=self.url(""), timeout=30, trust_env=False, verify=verify)
 
     def url(self, path: str) -> str:
         """Absolute URL of `path` on this server."""
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     @property
     def token(self) -> str:

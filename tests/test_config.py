@@ -211,6 +211,12 @@ def invoke(args: list[str], **env: str) -> tuple[int | None, str, str]:
         ([], {"CHECKD_SAMPLER__DISK_PATHS": "/var"}, "CHECKD_SAMPLER__DISK_PATHS"),
         (["--database-url", "nonsense"], {}, "database.url"),
         (["--database-url", "redis://127.0.0.1"], {}, "database.url"),
+        ([], {"CHECKD_SERVER__MAX_BODY": "100"}, "server.max_body"),
+        ([], {"CHECKD_SERVER__MAX_BODY": "true"}, "server.max_body"),
+        ([], {"CHECKD_SERVER__TLS_CERT": "/etc/ssl/c.pem"}, "tls_key is missing"),
+        ([], {"CHECKD_SERVER__TLS_KEY": "/etc/ssl/k.pem"}, "tls_cert is missing"),
+        ([], {"CHECKD_SERVER__ALLOW_PLAINTEXT": "maybe"}, "server.allow_plaintext"),
+        ([], {"CHECKD_AUTH__FAILURE_LIMIT": "0"}, "auth.failure_limit"),
     ],
 )
 def test_more_bad_values_are_refused_naming_the_key(

@@ -10,7 +10,15 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -64,6 +72,22 @@ class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     allowed_hosts: list[str] = Field(default_factory=list)
+    max_body: int = Field(1024 * 1024, ge=1024, le=1024**3, description="largest request body, bytes")
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    allow_plaintext: bool = False  # serve plain HTTP on a non-loopback address anyway
+
+    @field_validator("tls_cert", "tls_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerSettings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            missing = "tls_key" if self.tls_key is None else "tls_cert"
+            raise ValueError(f"tls_cert and tls_key go together; {missing} is missing")
+        return self
 
 
 class SamplerSettings(_Section):
@@ -122,6 +146,9 @@ class AuthSettings(_Section):
 
     token: SecretStr | None = None
     protect_reads: bool = False
+    failure_limit: int = Field(
+        10, ge=1, le=100000, description="failed authentications per minute per client"
+    )
 
     @field_validator("token")
     @classmethod

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 if TYPE_CHECKING:
@@ -30,6 +30,33 @@ SQLITE_CACHE_KIB = 512
 
 class DatabaseError(Exception):
     """The database cannot be opened or migrated; the message says why in one line."""
+
+
+# libpq's wording for common connection failures, and how checkd says them (one line).
+_CONNECT_FAILURES = (
+    ("connection refused", "connection refused"),
+    ("timeout expired", "connection timed out"),
+    ("could not translate host name", "unknown host name"),
+    ("no route to host", "no route to host"),
+    ("network is unreachable", "network unreachable"),
+    ("password authentication failed", "password authentication failed"),
+)
+
+
+def describe_database_error(exc: BaseException, url: URL) -> str:
+    """One line saying which database failed and why, e.g. "... at 127.0.0.1:5432: connection refused"."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    if url.get_backend_name() == "sqlite":
+        where = f"SQLite database {url.database}"
+    else:
+        where = f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}"
+    lowered = text.lower()
+    for needle, reason in _CONNECT_FAILURES:
+        if needle in lowered:
+            return f"database: cannot connect to {where}: {reason}"
+    first = text.splitlines()[0] if text else type(orig).__name__
+    return f"database: {where}: {first}"
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -144,15 +171,18 @@ def migrate(engine: Engine) -> None:
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_MIGRATION_LOCK})
                     conn.commit()
     except SQLAlchemyError as exc:
-        raise DatabaseError(
-            f"database: cannot migrate {engine.url.render_as_string()}: {getattr(exc, 'orig', None) or exc}"
-        ) from exc
+        raise DatabaseError(describe_database_error(exc, engine.url)) from exc
 
 
 def migrate_in_child(engine: Engine, timeout: float = 300) -> None:
     """Run `checkd db upgrade` in a child process, so the server never keeps alembic in memory."""
     if at_head(engine):
         return
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:  # unreachable: say where and why, without starting a child
+        raise DatabaseError(describe_database_error(exc, engine.url)) from exc
     url = engine.url.render_as_string(hide_password=False)
     try:
         done = subprocess.run(

@@ -165,3 +165,16 @@ legacy_imports = Table(
     Column("legacy_id", BigInteger, primary_key=True),
     sqlite_with_rowid=False,
 )
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("scope", String(16), nullable=False),
+    # Only for ingest tokens: the one host they may write checks for.
+    Column("host", String(255), nullable=True),
+    # Hex SHA-256 of the token; the token itself is never stored.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from checkd.probes import Check, DiskUsage
 from checkd.sampler import SamplerStatus
@@ -158,11 +158,22 @@ class SamplerOut(BaseModel):
         )
 
 
+def _json_integer(value: object) -> object:
+    # JSON Schema's integer: 5 and 5.0 are integers; true and "5" are not (pydantic's lax mode
+    # would read them as 1 and 5, and its strict mode would refuse 5.0).
+    if isinstance(value, bool | str):
+        raise ValueError(f"must be a JSON integer, not {type(value).__name__} {value!r}")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+
+
 class SamplerUpdate(BaseModel):
     """Body of PUT /api/v2/sampler."""
 
     model_config = ConfigDict(extra="forbid")
-    interval_s: int = Field(ge=1, le=86400, description="seconds between checks, 1..86400")
+    interval_s: JsonInt = Field(ge=1, le=86400, description="seconds between checks, 1..86400")
 
 
 class HealthOut(BaseModel):

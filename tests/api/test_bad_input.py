@@ -25,7 +25,8 @@ def srv(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     args: tuple[str, ...] = ()
     if request.param == "postgresql":
         args = ("--database-url", request.getfixturevalue("postgres").create_database())
-    server = CheckdProcess(data_dir, args=args)
+    # This module sends dozens of wrong tokens on purpose; keep them under the 429 threshold.
+    server = CheckdProcess(data_dir, args=args, env={"CHECKD_AUTH__FAILURE_LIMIT": "100000"})
     try:
         server.start()
         # At least one stored check, so reads go through the whole path, not an empty shortcut.
@@ -159,7 +160,17 @@ def test_bad_time_is_422_naming_it(srv: CheckdProcess, param: str, value: str) -
     assert param in error_detail(r, 422)
 
 
-@pytest.mark.parametrize("value", [0, 86401, "x", -5, 1.5, None])
+@pytest.mark.parametrize("param", ["since", "until"])
+@pytest.mark.parametrize("value", ["0.5", "0", "1700000000", "-3", "nan"])
+@pytest.mark.parametrize("path", ["/api/v2/checks", "/api/v2/history/cpu_percent"])
+def test_numeric_time_is_422_naming_it(srv: CheckdProcess, path: str, param: str, value: str) -> None:
+    """The schema says date-time: a Unix number is refused, not read as seconds since 1970."""
+    r = srv.get(path, params={param: value})
+    detail = error_detail(r, 422)
+    assert param in detail and "ISO 8601" in detail
+
+
+@pytest.mark.parametrize("value", [0, 86401, "x", -5, 1.5, None, True, False, "5", "5.0", [5], {"s": 5}])
 def test_put_sampler_bad_interval_is_422_naming_interval_s(srv: CheckdProcess, value: Any) -> None:
     before = srv.get("/api/v2/sampler").json()["interval_s"]
     r = srv.client.put("/api/v2/sampler", json={"interval_s": value}, headers=srv.auth())
@@ -167,11 +178,60 @@ def test_put_sampler_bad_interval_is_422_naming_interval_s(srv: CheckdProcess, v
     assert srv.get("/api/v2/sampler").json()["interval_s"] == before
 
 
+def test_put_sampler_interval_is_a_json_integer(srv: CheckdProcess) -> None:
+    """JSON Schema's integer includes 7.0 (schemathesis sends it); booleans and strings are refused."""
+    r = srv.client.put("/api/v2/sampler", json={"interval_s": 7.0}, headers=srv.auth())
+    assert r.status_code == 200 and r.json()["interval_s"] == 7
+    srv.client.put("/api/v2/sampler", json={"interval_s": 1}, headers=srv.auth())
+
+
 @pytest.mark.parametrize("body", [b"", b"not json", b"[]", b'{"interval": 5}'])
 def test_put_sampler_bad_body_is_422(srv: CheckdProcess, body: bytes) -> None:
     headers = {**srv.auth(), "Content-Type": "application/json"}
     r = srv.client.put("/api/v2/sampler", content=body, headers=headers)
     error_detail(r, 422)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xff",
+        b'{"interval_s": "\xff"}',
+        b"\x80abc",
+        b'{"interval_s": 5}\xc3\x28',
+        b"{x",
+        b'{"interval_s": 5',
+        b"[" * 100000,
+    ],
+    ids=["ff", "ff-in-string", "continuation", "bad-utf8-tail", "bad-json", "truncated", "deep-nesting"],
+)
+def test_put_sampler_undecodable_body_is_422_naming_body(srv: CheckdProcess, body: bytes) -> None:
+    headers = {**srv.auth(), "Content-Type": "application/json"}
+    r = srv.client.put("/api/v2/sampler", content=body, headers=headers)
+    detail = error_detail(r, 422)
+    assert detail.startswith("body: "), detail
+
+
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [
+        ("/api/v2/sampler", "GET, PUT"),
+        ("/api/v2/checks", "GET"),
+        ("/api/v2/sampler/start", "POST"),
+        ("/api/v2/services/httpd/restart", "POST"),
+        ("/v1.0/checks/start", "GET"),
+        ("/static/vendor/nope.js", "GET, HEAD"),
+    ],
+)
+@pytest.mark.parametrize("method", ["OPTIONS", "DELETE", "PATCH"])
+def test_unsupported_method_is_405_with_the_routes_real_methods(
+    srv: CheckdProcess, method: str, path: str, allow: str
+) -> None:
+    """RFC 9110 15.5.6: a 405 carries Allow listing what the resource supports (all routes at the path)."""
+    r = srv.client.request(method, path)
+    detail = error_detail(r, 405)
+    assert r.headers["allow"] == allow
+    assert method in detail
 
 
 @pytest.mark.parametrize("path", ["/api/v2/checks", "/api/v2/checks/latest"])

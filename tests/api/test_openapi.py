@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -19,6 +22,9 @@ from checkd_process import CheckdProcess
 
 # Examples per operation: valid requests, then invalid ones; the whole run stays well under 60 s.
 MAX_EXAMPLES = {"positive": 30, "negative": 15}
+SCHEMATHESIS_CONFIG = Path(__file__).with_name("schemathesis.toml")
+# Service actions start and stop the machine's apache2; they have their own tests (test_services.py).
+NOT_FUZZED = r"services/\{name\}/\{action\}|/(start|stop)/httpd"
 URL_RE = re.compile(r"""https?://[^\s"'<>)\\]+""")
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
@@ -26,7 +32,10 @@ HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "tra
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CheckdProcess]:
     """One server for the module, with a few stored checks (stopped by pid at the end)."""
-    server = CheckdProcess(tmp_path_factory.mktemp("openapi") / "data")
+    # The fuzz run below tries wrong tokens on purpose (ignored_auth): keep them under the 429 limit.
+    server = CheckdProcess(
+        tmp_path_factory.mktemp("openapi") / "data", env={"CHECKD_AUTH__FAILURE_LIMIT": "100000"}
+    )
     try:
         server.start()
         server.wait_for(lambda: len(server.get("/api/v2/checks?limit=3").json()["items"]) >= 2)
@@ -134,6 +143,22 @@ def test_errors_are_documented_as_error_bodies(spec: dict[str, Any]) -> None:
                 schema = resolve(spec, responses[code]["content"]["application/json"]["schema"])
                 if "detail" not in schema.get("properties", {}):
                     problems.append(f"{method.upper()} {path} {code}: body has no `detail`")
+    assert not problems, "\n".join(problems)
+
+
+def test_database_body_and_auth_errors_are_documented(spec: dict[str, Any]) -> None:
+    """503 wherever the database is used, 413 wherever a body is read, 403/429 wherever a token is."""
+    problems = []
+    for method, path, op in operations(spec):
+        responses = op.get("responses", {})
+        needed = set()
+        if path not in ("/healthz", "/metrics"):
+            needed.add("503")
+        if op.get("requestBody"):
+            needed.add("413")
+        if "401" in responses:
+            needed |= {"403", "429"}
+        problems += [f"{method.upper()} {path}: {code} not documented" for code in needed - set(responses)]
     assert not problems, "\n".join(problems)
 
 
@@ -270,4 +295,27 @@ def test_schemathesis_finds_no_server_error_on_read_routes(srv: CheckdProcess, s
     assert server_errors == [], "\n".join(server_errors[:20])
     assert nonconforming == [], "\n".join(nonconforming[:20])
     assert time.monotonic() - started < 90
+    assert srv.get("/healthz").status_code == 200
+
+
+def test_schemathesis_checks_all_reports_nothing_on_read_and_sampler_routes(
+    srv: CheckdProcess, spec: dict[str, Any], tmp_path: Path
+) -> None:
+    """The issue's fuzz run: `schemathesis run --checks all` over every read and sampler route."""
+    expected = [(m, p) for m, p, _ in operations(spec) if not re.search(NOT_FUZZED, p)]
+    assert ("put", "/api/v2/sampler") in expected and ("get", "/v1.0/checks/stop") in expected
+    cli = Path(sys.executable).with_name("schemathesis")
+    proc = subprocess.run(
+        [
+            str(cli), "--config-file", str(SCHEMATHESIS_CONFIG), "run", srv.url("/openapi.json"),
+            "--checks", "all", "--header", f"Authorization: Bearer {srv.token}",
+            "--exclude-path-regex", NOT_FUZZED, "--max-examples", "30", "--generation-deterministic",
+            "--request-timeout", "20", "--no-color",
+        ],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-6000:]
+    assert "No issues found" in out, out[-3000:]
+    assert f"Tested: {len(expected)}" in out, out[-3000:]
     assert srv.get("/healthz").status_code == 200

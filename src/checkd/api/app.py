@@ -11,10 +11,13 @@ from fastapi_offline import FastAPIOffline
 from starlette.middleware.gzip import GZipMiddleware
 
 from checkd import __doc__ as checkd_doc
+from checkd.api.authn import Authenticator, FailureLimiter
+from checkd.api.body_gate import BodyGate
 from checkd.api.cache import CacheFront, ResponseCache
 from checkd.api.deps import read_access
 from checkd.api.errors import install_error_handlers
 from checkd.api.hosts_guard import HostGuard
+from checkd.api.respond import error_responses
 from checkd.api.routes import (
     actions,
     checks,
@@ -48,19 +51,21 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
         title="checkd",
         version=VERSION,
         description=(checkd_doc or "")
-        + "\n\nMutating routes need `Authorization: Bearer <token>` (`checkd token` prints it).",
+        + "\n\nMutating routes need `Authorization: Bearer <token>` with the `operate` scope (the admin"
+        " token, printed by `checkd token`, has every scope). Bodies: JSON, at most `server.max_body`.",
         lifespan=lifespan,
         redirect_slashes=False,
     )
     app.state.monitor = monitor
     app.state.token = token
+    app.state.auth = auth = Authenticator(monitor, token, FailureLimiter(monitor.settings.auth.failure_limit))
     app.state.protect_reads = monitor.settings.auth.protect_reads
     app.state.cache = cache = ResponseCache()
     monitor.sampler.on_written(cache.invalidate)
 
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
     for module in (v1, checks, history, sampler, services, actions, hosts):
-        app.include_router(module.router, dependencies=reads)
+        app.include_router(module.router, dependencies=reads, responses=error_responses(503))
     app.include_router(health.router)
     app.include_router(metrics.router_for(monitor), dependencies=reads)
     app.include_router(dashboard.router)  # GET / and /static/vendor/* (before the /static mount)
@@ -69,5 +74,7 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # dashboard assets: ~89 KB -> ~36 KB
     if not app.state.protect_reads:  # with protected reads every request must reach the token check
         app.add_middleware(CacheFront, cache=cache)
+    # The token is checked before a body is read; ingest will add a larger limit for its prefix.
+    app.add_middleware(BodyGate, auth=auth, max_body=monitor.settings.server.max_body)
     app.add_middleware(HostGuard, allowed=allowed_host_names(monitor.settings))  # outermost
     return app

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 from sqlalchemy import Connection
 
 from checkd import store
-from checkd.auth import token_matches
+from checkd.api.authn import Authenticator, AuthRefused, Principal
 from checkd.monitor import Monitor
+from checkd.tokens import SCOPES, Scope, grants
 
 _bearer = HTTPBearer(auto_error=False, description="The API token (`checkd token` prints it)")
 
@@ -26,33 +28,79 @@ def get_monitor(request: Request) -> Monitor:
 MonitorDep = Annotated[Monitor, Depends(get_monitor)]
 
 
-def _check_token(request: Request, creds: HTTPAuthorizationCredentials | None) -> None:
-    expected: str = request.app.state.token
-    given = creds.credentials if creds is not None and creds.scheme.lower() == "bearer" else None
-    if not token_matches(given, expected):
-        detail = "Authorization: missing bearer token" if given is None else "Authorization: wrong token"
-        raise HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+def _client(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
 
 
-def require_token(
-    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+def authenticate(request: Request) -> Principal:
+    """The caller of `request` (raises 401, 429 or 503 as HTTPException)."""
+    authenticator: Authenticator = request.app.state.auth
+    try:
+        return authenticator.authenticate(request.headers.get("authorization"), _client(request))
+    except AuthRefused as exc:
+        raise _http_error(exc) from None
+
+
+def _http_error(exc: AuthRefused) -> HTTPException:
+    return HTTPException(exc.status, exc.detail, headers=exc.headers or None)
+
+
+def _refuse_unless(principal: Principal, needed: Scope) -> None:
+    if not grants(principal.scope, needed):
+        raise HTTPException(
+            403, f"Authorization: this token has scope {principal.scope!r}; this route needs {needed!r}"
+        )
+
+
+def _scope_dependency(needed: Scope) -> Callable[..., Principal]:
+    def dependency(
+        request: Request, _creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> Principal:
+        # `_creds` only documents the bearer scheme in OpenAPI; the header is checked by authenticate.
+        principal = authenticate(request)
+        _refuse_unless(principal, needed)
+        return principal
+
+    dependency.__name__ = f"require_{needed}"
+    return dependency
+
+
+_SCOPE_DEPENDENCIES = {scope: _scope_dependency(scope) for scope in SCOPES}
+
+
+def require_scope(needed: Scope) -> Callable[..., Principal]:
+    """The dependency refusing a request unless its token grants `needed` (401, 403 naming it, 429)."""
+    return _SCOPE_DEPENDENCIES[needed]
+
+
+def operator_name(
+    request: Request, principal: Annotated[Principal, Depends(require_scope("operate"))]
 ) -> str:
-    """Refuse the request with 401 unless it carries the API token; return the actor's name."""
-    _check_token(request, creds)
+    """The actor recorded for an action: a named token's name, or cli/dashboard/api for the admin token."""
+    if not principal.is_admin_token:
+        return principal.name
     client = request.headers.get("x-checkd-client", "")
     return client if client in ("cli", "dashboard") else "api"
 
 
 async def read_access(request: Request) -> None:
-    """Reads are open unless `auth.protect_reads` is set; then they need the token too.
+    """Reads are open unless `auth.protect_reads` is set; then they need a token with `read`.
 
     The header is read by hand, not through the security scheme, so that OpenAPI does not
     document open reads as needing a token."""
     if request.app.state.protect_reads:
-        _check_token(request, await _bearer(request))
+        authenticator: Authenticator = request.app.state.auth
+        try:
+            principal = await authenticator.authenticate_async(
+                request.headers.get("authorization"), _client(request)
+            )
+        except AuthRefused as exc:
+            raise _http_error(exc) from None
+        _refuse_unless(principal, "read")
 
 
-Actor = Annotated[str, Depends(require_token)]
+# Mutating routes take an Actor: a token with the `operate` scope (admin included), named for the audit log.
+Actor = Annotated[str, Depends(operator_name)]
 
 
 def require_ready(monitor: Monitor) -> None:
@@ -95,6 +143,24 @@ def resolve_host(conn: Connection, monitor: Monitor, host: str | None) -> str:
 def epoch_seconds(value: datetime) -> int:
     """Unix seconds of `value` (a time without a zone is taken as UTC)."""
     return int((value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp())
+
+
+def _not_a_number(value: object) -> object:
+    # pydantic reads a number as Unix seconds; the API documents ISO 8601 date-times only.
+    if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
+        raise ValueError("must be an ISO 8601 date-time like 2026-01-31T12:00:00Z, not a number")
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_not_a_number)]
 
 
 def time_range(since: datetime | None, until: datetime | None) -> tuple[int | None, int | None]:

@@ -46,11 +46,14 @@ async def cached_json(
 
 _DESCRIPTIONS = {
     401: "missing or wrong token",
-    403: "the service has control = false",
+    403: "the token lacks the scope this route needs (`detail` names it), or the service has control = false",
     404: "not found; `detail` names the parameter",
     409: "another action on this service is running",
-    422: "a bad parameter; `detail` names it",
+    413: "the body is larger than server.max_body (1 MiB by default)",
+    422: "a bad parameter or body; `detail` names it",
+    429: "too many failed authentications from this client; see Retry-After",
     502: "the command failed or the state did not follow",
+    503: "the database is unavailable; `detail` says why",
     504: "the command timed out; its process group was killed",
 }
 

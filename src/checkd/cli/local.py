@@ -1,4 +1,4 @@
-"""Commands that work on this host and the store directly: serve, check, history, token, db."""
+"""Commands that work on this host and the store directly: serve, check, history, db."""
 
 from __future__ import annotations
 
@@ -108,18 +108,6 @@ def history_cpu(
         fail(f"database: {str(exc).splitlines()[0]}")
     for t, cpu in rows:
         typer.echo(f"{utc(t).isoformat().replace('+00:00', 'Z')}  {'-' if cpu is None else cpu}")  # type: ignore[union-attr]
-
-
-def token(config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None) -> None:
-    """Print the API token (generating and saving it on first use)."""
-    from checkd.auth import TokenError, ensure_token
-
-    settings = settings_from(config, data_dir, database_url)
-    try:
-        value, _ = ensure_token(settings)
-    except TokenError as exc:
-        fail(str(exc))
-    typer.echo(value)
 
 
 @db_app.command("upgrade")

@@ -6,6 +6,8 @@ import asyncio
 import ctypes
 import gc
 import signal
+import ipaddress
+import ssl
 from types import FrameType
 
 import typer
@@ -14,7 +16,7 @@ import uvicorn
 from checkd.api.app import create_app
 from checkd.auth import TokenError, ensure_token
 from checkd.cli.common import fail
-from checkd.config import Settings
+from checkd.config import ServerSettings, Settings
 from checkd.db import DatabaseError
 from checkd.monitor import Monitor
 
@@ -76,8 +78,40 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def is_loopback(host: str) -> bool:
+    """True when binding `host` only accepts connections from this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve to anything
+
+
+def transport_refusal(server: ServerSettings) -> str | None:
+    """Why `server` may not be served as configured (one line naming the key), or None."""
+    if server.tls_cert is not None and server.tls_key is not None:
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+                server.tls_cert, server.tls_key
+            )
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
+            return f"server.tls_cert/tls_key: cannot load {server.tls_cert} and {server.tls_key}: {reason}"
+        return None
+    if is_loopback(server.host) or server.allow_plaintext:
+        return None
+    return (
+        f"server.host: {server.host} is not a loopback address; set server.tls_cert and "
+        "server.tls_key, or server.allow_plaintext = true to serve plain HTTP"
+    )
+
+
 def run_server(settings: Settings) -> None:
     """Serve until SIGTERM/SIGINT; the lifespan joins the sampler and flushes its queue."""
+    refusal = transport_refusal(settings.server)
+    if refusal is not None:
+        fail(refusal)
     limit_malloc_arenas()
     try:
         token, generated = ensure_token(settings)
@@ -99,6 +133,8 @@ def run_server(settings: Settings) -> None:
         loop="uvloop",
         http="httptools",
         timeout_graceful_shutdown=15,
+        ssl_certfile=settings.server.tls_cert,
+        ssl_keyfile=settings.server.tls_key,
     )
     exit_after_graceful_shutdown()
     GracefulServer(config).run()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
@@ -12,7 +11,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Connection
 
 from checkd import store
-from checkd.api.deps import HostQuery, MonitorDep, resolve_host, time_range
+from checkd.api.deps import HostQuery, IsoDateTime, MonitorDep, resolve_host, time_range
 from checkd.api.respond import cached_json, error_responses
 from checkd.schemas import CheckOut, CheckPage
 
@@ -37,8 +36,12 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
         raise HTTPException(422, "cursor: not a cursor returned by this API") from None
 
 
-Since = Annotated[datetime | None, Query(description="oldest taken_at to include (ISO 8601; UTC if no zone)")]
-Until = Annotated[datetime | None, Query(description="newest taken_at to include (ISO 8601; UTC if no zone)")]
+Since = Annotated[
+    IsoDateTime | None, Query(description="oldest taken_at to include (ISO 8601; UTC if no zone)")
+]
+Until = Annotated[
+    IsoDateTime | None, Query(description="newest taken_at to include (ISO 8601; UTC if no zone)")
+]
 
 
 @router.get(

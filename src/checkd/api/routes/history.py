@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy import Connection
 
 from checkd import store
-from checkd.api.deps import HostQuery, MonitorDep, resolve_host, time_range
+from checkd.api.deps import HostQuery, IsoDateTime, MonitorDep, resolve_host, time_range
 from checkd.api.respond import cached_json, error_responses
 from checkd.schemas import HistoryOut, HistoryPoint
 from checkd.vocabulary import HistoryMetric
@@ -33,8 +33,10 @@ async def history(
         Path(description="cpu_percent, mem_percent, disk_percent (`path`), load1, availability (`service`)"),
     ],
     host: HostQuery = None,
-    since: Annotated[datetime | None, Query(description="start (ISO 8601); default: `until` - 1 h")] = None,
-    until: Annotated[datetime | None, Query(description="end (ISO 8601); default: now")] = None,
+    since: Annotated[
+        IsoDateTime | None, Query(description="start (ISO 8601); default: `until` - 1 h")
+    ] = None,
+    until: Annotated[IsoDateTime | None, Query(description="end (ISO 8601); default: now")] = None,
     points: Annotated[int, Query(ge=1, le=5000, description="at most this many buckets, 1..5000")] = 500,
     path: Annotated[
         str | None, Query(max_length=4096, description="disk path for disk_percent (default /)")

@@ -10,8 +10,8 @@ from checkd.api.respond import error_responses
 from checkd.schemas import SamplerOut, SamplerUpdate
 
 router = APIRouter(prefix="/api/v2/sampler", tags=["sampler"])
-_auth = error_responses(401)
-_auth_bad = error_responses(401, 422)
+_auth = error_responses(401, 403, 429)
+_auth_bad = error_responses(401, 403, 413, 422, 429)
 
 
 @router.get("", response_model=SamplerOut, summary="Sampler state and counters")

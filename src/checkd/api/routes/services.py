@@ -51,7 +51,7 @@ async def get_service(name: ServiceName, monitor: MonitorDep) -> ServiceOut:
     "/{name}/{action}",
     response_model=ActionOut,
     summary="Start, stop or restart a service",
-    responses=error_responses(401, 403, 404, 409, 422, 502, 504, body=ActionOut),
+    responses=error_responses(401, 403, 404, 409, 422, 429, 502, 504, body=ActionOut),
 )
 async def act(
     name: ServiceName,

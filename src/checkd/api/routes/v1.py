@@ -54,21 +54,25 @@ async def cpu_history(request: Request, monitor: MonitorDep, size: Size = 10) ->
     return await cached_json(request, monitor, None, work)
 
 
-@router.get("/start", response_model=SamplerOut, summary="Start the sampler", responses=error_responses(401))
+@router.get(
+    "/start", response_model=SamplerOut, summary="Start the sampler", responses=error_responses(401, 403, 429)
+)
 async def start(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
     """Start sampling (a no-op that says so when it already runs)."""
     started = await run_in_threadpool(monitor.start_sampler)
     return SamplerOut.of(monitor.sampler.status(), "started" if started else "already running")
 
 
-@router.get("/stop", response_model=SamplerOut, summary="Stop the sampler", responses=error_responses(401))
+@router.get(
+    "/stop", response_model=SamplerOut, summary="Stop the sampler", responses=error_responses(401, 403, 429)
+)
 async def stop(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
     """Stop sampling (a no-op that says so when it is stopped)."""
     stopped = await run_in_threadpool(monitor.stop_sampler)
     return SamplerOut.of(monitor.sampler.status(), "stopped" if stopped else "already stopped")
 
 
-_action_responses = error_responses(401, 403, 404, 409, 502, 504, body=ActionOut)
+_action_responses = error_responses(401, 403, 404, 409, 429, 502, 504, body=ActionOut)
 
 
 @router.get("/start/httpd", response_model=ActionOut, summary="Start httpd", responses=_action_responses)

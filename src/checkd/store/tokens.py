@@ -1,0 +1,69 @@
+"""Named API tokens: create, revoke, list and look up by hash (the token itself is never stored)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from checkd.models import api_tokens
+from checkd.tokens import hash_secret, hashes_match, new_secret
+
+
+class TokenNameTaken(Exception):
+    """A token with this name exists already."""
+
+
+@dataclass(frozen=True)
+class NamedToken:
+    """A named token as stored: never its secret."""
+
+    name: str
+    scope: str
+    host: str | None
+    created_at: int
+
+
+def create_token(*, conn: Connection, name: str, scope: str, host: str | None = None) -> str:
+    """Store a new token named `name` (caller commits) and return its secret, the only time it exists."""
+    secret = new_secret()
+    try:
+        with conn.begin_nested():
+            conn.execute(
+                insert(api_tokens).values(
+                    name=name,
+                    scope=scope,
+                    host=host,
+                    token_hash=hash_secret(secret),
+                    created_at=int(time.time()),
+                )
+            )
+    except IntegrityError:
+        raise TokenNameTaken(name) from None
+    return secret
+
+
+def revoke_token(*, conn: Connection, name: str) -> bool:
+    """Delete the token named `name` (caller commits); False when there is none."""
+    return conn.execute(delete(api_tokens).where(api_tokens.c.name == name)).rowcount > 0
+
+
+def list_tokens(*, conn: Connection) -> list[NamedToken]:
+    """Every named token, oldest first."""
+    rows = conn.execute(
+        select(api_tokens.c.name, api_tokens.c.scope, api_tokens.c.host, api_tokens.c.created_at).order_by(
+            api_tokens.c.created_at, api_tokens.c.id
+        )
+    )
+    return [NamedToken(name=r.name, scope=r.scope, host=r.host, created_at=r.created_at) for r in rows]
+
+
+def find_token(*, conn: Connection, secret: str) -> NamedToken | None:
+    """The named token whose secret is `secret`, or None."""
+    digest = hash_secret(secret)
+    row = conn.execute(select(api_tokens).where(api_tokens.c.token_hash == digest)).first()
+    if row is None or not hashes_match(digest, row.token_hash):
+        return None
+    return NamedToken(name=row.name, scope=row.scope, host=row.host, created_at=row.created_at)
