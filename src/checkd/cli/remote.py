@@ -18,9 +18,13 @@ def _call(
     config: Any, data_dir: Any, database_url: Any, method: str, path: str, ok: tuple[int, ...] = ()
 ) -> Any:
     # httpx is imported only by the commands that talk to a server, not by `checkd serve`.
+    from checkd.auth import TokenError
     from checkd.client import ApiError, CheckdClient, ServerUnavailable
 
-    client = CheckdClient(settings_from(config, data_dir, database_url))
+    try:
+        client = CheckdClient(settings_from(config, data_dir, database_url))
+    except TokenError as exc:
+        fail(str(exc))
     try:
         return client.request(method, path, ok_statuses=ok)
     except ServerUnavailable as exc:
