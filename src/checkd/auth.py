@@ -29,7 +29,8 @@ def read_token_file(path: Path) -> str | None:
     except OSError as exc:
         raise TokenError(f"cannot read the API token file {path}: {exc.strerror}") from exc
     except ValueError:  # not UTF-8
-        raise TokenError(f"the API token file {path} is not text; write a token into it or remove it") from None
+        why = "is not text; write a token into it or remove it"
+        raise TokenError(f"the API token file {path} {why}") from None
     if not token:
         # Generating a new token here would answer every client with 401 while saving nothing.
         raise TokenError(
