@@ -130,6 +130,15 @@ class CpuPoint(BaseModel):
     cpu: float | None
 
 
+class ProbeFailureOut(BaseModel):
+    """A probe that failed on every check since `failing_since`."""
+
+    probe: str = Field(description="cpu, memory, load, services or disk:<path>")
+    failing_since: datetime
+    checks: int = Field(description="checks in a row it failed on")
+    last_error: str
+
+
 class SamplerOut(BaseModel):
     """The sampler's state and counters."""
 
@@ -142,6 +151,9 @@ class SamplerOut(BaseModel):
     pending_writes: int = Field(description="checks waiting in memory for the database")
     dropped_total: int = Field(description="checks dropped because the write queue was full")
     missed_slots_total: int = Field(description="cadence slots skipped because a check ran late")
+    probe_failures: list[ProbeFailureOut] = Field(
+        default_factory=list, description="probes that failed on each of the last 3 or more checks"
+    )
     message: str | None = Field(None, description="what a start/stop call did, e.g. 'already running'")
 
     @classmethod
@@ -157,6 +169,15 @@ class SamplerOut(BaseModel):
             pending_writes=st.pending_writes,
             dropped_total=st.dropped_total,
             missed_slots_total=st.missed_slots_total,
+            probe_failures=[
+                ProbeFailureOut(
+                    probe=f.probe,
+                    failing_since=datetime.fromtimestamp(f.since, UTC),
+                    checks=f.checks,
+                    last_error=f.error,
+                )
+                for f in st.probe_failures
+            ],
             message=message,
         )
 
@@ -174,6 +195,7 @@ class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     sampler: Literal["running", "stopped", "failing"]
     database: str = Field(description="'ok', or why the database is unavailable")
+    probes: str = Field("ok", description="'ok', or which probes fail on every check and why")
 
 
 class ServiceOut(BaseModel):
