@@ -6,10 +6,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from checkd import store
+from checkd.backlog import WriteBacklog
 from checkd.config import Settings
 from checkd.control import ActionResult, ServiceRegistry
 from checkd.db import DatabaseError, make_engine, migrate_in_child
@@ -20,6 +22,15 @@ from checkd.sampler import Sampler
 log = logging.getLogger(__name__)
 
 _BACKOFF_MAX_S = 30.0
+AUDIT_BACKLOG = 10_000  # audit entries kept in memory while the database is unreachable
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """What a sampler start/stop/interval call did, and why its new state is not saved yet (or None)."""
+
+    changed: bool
+    unsaved: str | None
 
 
 class Monitor:
@@ -36,6 +47,9 @@ class Monitor:
         )
         self.retention = Retention(engine=self.engine, host=self.host, retention=settings.retention)
         self.action_listeners: list[Callable[[ActionResult], None]] = []  # called after each action
+        self.audit = WriteBacklog(engine=self.engine, what="audit log", capacity=AUDIT_BACKLOG)
+        # Saves the sampler's current state; a newer save supersedes one still waiting.
+        self.state_saves = WriteBacklog(engine=self.engine, what="sampler state", capacity=1, coalesce=True)
         self.ready = threading.Event()
         self.database_error: str | None = None
         self._closing = threading.Event()
@@ -73,6 +87,11 @@ class Monitor:
             delay = min(delay * 2, _BACKOFF_MAX_S)
 
     def _restore_sampler(self) -> None:
+        if self.state_saves.pending:
+            # Set through the API while the database was unreachable: that is the newest word.
+            log.info("sampler state set while the database was unreachable; saving it instead of restoring")
+            self.state_saves.flush()
+            return
         with self.engine.begin() as conn:
             saved = store.load_sampler_state(conn=conn, host=self.host)
         running = self.settings.sampler.autostart
@@ -90,34 +109,36 @@ class Monitor:
             log.info("sampler left stopped, as it was last set")
 
     # -- control ----------------------------------------------------------------------------------
-    def _persist(self) -> None:
-        try:
-            with self.engine.begin() as conn:
-                store.save_sampler_state(
-                    conn=conn,
-                    host=self.host,
-                    running=self.sampler.running,
-                    interval_s=self.sampler.interval_s,
-                )
-        except Exception as exc:  # the change still applies to this process; say it was not saved
-            log.error("could not save the sampler state: %s", exc)
+    def _save_state(self, conn: Connection) -> None:
+        store.save_sampler_state(
+            conn=conn, host=self.host, running=self.sampler.running, interval_s=self.sampler.interval_s
+        )
 
-    def start_sampler(self) -> bool:
-        """Start sampling and remember it across restarts; False when it already ran."""
+    def _persist(self, done: str, changed: bool) -> StateChange:
+        """Save the state now; if that fails it stays applied, is retried until saved, and we say so."""
+        why = self.state_saves.submit(self._save_state)
+        if why is None:
+            return StateChange(changed, None)
+        return StateChange(
+            changed,
+            f"state: {done}, but not saved ({why}); saving is retried until it holds, "
+            "and a restart before then restores the previous state",
+        )
+
+    def start_sampler(self) -> StateChange:
+        """Start sampling and remember it across restarts; `changed` is False when it already ran."""
         started = self.sampler.start()
-        self._persist()
-        return started
+        return self._persist("started" if started else "already running", started)
 
-    def stop_sampler(self) -> bool:
-        """Stop sampling and remember it across restarts; False when it was not running."""
+    def stop_sampler(self) -> StateChange:
+        """Stop sampling and remember it across restarts; `changed` is False when it was not running."""
         stopped = self.sampler.stop()
-        self._persist()
-        return stopped
+        return self._persist("stopped" if stopped else "already stopped", stopped)
 
-    def set_interval(self, interval_s: int) -> None:
+    def set_interval(self, interval_s: int) -> StateChange:
         """Change the sampling interval and remember it."""
         self.sampler.set_interval(interval_s)
-        self._persist()
+        return self._persist(f"interval set to {interval_s}s", True)
 
     # -- shutdown ---------------------------------------------------------------------------------
     def close(self, timeout: float = 10.0) -> None:
@@ -128,6 +149,8 @@ class Monitor:
         if not self.sampler.close():
             log.error("%d checks could not be written before exit", self.sampler.status().pending_writes)
         self.retention.stop()
+        self.state_saves.close()
+        self.audit.close()
         if self._opener is not None:
             self._opener.join(max(0.0, deadline - time.monotonic()))
         self.engine.dispose()

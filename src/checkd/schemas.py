@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from checkd.backlog import BacklogStatus
 from checkd.probes import Check, DiskUsage
 from checkd.sampler import SamplerStatus
 
@@ -154,12 +155,27 @@ class SamplerOut(BaseModel):
     probe_failures: list[ProbeFailureOut] = Field(
         default_factory=list, description="probes that failed on each of the last 3 or more checks"
     )
+    audit_pending: int = Field(0, description="audit log entries waiting in memory for the database")
+    audit_dropped_total: int = Field(0, description="audit log entries dropped: too many waited")
+    state_saved: bool = Field(
+        True, description="false while a start/stop/interval change waits to be saved (retried)"
+    )
     message: str | None = Field(None, description="what a start/stop call did, e.g. 'already running'")
 
     @classmethod
-    def of(cls, st: SamplerStatus, message: str | None = None) -> SamplerOut:
-        """The API shape of a sampler status."""
+    def of(
+        cls,
+        st: SamplerStatus,
+        message: str | None = None,
+        *,
+        audit: BacklogStatus | None = None,
+        state_saved: bool = True,
+    ) -> SamplerOut:
+        """The API shape of a sampler status (with the audit log's backlog and the state's save)."""
         return cls(
+            audit_pending=0 if audit is None else audit.pending,
+            audit_dropped_total=0 if audit is None else audit.dropped_total,
+            state_saved=state_saved,
             running=st.running,
             interval_s=st.interval_s,
             last_check_at=utc(None if st.last_check_at is None else int(st.last_check_at)),
