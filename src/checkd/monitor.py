@@ -109,14 +109,15 @@ class Monitor:
             log.info("sampler left stopped, as it was last set")
 
     # -- control ----------------------------------------------------------------------------------
-    def _save_state(self, conn: Connection) -> None:
-        store.save_sampler_state(
-            conn=conn, host=self.host, running=self.sampler.running, interval_s=self.sampler.interval_s
-        )
-
     def _persist(self, done: str, changed: bool) -> StateChange:
         """Save the state now; if that fails it stays applied, is retried until saved, and we say so."""
-        why = self.state_saves.submit(self._save_state)
+        # Captured now: a retry must save what was set, not what close() leaves (a stopped sampler).
+        running, interval_s = self.sampler.running, self.sampler.interval_s
+
+        def save(conn: Connection) -> None:
+            store.save_sampler_state(conn=conn, host=self.host, running=running, interval_s=interval_s)
+
+        why = self.state_saves.submit(save)
         if why is None:
             return StateChange(changed, None)
         return StateChange(

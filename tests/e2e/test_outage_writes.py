@@ -146,3 +146,20 @@ def test_a_stop_before_the_database_is_reached_is_not_undone_when_it_comes(
         assert _saved_state(url) == (False, 1)
     finally:
         server.close()
+
+
+def test_a_change_still_waiting_at_shutdown_is_saved_as_set_not_as_shutdown_leaves_it(
+    pg_down_after: PostgresServer, tmp_path: Path
+) -> None:
+    url = pg_down_after.create_database()
+    server = _server(tmp_path, url, interval=None).start()
+    try:
+        server.wait_for(lambda: server.get("/api/v2/sampler").json()["checks_total"] >= 1)
+        pg_down_after.stop()
+        put = server.client.put("/api/v2/sampler", json={"interval_s": 7}, headers=server.auth())
+        assert put.status_code == 503
+        pg_down_after.start()
+        assert server.stop() == 0  # shutdown stops the sampler, then saves what still waits
+    finally:
+        server.close()
+    assert _saved_state(url) == (True, 7), "saved as set through the API: running, every 7 s"
