@@ -14,8 +14,9 @@ from checkd import store
 from checkd.backlog import WriteBacklog
 from checkd.config import Settings
 from checkd.control import ActionResult, ServiceRegistry
+from checkd.database_file import DatabaseFileGuard
 from checkd.db import DatabaseError, make_engine, migrate_in_child
-from checkd.probes import CheckProbe
+from checkd.probes import Check, CheckProbe
 from checkd.retention import Retention
 from checkd.sampler import Sampler
 
@@ -50,6 +51,10 @@ class Monitor:
         self.audit = WriteBacklog(engine=self.engine, what="audit log", capacity=AUDIT_BACKLOG)
         # Saves the sampler's current state; a newer save supersedes one still waiting.
         self.state_saves = WriteBacklog(engine=self.engine, what="sampler state", capacity=1, coalesce=True)
+        # SQLite: a database file deleted (or replaced) while we run is noticed at each check.
+        self.file_guard = DatabaseFileGuard.of(self.engine, release=self.sampler.release_connection)
+        if self.file_guard is not None:
+            self.sampler.on_check(self._check_file_before_write)
         self.ready = threading.Event()
         self.database_error: str | None = None
         self._closing = threading.Event()
@@ -58,7 +63,11 @@ class Monitor:
     # -- start-up ---------------------------------------------------------------------------------
     def open(self) -> None:
         """Migrate and restore the sampler's state now (blocking; raises DatabaseError)."""
+        if self.file_guard is not None and not self.file_guard.watch.path.exists():
+            log.warning("database %s does not exist; creating a new, empty one", self.file_guard.watch.path)
         migrate_in_child(self.engine)
+        if self.file_guard is not None:
+            self.file_guard.opened()
         self.database_error = None
         with self.engine.connect() as conn:
             # /metrics and the dashboard show the newest stored check until this process takes one.
@@ -107,6 +116,17 @@ class Monitor:
             self.sampler.start()
         else:
             log.info("sampler left stopped, as it was last set")
+
+    def _check_file_before_write(self, _check: Check) -> None:
+        self.check_database_file()
+
+    def check_database_file(self) -> str | None:
+        """Recreate a SQLite file deleted under us; what /healthz should say about it (or None)."""
+        if self.file_guard is None:
+            return None
+        if self.ready.is_set():
+            self.file_guard.check()
+        return self.file_guard.note
 
     # -- control ----------------------------------------------------------------------------------
     def _persist(self, done: str, changed: bool) -> StateChange:

@@ -200,6 +200,10 @@ class Sampler:
                     listener(check)
         return True
 
+    def release_connection(self) -> None:
+        """Close the writer's held connection now (the next write opens a new one)."""
+        self._writer.close()
+
     def close(self) -> bool:
         """Write what is queued and release the writer's connection; True when nothing is left."""
         flushed = self.flush()

@@ -16,6 +16,7 @@ def healthz(monitor: MonitorDep) -> HealthOut:
     st = monitor.sampler.status()
     sampler = "failing" if st.failing else ("running" if st.running else "stopped")
     database = "ok" if monitor.ready.is_set() else f"unavailable: {monitor.database_error or 'starting up'}"
+    database = monitor.check_database_file() or database  # a SQLite file deleted while we ran
     if st.failing and st.last_error and database == "ok" and st.pending_writes:
         database = f"unavailable: {st.last_error}"
     probes = (
