@@ -15,12 +15,13 @@ from checkd.models import (
     check_services,
     checks,
     disk_paths,
+    rollup_progress,
     rollups,
     service_names,
 )
 from checkd.store import dims
 from checkd.store.codec import STATE_CODE
-from checkd.store.rollups import HOUR, MINUTE, TIER_SECONDS, watermark
+from checkd.store.rollups import HOUR, MINUTE, TIER_SECONDS
 
 METRICS = ("cpu_percent", "mem_percent", "disk_percent", "load1", "availability")
 _RAW = {"cpu_percent": (checks.c.cpu_pct, PCT_SCALE), "mem_percent": (checks.c.mem_pct, PCT_SCALE),
@@ -140,12 +141,14 @@ def _unfolded_buckets(
     Read after the rollups: a fold committing in between then leaves its checks out of this one
     answer rather than counting them twice. The range starts at the newest folded check's time, so
     the scan of the host's (host_id, taken_at) index covers about one fold interval of checks."""
-    last_id = watermark(conn=conn, host_id=hid)
-    start = span[0]
-    if last_id:
-        folded_at = conn.execute(select(checks.c.taken_at).where(checks.c.id == last_id)).scalar()
-        if folded_at is not None:
-            start = max(start, int(folded_at))
+    folded = conn.execute(
+        select(rollup_progress.c.last_check_id, checks.c.taken_at)
+        .select_from(rollup_progress.outerjoin(checks, checks.c.id == rollup_progress.c.last_check_id))
+        .where(rollup_progress.c.host_id == hid)
+    ).first()
+    last_id, start = (0, span[0]) if folded is None else (int(folded[0]), span[0])
+    if folded is not None and folded[1] is not None:
+        start = max(start, int(folded[1]))
     if start > span[1]:
         return []
     return _raw_buckets(conn, hid, metric, qualifier, (start, span[1]), plan, after_id=last_id)
