@@ -1,8 +1,9 @@
-"""A PostgreSQL outage: audit entries wait and land in order; sampler changes answer 503, are saved later."""
+"""Database outages (PostgreSQL stopped, SQLite locked): audit entries wait, sampler changes answer 503."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -163,3 +164,27 @@ def test_a_change_still_waiting_at_shutdown_is_saved_as_set_not_as_shutdown_leav
     finally:
         server.close()
     assert _saved_state(url) == (True, 7), "saved as set through the API: running, every 7 s"
+
+
+def test_sqlite_that_takes_no_writes_answers_503_on_put_and_saves_when_it_does(
+    make_server: Any, tmp_path: Path
+) -> None:
+    # Another process holding SQLite's write lock: every write fails after the busy timeout, as on
+    # a full disk, but the test can end it.
+    data = tmp_path / "data"
+    server = make_server(data, interval=None)
+    server.wait_for(lambda: server.get("/api/v2/sampler").json()["checks_total"] >= 1)
+    blocker = sqlite3.connect(data / "checkd.db", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        put = server.client.put("/api/v2/sampler", json={"interval_s": 5}, headers=server.auth())
+        assert put.status_code == 503, put.text
+        assert put.json()["detail"].startswith("state: interval set to 5s, but not saved (")
+        status = server.get("/api/v2/sampler").json()
+        assert (status["interval_s"], status["state_saved"]) == (5, False)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    server.wait_for(lambda: server.get("/api/v2/sampler").json()["state_saved"], timeout=30)
+    with sqlite3.connect(data / "checkd.db") as conn:
+        assert conn.execute("SELECT running, interval_s FROM sampler_state").fetchone() == (1, 5)
