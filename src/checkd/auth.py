@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import os
 import secrets
 import socket
+import tempfile
 from pathlib import Path
 
 from checkd.config import Settings
@@ -19,14 +21,54 @@ class TokenError(Exception):
 
 
 def read_token_file(path: Path) -> str | None:
-    """The token stored at `path`, or None when there is no such file."""
+    """The token stored at `path`, or None when there is no such file; TokenError when it is unusable."""
     try:
         token = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise TokenError(f"cannot read the API token {path}: {exc.strerror}") from exc
-    return token or None
+        raise TokenError(f"cannot read the API token file {path}: {exc.strerror}") from exc
+    except ValueError:  # not UTF-8
+        why = "is not text; write a token into it or remove it"
+        raise TokenError(f"the API token file {path} {why}") from None
+    if not token:
+        # Generating a new token here would answer every client with 401 while saving nothing.
+        raise TokenError(
+            f"the API token file {path} is empty (an interrupted write?); "
+            "write a token into it, or remove it to have a new one generated"
+        )
+    return token
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_token_file(path: Path, token: str) -> bool:
+    """Save `token` at `path` whole or not at all (mode 0600); False when a token file already exists.
+
+    Written to a temporary file in the same directory, fsynced, then linked into place: a crash
+    or a full disk never leaves a partial file, and a token another process saved first is kept."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(token + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)  # a rename that never replaces an existing file
+        except FileExistsError:
+            return False
+        _fsync_dir(path.parent)
+        return True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
 
 
 def ensure_token(settings: Settings) -> tuple[str, bool]:
@@ -39,15 +81,11 @@ def ensure_token(settings: Settings) -> tuple[str, bool]:
         return existing, False
     token = secrets.token_urlsafe(TOKEN_BYTES)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        # Another checkd process won the race; use its token.
-        return read_token_file(path) or token, False
+        saved = write_token_file(path, token)
     except OSError as exc:
-        raise TokenError(f"cannot write the API token to {path}: {exc.strerror}") from exc
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(token + "\n")
+        raise TokenError(f"cannot write the API token file {path}: {exc.strerror or exc}") from exc
+    if not saved:  # another checkd process saved one first; use it
+        return read_token_file(path) or token, False
     return token, True
 
 

@@ -183,6 +183,11 @@ def migrate_in_child(engine: Engine, timeout: float = 300) -> None:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:  # unreachable: say where and why, without starting a child
         raise DatabaseError(describe_database_error(exc, engine.url)) from exc
+    upgrade_in_child(engine, timeout)
+
+
+def upgrade_in_child(engine: Engine, timeout: float = 300) -> None:
+    """Run `checkd db upgrade` on `engine`'s database in a child process (opens no connection here)."""
     url = engine.url.render_as_string(hide_password=False)
     try:
         done = subprocess.run(
@@ -198,3 +203,48 @@ def migrate_in_child(engine: Engine, timeout: float = 300) -> None:
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
         raise DatabaseError(lines[-1].removeprefix("checkd: ") if lines else "database: migration failed")
+
+
+class SqliteFileWatch:
+    """Notices the SQLite file a process writes to being deleted or replaced under it: the writes
+    would go on into a file nobody can open again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen = self._identity()
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def remember(self) -> None:
+        """The file now at the path is the one in use."""
+        self._seen = self._identity()
+
+    def problem(self) -> str | None:
+        """'deleted' or 'replaced by another file' when the path no longer holds the file in use."""
+        now = self._identity()
+        if now == self._seen or self._seen is None:
+            return None
+        return "deleted" if now is None else "replaced by another file"
+
+    def remove_orphan_journal(self) -> list[Path]:
+        """With the database file gone, delete its -wal and -shm (a new file must not replay them)."""
+        if self.path.exists():
+            return []
+        removed = []
+        for suffix in ("-wal", "-shm"):
+            orphan = self.path.with_name(self.path.name + suffix)
+            if orphan.exists():
+                orphan.unlink()
+                removed.append(orphan)
+        return removed
+
+
+def sqlite_file_watch(engine: Engine) -> SqliteFileWatch | None:
+    """A watch on `engine`'s SQLite file, or None (PostgreSQL, in-memory SQLite)."""
+    path = _sqlite_path(engine.url.render_as_string(hide_password=False))
+    return None if path is None else SqliteFileWatch(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,9 +15,9 @@ from checkd import store
 from checkd.probes import Check, DiskUsage, MemoryUsage
 from checkd.vocabulary import SERVICE_STATES, ServiceState
 
-_CPU = re.compile(r"CPU PERCENTAGE\(\s*([0-9.]+)\s*%\s*\)")
+_CPU = re.compile(r"CPU PERCENTAGE\(\s*([^%()]*?)\s*%\s*\)")
 _SVMEM = re.compile(r"svmem\(([^)]*)\)")
-_DISK = re.compile(r"Total:\s*(\d+)\s*,\s*Free:\s*(\d+)\s*,\s*Used:\s*(\d+)")
+_DISK = re.compile(r"Total:\s*(-?\d+)\s*,\s*Free:\s*(-?\d+)\s*,\s*Used:\s*(-?\d+)")
 _HTTPD = re.compile(r"Active:\s*([a-z-]+)")
 BATCH = 1000
 
@@ -45,6 +46,11 @@ class ImportReport:
     already: int = 0
     malformed: list[tuple[int, str]] | None = None
 
+    def skipped_by_reason(self) -> dict[str, int]:
+        """How many rows were skipped for each reason (the text before the value), most first."""
+        counts = Counter(what.split(": ", 1)[0] for _, what in self.malformed or [])
+        return dict(counts.most_common())
+
 
 def read_legacy_rows(path: Path) -> list[LegacyRow]:
     """All rows of the `check` table, by id; LegacyFileError when the file is not such a database."""
@@ -58,32 +64,70 @@ def read_legacy_rows(path: Path) -> list[LegacyRow]:
     return [LegacyRow(int(r[0]), *(None if v is None else str(v) for v in r[1:])) for r in rows]
 
 
+# The widest byte count the store holds: KiB in a signed 64-bit column.
+_MAX_BYTES = (2**63 - 1) * 1024
+
+
+class RowRejected(ValueError):
+    """A legacy row that cannot be stored: `reason` groups it in the summary, str() adds the value."""
+
+    def __init__(self, reason: str, value: str | None) -> None:
+        shown = value if value is None or len(value) <= 120 else value[:117] + "..."
+        super().__init__(f"{reason}: {shown!r}")
+        self.reason = reason
+
+
+def _percent(text: str, field: str, value: str | None) -> float:
+    """A percentage 0..100 (finite); RowRejected naming `field` otherwise."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise RowRejected(f"{field} not a number", value) from None
+    if not 0.0 <= number <= 100.0:  # also false for nan
+        raise RowRejected(f"{field} outside 0..100", value)
+    return number
+
+
+def _bytes(text: str, field: str, value: str | None) -> int:
+    """A byte count that fits the store's columns; RowRejected naming `field` otherwise."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise RowRejected(f"{field} not an integer", value) from None
+    if not 0 <= number <= _MAX_BYTES:
+        raise RowRejected(f"{field} does not fit 0..2^63 KiB", value)
+    return number
+
+
 def parse_row(row: LegacyRow, taken_at: float) -> Check:
-    """The Check a legacy row describes; ValueError naming the field that cannot be parsed."""
+    """The Check a legacy row describes; RowRejected (a ValueError) saying which field is wrong and why."""
     cpu = _CPU.search(row.cpu or "")
     if cpu is None:
-        raise ValueError(f"cpu {row.cpu!r}")
+        raise RowRejected("cpu unparsable", row.cpu)
+    cpu_pct = _percent(cpu.group(1), "cpu percent", row.cpu)
     mem = _SVMEM.search(row.memory or "")
     fields = dict(kv.strip().split("=", 1) for kv in mem.group(1).split(",") if "=" in kv) if mem else {}
-    try:
-        memory = MemoryUsage(
-            total=int(fields["total"]),
-            available=int(fields["available"]),
-            used=int(fields["used"]),
-            percent=float(fields["percent"]),
-        )
-    except (KeyError, ValueError):
-        raise ValueError(f"memory {row.memory!r}") from None
+    if not {"total", "available", "used", "percent"} <= fields.keys():
+        raise RowRejected("memory unparsable", row.memory)
+    memory = MemoryUsage(
+        total=_bytes(fields["total"], "memory total", row.memory),
+        available=_bytes(fields["available"], "memory available", row.memory),
+        used=_bytes(fields["used"], "memory used", row.memory),
+        percent=_percent(fields["percent"], "memory percent", row.memory),
+    )
     disk = _DISK.search(row.disk or "")
     if disk is None:
-        raise ValueError(f"disk {row.disk!r}")
-    total, free, used = (int(g) for g in disk.groups())
+        raise RowRejected("disk unparsable", row.disk)
+    total, free, used = (
+        _bytes(g, f"disk {n}", row.disk)
+        for g, n in zip(disk.groups(), ("total", "free", "used"), strict=True)
+    )
     percent = round(used / (used + free) * 100, 1) if used + free else 0.0  # psutil's definition
     httpd = _HTTPD.search(row.httpd or "")
     state = httpd.group(1) if httpd and httpd.group(1) in SERVICE_STATES else ServiceState.UNKNOWN
     return Check(
         taken_at=taken_at,
-        cpu=float(cpu.group(1)),
+        cpu=cpu_pct,
         memory=memory,
         load=None,
         disks=[DiskUsage(path="/", total=total, used=used, free=free, percent=percent)],

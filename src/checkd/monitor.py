@@ -6,20 +6,32 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from checkd import store
+from checkd.backlog import WriteBacklog
 from checkd.config import Settings
 from checkd.control import ActionResult, ServiceRegistry
+from checkd.database_file import DatabaseFileGuard
 from checkd.db import DatabaseError, make_engine, migrate_in_child
-from checkd.probes import CheckProbe
+from checkd.probes import Check, CheckProbe
 from checkd.retention import Retention
 from checkd.sampler import Sampler
 
 log = logging.getLogger(__name__)
 
 _BACKOFF_MAX_S = 30.0
+AUDIT_BACKLOG = 10_000  # audit entries kept in memory while the database is unreachable
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """What a sampler start/stop/interval call did, and why its new state is not saved yet (or None)."""
+
+    changed: bool
+    unsaved: str | None
 
 
 class Monitor:
@@ -36,6 +48,13 @@ class Monitor:
         )
         self.retention = Retention(engine=self.engine, host=self.host, retention=settings.retention)
         self.action_listeners: list[Callable[[ActionResult], None]] = []  # called after each action
+        self.audit = WriteBacklog(engine=self.engine, what="audit log", capacity=AUDIT_BACKLOG)
+        # Saves the sampler's current state; a newer save supersedes one still waiting.
+        self.state_saves = WriteBacklog(engine=self.engine, what="sampler state", capacity=1, coalesce=True)
+        # SQLite: a database file deleted (or replaced) while we run is noticed at each check.
+        self.file_guard = DatabaseFileGuard.of(self.engine, release=self.sampler.release_connection)
+        if self.file_guard is not None:
+            self.sampler.on_check(self._check_file_before_write)
         self.ready = threading.Event()
         self.database_error: str | None = None
         self._closing = threading.Event()
@@ -44,7 +63,11 @@ class Monitor:
     # -- start-up ---------------------------------------------------------------------------------
     def open(self) -> None:
         """Migrate and restore the sampler's state now (blocking; raises DatabaseError)."""
+        if self.file_guard is not None and not self.file_guard.watch.path.exists():
+            log.warning("database %s does not exist; creating a new, empty one", self.file_guard.watch.path)
         migrate_in_child(self.engine)
+        if self.file_guard is not None:
+            self.file_guard.opened()
         self.database_error = None
         with self.engine.connect() as conn:
             # /metrics and the dashboard show the newest stored check until this process takes one.
@@ -73,6 +96,11 @@ class Monitor:
             delay = min(delay * 2, _BACKOFF_MAX_S)
 
     def _restore_sampler(self) -> None:
+        if self.state_saves.pending:
+            # Set through the API while the database was unreachable: that is the newest word.
+            log.info("sampler state set while the database was unreachable; saving it instead of restoring")
+            self.state_saves.flush()
+            return
         with self.engine.begin() as conn:
             saved = store.load_sampler_state(conn=conn, host=self.host)
         running = self.settings.sampler.autostart
@@ -89,35 +117,49 @@ class Monitor:
         else:
             log.info("sampler left stopped, as it was last set")
 
+    def _check_file_before_write(self, _check: Check) -> None:
+        self.check_database_file()
+
+    def check_database_file(self) -> str | None:
+        """Recreate a SQLite file deleted under us; what /healthz should say about it (or None)."""
+        if self.file_guard is None:
+            return None
+        if self.ready.is_set():
+            self.file_guard.check()
+        return self.file_guard.note
+
     # -- control ----------------------------------------------------------------------------------
-    def _persist(self) -> None:
-        try:
-            with self.engine.begin() as conn:
-                store.save_sampler_state(
-                    conn=conn,
-                    host=self.host,
-                    running=self.sampler.running,
-                    interval_s=self.sampler.interval_s,
-                )
-        except Exception as exc:  # the change still applies to this process; say it was not saved
-            log.error("could not save the sampler state: %s", exc)
+    def _persist(self, done: str, changed: bool) -> StateChange:
+        """Save the state now; if that fails it stays applied, is retried until saved, and we say so."""
+        # Captured now: a retry must save what was set, not what close() leaves (a stopped sampler).
+        running, interval_s = self.sampler.running, self.sampler.interval_s
 
-    def start_sampler(self) -> bool:
-        """Start sampling and remember it across restarts; False when it already ran."""
+        def save(conn: Connection) -> None:
+            store.save_sampler_state(conn=conn, host=self.host, running=running, interval_s=interval_s)
+
+        why = self.state_saves.submit(save)
+        if why is None:
+            return StateChange(changed, None)
+        return StateChange(
+            changed,
+            f"state: {done}, but not saved ({why}); saving is retried until it holds, "
+            "and a restart before then restores the previous state",
+        )
+
+    def start_sampler(self) -> StateChange:
+        """Start sampling and remember it across restarts; `changed` is False when it already ran."""
         started = self.sampler.start()
-        self._persist()
-        return started
+        return self._persist("started" if started else "already running", started)
 
-    def stop_sampler(self) -> bool:
-        """Stop sampling and remember it across restarts; False when it was not running."""
+    def stop_sampler(self) -> StateChange:
+        """Stop sampling and remember it across restarts; `changed` is False when it was not running."""
         stopped = self.sampler.stop()
-        self._persist()
-        return stopped
+        return self._persist("stopped" if stopped else "already stopped", stopped)
 
-    def set_interval(self, interval_s: int) -> None:
+    def set_interval(self, interval_s: int) -> StateChange:
         """Change the sampling interval and remember it."""
         self.sampler.set_interval(interval_s)
-        self._persist()
+        return self._persist(f"interval set to {interval_s}s", True)
 
     # -- shutdown ---------------------------------------------------------------------------------
     def close(self, timeout: float = 10.0) -> None:
@@ -128,6 +170,8 @@ class Monitor:
         if not self.sampler.close():
             log.error("%d checks could not be written before exit", self.sampler.status().pending_writes)
         self.retention.stop()
+        self.state_saves.close()
+        self.audit.close()
         if self._opener is not None:
             self._opener.join(max(0.0, deadline - time.monotonic()))
         self.engine.dispose()

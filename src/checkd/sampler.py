@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from checkd import store
-from checkd.probes import Check, CheckProbe
+from checkd.probes import Check, CheckProbe, ProbeFailure
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class SamplerStatus:
     dropped_total: int
     missed_slots_total: int
     failing: bool
+    probe_failures: tuple[ProbeFailure, ...] = ()  # probes failing on every recent check
 
 
 class Sampler:
@@ -154,6 +155,7 @@ class Sampler:
             dropped_total=self.dropped_total,
             missed_slots_total=self.missed_slots_total,
             failing=self._write_failing or bool(overdue),
+            probe_failures=tuple(self.probe.errors.failing()),
         )
 
     def sample_once(self) -> Check:
@@ -197,6 +199,10 @@ class Sampler:
                 for listener in self._written_listeners:
                     listener(check)
         return True
+
+    def release_connection(self) -> None:
+        """Close the writer's held connection now (the next write opens a new one)."""
+        self._writer.close()
 
     def close(self) -> bool:
         """Write what is queued and release the writer's connection; True when nothing is left."""

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from checkd.backlog import BacklogStatus
 from checkd.probes import Check, DiskUsage
 from checkd.sampler import SamplerStatus
 from checkd.vocabulary import Action, ServiceState
@@ -127,6 +128,15 @@ class CpuPoint(BaseModel):
     cpu: float | None
 
 
+class ProbeFailureOut(BaseModel):
+    """A probe that failed on every check since `failing_since`."""
+
+    probe: str = Field(description="cpu, memory, load, services or disk:<path>")
+    failing_since: datetime
+    checks: int = Field(description="checks in a row it failed on")
+    last_error: str
+
+
 class SamplerOut(BaseModel):
     """The sampler's state and counters."""
 
@@ -139,12 +149,30 @@ class SamplerOut(BaseModel):
     pending_writes: int = Field(description="checks waiting in memory for the database")
     dropped_total: int = Field(description="checks dropped because the write queue was full")
     missed_slots_total: int = Field(description="cadence slots skipped because a check ran late")
+    probe_failures: list[ProbeFailureOut] = Field(
+        default_factory=list, description="probes that failed on each of the last 3 or more checks"
+    )
+    audit_pending: int = Field(0, description="audit log entries waiting in memory for the database")
+    audit_dropped_total: int = Field(0, description="audit log entries dropped: too many waited")
+    state_saved: bool = Field(
+        True, description="false while a start/stop/interval change waits to be saved (retried)"
+    )
     message: str | None = Field(None, description="what a start/stop call did, e.g. 'already running'")
 
     @classmethod
-    def of(cls, st: SamplerStatus, message: str | None = None) -> SamplerOut:
-        """The API shape of a sampler status."""
+    def of(
+        cls,
+        st: SamplerStatus,
+        message: str | None = None,
+        *,
+        audit: BacklogStatus | None = None,
+        state_saved: bool = True,
+    ) -> SamplerOut:
+        """The API shape of a sampler status (with the audit log's backlog and the state's save)."""
         return cls(
+            audit_pending=0 if audit is None else audit.pending,
+            audit_dropped_total=0 if audit is None else audit.dropped_total,
+            state_saved=state_saved,
             running=st.running,
             interval_s=st.interval_s,
             last_check_at=utc(None if st.last_check_at is None else int(st.last_check_at)),
@@ -154,6 +182,15 @@ class SamplerOut(BaseModel):
             pending_writes=st.pending_writes,
             dropped_total=st.dropped_total,
             missed_slots_total=st.missed_slots_total,
+            probe_failures=[
+                ProbeFailureOut(
+                    probe=f.probe,
+                    failing_since=datetime.fromtimestamp(f.since, UTC),
+                    checks=f.checks,
+                    last_error=f.error,
+                )
+                for f in st.probe_failures
+            ],
             message=message,
         )
 
@@ -182,6 +219,7 @@ class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     sampler: Literal["running", "stopped", "failing"]
     database: str = Field(description="'ok', or why the database is unavailable")
+    probes: str = Field("ok", description="'ok', or which probes fail on every check and why")
 
 
 class ServiceOut(BaseModel):

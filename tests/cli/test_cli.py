@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import signal
 import sqlite3
 import stat
+import subprocess
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +24,7 @@ from typer.testing import CliRunner
 
 from checkd.cli import app
 from checkd.db import make_engine, migrate
-from checkd_process import CheckdProcess, free_port, run_cli
+from checkd_process import CHECKD, CheckdProcess, free_port, run_cli
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -308,3 +310,61 @@ def test_signal_stops_serve_with_exit_0_and_the_last_check_is_stored(
     last = datetime.fromisoformat(before["last_check_at"].replace("Z", "+00:00"))
     assert newest is not None
     assert newest >= int(last.timestamp())
+
+
+def _token_file_problems(tmp_path: Path) -> dict[str, Path]:
+    """Data dirs whose api-token is empty, blank, a directory, or not text."""
+    made: dict[str, Path] = {}
+    for kind, content in {"empty": b"", "blank": b" \n", "binary": b"\xff\xfe\x00"}.items():
+        made[kind] = tmp_path / kind
+        made[kind].mkdir()
+        (made[kind] / "api-token").write_bytes(content)
+    made["directory"] = tmp_path / "directory"
+    (made["directory"] / "api-token").mkdir(parents=True)
+    return made
+
+
+def test_an_unusable_token_file_is_a_one_line_refusal_naming_it(tmp_path: Path) -> None:
+    for kind, data in _token_file_problems(tmp_path).items():
+        path = data / "api-token"
+        before = path.read_bytes() if path.is_file() else None
+        for args in (("token",), ("serve", "--port", str(free_port())), ("sampler", "stop")):
+            proc = run_cli(*args, "--data-dir", str(data), timeout=30)
+            lines = proc.stderr.strip().splitlines()
+            assert proc.returncode == 2, (kind, args, proc.stdout, proc.stderr)
+            assert len(lines) == 1 and str(path) in lines[0], (kind, args, proc.stderr)
+            assert proc.stdout == "", "never a fresh token that nobody saved"
+            no_traceback(proc)
+        assert (path.read_bytes() if path.is_file() else None) == before, "the file is left as it was"
+
+
+def _token_with_no_room_to_write(data: Path) -> subprocess.CompletedProcess[str]:
+    """`checkd token` where every write fails (file size limit 0: EFBIG, like a full disk)."""
+
+    def no_room() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+
+    return subprocess.run(
+        [*CHECKD, "token", "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        preexec_fn=no_room,
+    )
+
+
+def test_a_token_write_that_fails_leaves_no_file_and_says_so(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    failed = _token_with_no_room_to_write(data)
+    assert failed.returncode == 2 and failed.stdout == ""
+    assert (
+        failed.stderr.strip()
+        == f"checkd: cannot write the API token file {data / 'api-token'}: File too large"
+    )
+    assert sorted(p.name for p in data.iterdir()) == [], "no partial or temporary file is left"
+    first = run_cli("token", "--data-dir", str(data))
+    second = run_cli("token", "--data-dir", str(data))
+    assert first.returncode == second.returncode == 0
+    assert first.stdout == second.stdout == (data / "api-token").read_text()
+    assert stat.S_IMODE((data / "api-token").stat().st_mode) == 0o600

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from checkd.probes import CheckProbe
+from checkd.probes.check import FAILING_AFTER_CHECKS
 
 
 def meminfo_kib(field: str) -> int:
@@ -199,3 +200,24 @@ def test_proc_readers_give_psutils_figures() -> None:
     tick = os.sysconf("SC_CLK_TCK")
     assert abs(total / tick - p_total) < 5 * os.cpu_count()  # type: ignore[operator]
     assert abs(busy / tick - p_busy) < 5 * os.cpu_count()  # type: ignore[operator]
+
+
+def test_a_probe_failing_on_every_check_is_failing_until_it_reads_again(tmp_path: Path) -> None:
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    times = iter(range(1000, 2000))
+    probe = CheckProbe(disk_paths=["/", str(mount)], clock=lambda: float(next(times)))
+    probe.take_check()
+    mount.rmdir()  # the configured path goes away
+    for n in range(1, FAILING_AFTER_CHECKS + 2):
+        probe.take_check()
+        failing = probe.errors.failing()
+        if n < FAILING_AFTER_CHECKS:
+            assert failing == [], "one or two failures are a blip"
+    assert [(f.probe, f.since, f.checks) for f in failing] == [
+        (f"disk:{mount}", 1001.0, FAILING_AFTER_CHECKS + 1)
+    ]
+    assert "FileNotFoundError" in failing[0].error
+    mount.mkdir()
+    probe.take_check()
+    assert probe.errors.failing() == [] and probe.errors.counts == {f"disk:{mount}": FAILING_AFTER_CHECKS + 1}

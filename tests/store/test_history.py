@@ -182,3 +182,39 @@ def test_two_folds_of_one_host_take_turns(engine: Engine) -> None:
     with engine.connect() as conn:
         avail = _series(conn, "availability", "httpd", (now - 400, now), 1, now)
     assert abs(avail.points[0][2] - 75.0) < 1e-9 and len(avail.points) == 1
+
+
+def test_rollup_ranges_include_the_checks_not_yet_folded(engine: Engine) -> None:
+    now = int(time.time()) // 3600 * 3600 + 1800
+    folded, fresh = _checks(now - 600, 30, 10), _checks(now - 300, 30, 10)
+    with engine.begin() as conn:
+        store.insert_checks(conn=conn, host="h", items=folded)
+    with engine.begin() as conn:
+        assert store.fold_new_checks(conn=conn, host="h") == 30
+    with engine.begin() as conn:
+        store.insert_checks(conn=conn, host="h", items=fresh)  # after the watermark: not folded
+    values = [c.cpu for c in folded + fresh]
+    with engine.connect() as conn:
+        minute = _series(conn, "cpu_percent", None, (now - 3600, now), 120, now)
+        hourly = _series(conn, "cpu_percent", None, (now - 30 * 86400, now), 720, now)
+        disk = _series(conn, "disk_percent", "/", (now - 3600, now), 120, now)
+        avail = _series(conn, "availability", "httpd", (now - 30 * 86400, now), 720, now)
+    assert minute.resolution_s == 60 and hourly.resolution_s >= 3600
+    assert minute.points[-1][0] == now - 60, "the newest minute (only unfolded checks) is there"
+    assert sum(1 for _ in minute.points) == 10
+    t, lo, avg, hi = hourly.points[-1]
+    assert t == now - 1800 and (lo, hi) == (min(values), max(values))  # type: ignore[type-var]
+    assert abs(avg - sum(values) / len(values)) < 1e-9, "folded and unfolded checks each counted once"  # type: ignore[arg-type]
+    assert disk.points[-1][0] == now - 60 and disk.points[-1][2] == 40.0
+    states = [c.services["httpd"] == "active" for c in folded + fresh]
+    assert abs(avail.points[-1][2] - 100 * sum(states) / len(states)) < 1e-9
+
+
+def test_a_never_folded_host_reads_its_raw_checks_in_rollup_ranges(engine: Engine) -> None:
+    now = int(time.time())
+    with engine.begin() as conn:
+        store.insert_checks(conn=conn, host="h", items=_checks(now - 5, 3, 1))
+    with engine.connect() as conn:
+        minute = _series(conn, "cpu_percent", None, (now - 3600, now), 120, now)
+        monthly = _series(conn, "cpu_percent", None, (now - 30 * 86400, now), 720, now)
+    assert [p[2] for p in minute.points] == [1.0] and [p[2] for p in monthly.points] == [1.0]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import HTTPException, Request, Response
 from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from checkd.api.cache import ResponseCache
 from checkd.api.deps import require_ready
-from checkd.monitor import Monitor
+from checkd.monitor import Monitor, StateChange
+from checkd.schemas import SamplerOut
 
 JSON = "application/json"
 
@@ -53,9 +54,26 @@ _DESCRIPTIONS = {
     422: "a bad parameter or body; `detail` names it",
     429: "too many failed authentications from this client; see Retry-After",
     502: "the command failed or the state did not follow",
-    503: "the database is unavailable; `detail` says why",
+    503: "the database is unavailable (`detail` says why); a sampler change then applies but is not saved yet",
     504: "the command timed out; its process group was killed",
 }
+
+
+def sampler_out(monitor: Monitor, message: str | None = None) -> SamplerOut:
+    """The sampler's status, with what waits to be saved (audit entries, its own state)."""
+    return SamplerOut.of(
+        monitor.sampler.status(),
+        message,
+        audit=monitor.audit.status(),
+        state_saved=not monitor.state_saves.pending,
+    )
+
+
+def sampler_answer(monitor: Monitor, change: StateChange, message: str) -> SamplerOut:
+    """The sampler's status after a start/stop/interval call; 503 saying so when it is not saved."""
+    if change.unsaved is not None:
+        raise HTTPException(503, change.unsaved)
+    return sampler_out(monitor, message)
 
 
 def error_responses(*codes: int, body: Any = None) -> dict[int | str, dict[str, Any]]:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import UTC
 
 from fastapi import HTTPException
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from checkd import store
@@ -21,11 +22,13 @@ ActionListener = Callable[[ActionResult], None]
 
 
 def _audit(monitor: Monitor, entry: store.AuditEntry) -> None:
-    try:
-        with monitor.engine.begin() as conn:
-            store.record_action(conn=conn, host=monitor.host, entry=entry)
-    except Exception as exc:  # the action happened; losing its audit line must not hide that
-        log.error("could not write the audit log entry for %s %s: %s", entry.action, entry.service, exc)
+    """Record `entry`; while the database fails it waits in memory, in order, and is retried."""
+
+    def write(conn: Connection) -> None:
+        store.record_action(conn=conn, host=monitor.host, entry=entry)
+
+    if monitor.audit.submit(write) is not None:  # the action happened: it is answered all the same
+        log.warning("audit entry for %s %s waits for the database", entry.action, entry.service)
 
 
 def _refused(

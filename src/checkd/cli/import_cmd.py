@@ -10,6 +10,8 @@ import typer
 
 from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from
 
+_ROWS_LISTED = 20  # skipped rows listed one by one; the rest are only counted by reason
+
 
 def _parse_time(value: str) -> float:
     try:
@@ -55,8 +57,13 @@ def import_legacy_cmd(
             )
     except (LegacyFileError, DatabaseError) as exc:
         fail(str(exc))
-    for row_id, what in report.malformed or []:
-        typer.echo(f"skipped row {row_id}: cannot parse {what}", err=True)
+    skipped = report.malformed or []
+    for row_id, what in skipped[:_ROWS_LISTED]:
+        typer.echo(f"skipped row {row_id}: {what}", err=True)
+    if len(skipped) > _ROWS_LISTED:
+        typer.echo(f"... and {len(skipped) - _ROWS_LISTED} more skipped rows", err=True)
+    for reason, n in report.skipped_by_reason().items():
+        typer.echo(f"skipped {n} row{'' if n == 1 else 's'}: {reason}", err=True)
     typer.echo(
         f"{report.imported} checks imported under host {host!r}; {report.already} already imported; "
         f"{len(report.malformed or [])} malformed rows skipped (of {report.rows})"

@@ -32,12 +32,15 @@ def _call(
     ok: tuple[int, ...] = (),
 ) -> Any:
     # httpx is imported only by the commands that talk to a server, not by `checkd serve`.
+    from checkd.auth import TokenError
     from checkd.client import ApiError, CheckdClient, ServerUnavailable
 
     try:
         client = CheckdClient(settings_from(config, data_dir, database_url), url=url)
     except ValueError as exc:
         fail(f"--url: {exc}")
+    except TokenError as exc:
+        fail(str(exc))
     try:
         return client.request(method, path, ok_statuses=ok)
     except ServerUnavailable as exc:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import gc
-import signal
 import ipaddress
+import signal
 import ssl
 from types import FrameType
 

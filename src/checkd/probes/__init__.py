@@ -1,6 +1,6 @@
 """Host probes (psutil and the standard library only) and the Check they build."""
 
-from checkd.probes.check import CheckProbe, ProbeErrors
+from checkd.probes.check import CheckProbe, ProbeErrors, ProbeFailure
 from checkd.probes.readings import Check, DiskUsage, LoadAverage, MemoryUsage
 
-__all__ = ["Check", "CheckProbe", "DiskUsage", "LoadAverage", "MemoryUsage", "ProbeErrors"]
+__all__ = ["Check", "CheckProbe", "DiskUsage", "LoadAverage", "MemoryUsage", "ProbeErrors", "ProbeFailure"]

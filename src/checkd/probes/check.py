@@ -18,18 +18,51 @@ T = TypeVar("T")
 ServiceStates = Callable[[], Mapping[str, str]]
 
 
+# A probe failing on this many checks in a row is "failing" (/healthz degraded), not a blip.
+FAILING_AFTER_CHECKS = 3
+
+
+@dataclass(frozen=True)
+class ProbeFailure:
+    """A probe that failed on every check since `since` (Unix s): `checks` of them, the last with `error`."""
+
+    probe: str
+    since: float
+    checks: int
+    error: str
+
+
 @dataclass
 class ProbeErrors:
-    """Per-probe failure counts and the most recent failure message."""
+    """Per-probe failure counts, the most recent failure message, and the probes failing right now."""
 
     counts: dict[str, int] = field(default_factory=dict)
     last: str | None = None
+    streaks: dict[str, ProbeFailure] = field(default_factory=dict)  # probe -> its current run of failures
 
-    def record(self, probe: str, exc: BaseException) -> None:
-        """Count one failure of `probe` and remember it."""
+    def record(self, probe: str, exc: BaseException, at: float = 0.0) -> None:
+        """Count one failure of `probe` (in the check taken at `at`) and remember it."""
         self.counts[probe] = self.counts.get(probe, 0) + 1
         self.last = f"{probe}: {type(exc).__name__}: {exc}"
-        log.warning("probe %s failed: %s", probe, exc)
+        run = self.streaks.get(probe)
+        self.streaks[probe] = ProbeFailure(
+            probe, at if run is None else run.since, 1 if run is None else run.checks + 1, self.last
+        )
+        if run is None:  # once per run of failures, not on every check
+            log.warning("probe %s failed: %s", probe, exc)
+        elif run.checks + 1 == FAILING_AFTER_CHECKS:
+            log.error("probe %s has failed on %d checks in a row: %s", probe, run.checks + 1, exc)
+
+    def record_ok(self, probe: str) -> None:
+        """`probe` read fine: its run of failures, if any, ends."""
+        run = self.streaks.pop(probe, None)
+        if run is not None:
+            log.warning("probe %s works again after %d failing checks", probe, run.checks)
+
+    def failing(self) -> list[ProbeFailure]:
+        """Probes that failed on at least FAILING_AFTER_CHECKS checks in a row, up to now."""
+        runs = list(self.streaks.values())  # one C-level copy: the sampler thread may be updating it
+        return sorted((r for r in runs if r.checks >= FAILING_AFTER_CHECKS), key=lambda r: r.probe)
 
     @property
     def total(self) -> int:
@@ -53,28 +86,30 @@ class CheckProbe:
         self.errors = ProbeErrors()
         self._cpu = CpuPercent()
 
-    def _guard(self, probe: str, read: Callable[[], T]) -> T | None:
+    def _guard(self, probe: str, read: Callable[[], T], at: float) -> T | None:
         try:
-            return read()
+            value = read()
         except Exception as exc:  # a probe may fail in any way; the rest of the check goes on
-            self.errors.record(probe, exc)
+            self.errors.record(probe, exc, at)
             return None
+        self.errors.record_ok(probe)
+        return value
 
     def take_check(self) -> Check:
         """Read every probe now and return the Check."""
         taken_at = self.clock()
         started = time.perf_counter()
-        cpu = self._guard("cpu", self._cpu.read)
-        memory: MemoryUsage | None = self._guard("memory", read_memory)
-        load: LoadAverage | None = self._guard("load", read_load)
+        cpu = self._guard("cpu", self._cpu.read, taken_at)
+        memory: MemoryUsage | None = self._guard("memory", read_memory, taken_at)
+        load: LoadAverage | None = self._guard("load", read_load, taken_at)
         disks: list[DiskUsage] = []
         for path in self.disk_paths:
-            disk = self._guard(f"disk:{path}", partial(read_disk, path))
+            disk = self._guard(f"disk:{path}", partial(read_disk, path), taken_at)
             if disk is not None:
                 disks.append(disk)
         services: dict[str, str] = {}
         if self.service_states is not None:
-            states = self._guard("services", self.service_states)
+            states = self._guard("services", self.service_states, taken_at)
             if states is not None:
                 services = {name: str(getattr(s, "value", s)) for name, s in states.items()}
         return Check(

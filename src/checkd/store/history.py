@@ -15,6 +15,7 @@ from checkd.models import (
     check_services,
     checks,
     disk_paths,
+    rollup_progress,
     rollups,
     service_names,
 )
@@ -70,11 +71,23 @@ def choose_tier(*, since: int, until: int, points: int, now: int, keep: Retentio
     return Plan(tier, width, origin)
 
 
-def _raw_query(
-    conn: Connection, hid: int, metric: str, qualifier: str | None, span: tuple[int, int], plan: Plan
-) -> list[tuple[int, float, float, float]]:
+Agg = tuple[int, float, float, float, float]  # bucket start, min, total, count, max
+
+
+def _raw_buckets(
+    conn: Connection,
+    hid: int,
+    metric: str,
+    qualifier: str | None,
+    span: tuple[int, int],
+    plan: Plan,
+    after_id: int = 0,
+) -> list[Agg]:
+    """Raw checks of `hid` in `span` (and with id > `after_id`) aggregated into the plan's buckets."""
     bucket = plan.origin + ((checks.c.taken_at - plan.origin) // plan.width) * plan.width
     where: list[Any] = [checks.c.host_id == hid, checks.c.taken_at.between(*span)]
+    if after_id:
+        where.append(checks.c.id > after_id)
     col: Any
     if metric in _RAW:
         col, scale = _RAW[metric]
@@ -90,9 +103,67 @@ def _raw_query(
         q = select(checks).join(check_services, check_services.c.check_id == checks.c.id)
         where.append(check_services.c.service_id == sid)
     where.append(col.is_not(None))
-    q = q.with_only_columns(bucket.label("t"), func.min(col), func.avg(col), func.max(col)).where(*where)
+    q = q.with_only_columns(
+        bucket.label("t"), func.min(col), func.sum(col), func.count(col), func.max(col)
+    ).where(*where)
     rows = conn.execute(q.group_by(bucket).order_by(bucket)).all()
-    return [(int(t), lo / scale, avg / scale, hi / scale) for t, lo, avg, hi in rows]
+    return [(int(t), lo / scale, total / scale, float(n), hi / scale) for t, lo, total, n, hi in rows]
+
+
+def _rollup_buckets(conn: Connection, hid: int, mid: int, until: int, plan: Plan) -> list[Agg]:
+    bucket = plan.origin + ((rollups.c.bucket - plan.origin) // plan.width) * plan.width
+    q = (
+        select(
+            bucket.label("t"),
+            func.min(rollups.c.min),
+            func.sum(rollups.c.total),
+            func.sum(rollups.c.count),
+            func.max(rollups.c.max),
+        )
+        .where(
+            rollups.c.tier == plan.tier,
+            rollups.c.host_id == hid,
+            rollups.c.metric_id == mid,
+            rollups.c.bucket.between(plan.origin, until),
+        )
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+    return [(int(t), float(lo), float(tot), float(n), float(hi)) for t, lo, tot, n, hi in conn.execute(q)]
+
+
+def _unfolded_buckets(
+    conn: Connection, hid: int, metric: str, qualifier: str | None, span: tuple[int, int], plan: Plan
+) -> list[Agg]:
+    """The checks the upkeep has not folded yet (after the host's watermark), in the plan's buckets.
+
+    Read after the rollups: a fold committing in between then leaves its checks out of this one
+    answer rather than counting them twice. The range starts at the newest folded check's time, so
+    the scan of the host's (host_id, taken_at) index covers about one fold interval of checks."""
+    folded = conn.execute(
+        select(rollup_progress.c.last_check_id, checks.c.taken_at)
+        .select_from(rollup_progress.outerjoin(checks, checks.c.id == rollup_progress.c.last_check_id))
+        .where(rollup_progress.c.host_id == hid)
+    ).first()
+    last_id, start = (0, span[0]) if folded is None else (int(folded[0]), span[0])
+    if folded is not None and folded[1] is not None:
+        start = max(start, int(folded[1]))
+    if start > span[1]:
+        return []
+    return _raw_buckets(conn, hid, metric, qualifier, (start, span[1]), plan, after_id=last_id)
+
+
+def _merge(*parts: list[Agg]) -> list[tuple[int, float, float, float]]:
+    """(bucket, min, avg, max) per bucket over every part, oldest first."""
+    acc: dict[int, list[float]] = {}
+    for part in parts:
+        for t, lo, total, n, hi in part:
+            cur = acc.get(t)
+            if cur is None:
+                acc[t] = [lo, total, n, hi]
+            else:
+                cur[0], cur[1], cur[2], cur[3] = min(cur[0], lo), cur[1] + total, cur[2] + n, max(cur[3], hi)
+    return [(t, v[0], v[1] / v[2], v[3]) for t, v in sorted(acc.items()) if v[2]]
 
 
 def metric_key(metric: str, qualifier: str | None) -> str:
@@ -123,27 +194,9 @@ def series(
     if hid is None:
         return Series(width, [])
     if tier is None:
-        out = _raw_query(conn, hid, metric, qualifier, (since, until), plan)
-    else:
-        mid = dims.metric_id(conn=conn, name=metric_key(metric, qualifier), create=False)
-        if mid is None:
-            return Series(width, [])
-        bucket = plan.origin + ((rollups.c.bucket - plan.origin) // width) * width
-        q = (
-            select(
-                bucket.label("t"),
-                func.min(rollups.c.min),
-                func.sum(rollups.c.total) / func.sum(rollups.c.count),
-                func.max(rollups.c.max),
-            )
-            .where(
-                rollups.c.tier == tier,
-                rollups.c.host_id == hid,
-                rollups.c.metric_id == mid,
-                rollups.c.bucket.between(plan.origin, until),
-            )
-            .group_by(bucket)
-            .order_by(bucket)
-        )
-        out = [(int(t), float(lo), float(avg), float(hi)) for t, lo, avg, hi in conn.execute(q)]
-    return Series(width, out)
+        return Series(width, _merge(_raw_buckets(conn, hid, metric, qualifier, (since, until), plan)))
+    mid = dims.metric_id(conn=conn, name=metric_key(metric, qualifier), create=False)
+    folded = [] if mid is None else _rollup_buckets(conn, hid, mid, until, plan)
+    # Rollups are folded once per fold interval; the checks since then complete the newest buckets.
+    unfolded = _unfolded_buckets(conn, hid, metric, qualifier, (since, until), plan)
+    return Series(width, _merge(folded, unfolded))

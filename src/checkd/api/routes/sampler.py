@@ -6,36 +6,44 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from checkd.api.deps import Actor, MonitorDep
-from checkd.api.respond import error_responses
+from checkd.api.respond import error_responses, sampler_answer, sampler_out
 from checkd.schemas import SamplerOut, SamplerUpdate
 
 router = APIRouter(prefix="/api/v2/sampler", tags=["sampler"])
-_auth = error_responses(401, 403, 429)
-_auth_bad = error_responses(401, 403, 413, 422, 429)
+# 503: the change applied but could not be saved (database down, disk full); the detail says so,
+# and the save is retried until it holds. The change is never reverted.
+_auth = error_responses(401, 403, 429, 503)
+_auth_bad = error_responses(401, 403, 413, 422, 429, 503)
 
 
 @router.get("", response_model=SamplerOut, summary="Sampler state and counters")
 def sampler_status(monitor: MonitorDep) -> SamplerOut:
-    """Running or not, interval, last check and error counters."""
-    return SamplerOut.of(monitor.sampler.status())
+    """Running or not, interval, last check, error counters, failing probes, writes waiting to be saved."""
+    return sampler_out(monitor)
 
 
 @router.post("/start", response_model=SamplerOut, summary="Start sampling (idempotent)", responses=_auth)
 async def start_sampler(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
-    """Start the sampler; says 'already running' and changes nothing when it runs."""
-    started = await run_in_threadpool(monitor.start_sampler)
-    return SamplerOut.of(monitor.sampler.status(), "started" if started else "already running")
+    """Start the sampler; says 'already running' and changes nothing when it runs.
+
+    503: started, but the state could not be saved yet (retried until it is)."""
+    change = await run_in_threadpool(monitor.start_sampler)
+    return sampler_answer(monitor, change, "started" if change.changed else "already running")
 
 
 @router.post("/stop", response_model=SamplerOut, summary="Stop sampling (idempotent)", responses=_auth)
 async def stop_sampler(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
-    """Stop the sampler (the current check is finished and written first)."""
-    stopped = await run_in_threadpool(monitor.stop_sampler)
-    return SamplerOut.of(monitor.sampler.status(), "stopped" if stopped else "already stopped")
+    """Stop the sampler (the current check is finished and written first).
+
+    503: stopped, but the state could not be saved yet (retried until it is)."""
+    change = await run_in_threadpool(monitor.stop_sampler)
+    return sampler_answer(monitor, change, "stopped" if change.changed else "already stopped")
 
 
 @router.put("", response_model=SamplerOut, summary="Set the interval", responses=_auth_bad)
 async def set_interval(body: SamplerUpdate, monitor: MonitorDep, _actor: Actor) -> SamplerOut:
-    """Change the interval (1..86400 s); it is remembered across restarts."""
-    await run_in_threadpool(monitor.set_interval, body.interval_s)
-    return SamplerOut.of(monitor.sampler.status(), f"interval set to {body.interval_s}s")
+    """Change the interval (1..86400 s); it is remembered across restarts.
+
+    503: the interval applies, but could not be saved yet (retried until it is)."""
+    change = await run_in_threadpool(monitor.set_interval, body.interval_s)
+    return sampler_answer(monitor, change, f"interval set to {body.interval_s}s")

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from checkd import store
 from checkd.api.deps import Actor, MonitorDep
-from checkd.api.respond import cached_json, error_responses
+from checkd.api.respond import cached_json, error_responses, sampler_answer
 from checkd.api.service_actions import perform
 from checkd.schemas import ActionOut, CheckV1, CpuPoint, SamplerOut, utc
 
@@ -55,21 +55,21 @@ async def cpu_history(request: Request, monitor: MonitorDep, size: Size = 10) ->
 
 
 @router.get(
-    "/start", response_model=SamplerOut, summary="Start the sampler", responses=error_responses(401, 403, 429)
+    "/start", response_model=SamplerOut, summary="Start the sampler", responses=error_responses(401, 403, 429, 503)
 )
 async def start(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
     """Start sampling (a no-op that says so when it already runs)."""
-    started = await run_in_threadpool(monitor.start_sampler)
-    return SamplerOut.of(monitor.sampler.status(), "started" if started else "already running")
+    change = await run_in_threadpool(monitor.start_sampler)
+    return sampler_answer(monitor, change, "started" if change.changed else "already running")
 
 
 @router.get(
-    "/stop", response_model=SamplerOut, summary="Stop the sampler", responses=error_responses(401, 403, 429)
+    "/stop", response_model=SamplerOut, summary="Stop the sampler", responses=error_responses(401, 403, 429, 503)
 )
 async def stop(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
     """Stop sampling (a no-op that says so when it is stopped)."""
-    stopped = await run_in_threadpool(monitor.stop_sampler)
-    return SamplerOut.of(monitor.sampler.status(), "stopped" if stopped else "already stopped")
+    change = await run_in_threadpool(monitor.stop_sampler)
+    return sampler_answer(monitor, change, "stopped" if change.changed else "already stopped")
 
 
 _action_responses = error_responses(401, 403, 404, 409, 429, 502, 504, body=ActionOut)
