@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
-from checkd.probes.readings import Check, DiskUsage, LoadAverage, MemoryUsage
-from checkd.probes.system import CpuPercent, read_disk, read_load, read_memory
+from checkd.probes.devices import disk_io_probe, network_probe
+from checkd.probes.readings import Check, DiskIO, DiskUsage, LoadAverage, MemoryUsage, NetUsage
+from checkd.probes.system import CpuPercent, count_processes, read_disk, read_load, read_memory, read_swap
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +73,16 @@ class ProbeErrors:
 
 
 class CheckProbe:
-    """Takes checks: cpu, memory, load, each configured disk path and each service's state."""
+    """Takes checks: cpu, memory, swap, load, processes, each configured disk path, network
+    interface and block device, and each service's state."""
 
     def __init__(
         self,
         *,
         disk_paths: Sequence[str],
         service_states: ServiceStates | None = None,
+        net_interfaces: Sequence[str] = (),
+        disk_devices: Sequence[str] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.disk_paths = list(disk_paths)
@@ -85,6 +90,10 @@ class CheckProbe:
         self.clock = clock
         self.errors = ProbeErrors()
         self._cpu = CpuPercent()
+        self._cpu_count = os.cpu_count()
+        self._net = network_probe(net_interfaces)
+        self._disk_io = disk_io_probe(disk_devices)
+        self._devices = bool(net_interfaces), bool(disk_devices)
 
     def _guard(self, probe: str, read: Callable[[], T], at: float) -> T | None:
         try:
@@ -107,6 +116,8 @@ class CheckProbe:
             disk = self._guard(f"disk:{path}", partial(read_disk, path), taken_at)
             if disk is not None:
                 disks.append(disk)
+        net: list[NetUsage] | None = self._guard("net", self._net) if self._devices[0] else []
+        disk_io: list[DiskIO] | None = self._guard("disk_io", self._disk_io) if self._devices[1] else []
         services: dict[str, str] = {}
         if self.service_states is not None:
             states = self._guard("services", self.service_states, taken_at)
@@ -119,5 +130,10 @@ class CheckProbe:
             load=load,
             disks=disks,
             services=services,
+            swap=self._guard("swap", read_swap),
+            procs=self._guard("procs", count_processes),
+            cpu_count=self._cpu_count,
+            net=net or [],
+            disk_io=disk_io or [],
             duration_s=time.perf_counter() - started,
         )

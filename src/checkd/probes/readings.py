@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,13 +18,81 @@ class MemoryUsage:
 
 @dataclass(frozen=True, slots=True)
 class DiskUsage:
-    """Usage of the filesystem holding `path`, in bytes."""
+    """Usage of the filesystem holding `path`, in bytes, and of its inodes (None: not reported)."""
 
     path: str
     total: int
     used: int
     free: int
     percent: float
+    inodes_total: int | None = None
+    inodes_free: int | None = None
+
+    @property
+    def inodes_percent(self) -> float | None:
+        """Inodes used, in percent (None where the filesystem has no inode count, e.g. btrfs)."""
+        if not self.inodes_total or self.inodes_free is None:
+            return None
+        return round((self.inodes_total - self.inodes_free) / self.inodes_total * 100, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class SwapUsage:
+    """Swap space in bytes, and percent used (0 when there is no swap)."""
+
+    total: int
+    used: int
+    free: int
+    percent: float
+
+
+class NetCounters(NamedTuple):
+    """One interface's counters since boot (/proc/net/dev): bytes, packets, errors, drops."""
+
+    rx_bytes: int
+    rx_packets: int
+    rx_errors: int
+    rx_drops: int
+    tx_bytes: int
+    tx_packets: int
+    tx_errors: int
+    tx_drops: int
+
+
+class DiskIOCounters(NamedTuple):
+    """One block device's counters since boot (/proc/diskstats): bytes read and written, and the
+    milliseconds it spent with I/O in flight (node_exporter's io_time)."""
+
+    read_bytes: int
+    write_bytes: int
+    busy_ms: int
+
+
+Rates = dict[str, float | None]  # per second since the previous check, by counter name; None: no rate
+
+
+@dataclass(frozen=True, slots=True)
+class NetUsage:
+    """One network interface at a check: its counters and their rates."""
+
+    iface: str
+    counters: NetCounters
+    rates: Rates
+
+
+@dataclass(frozen=True, slots=True)
+class DiskIO:
+    """One block device at a check: its counters and their rates."""
+
+    device: str
+    counters: DiskIOCounters
+    rates: Rates
+
+    @property
+    def busy_percent(self) -> float | None:
+        """Share of the interval the device had I/O in flight (like iostat's %util)."""
+        busy = self.rates.get("busy_ms")
+        return None if busy is None else round(min(100.0, busy / 10), 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +117,8 @@ class Check:
     id: int | None = None
     host: str | None = None
     duration_s: float | None = None  # how long taking the check took (not stored)
+    swap: SwapUsage | None = None
+    procs: int | None = None  # processes on the host
+    cpu_count: int | None = None  # logical CPUs, for load per core
+    net: list[NetUsage] = field(default_factory=list)
+    disk_io: list[DiskIO] = field(default_factory=list)

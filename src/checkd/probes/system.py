@@ -11,7 +11,7 @@ from typing import Any
 
 import psutil
 
-from checkd.probes.readings import DiskUsage, LoadAverage, MemoryUsage
+from checkd.probes.readings import DiskUsage, LoadAverage, MemoryUsage, SwapUsage
 
 MIN_WINDOW_S = 0.1
 _LINUX = sys.platform.startswith("linux")
@@ -155,4 +155,44 @@ def read_disk(path: str) -> DiskUsage:
     total = st.f_blocks * st.f_frsize
     used = total - st.f_bfree * st.f_frsize
     free = st.f_bavail * st.f_frsize  # what an unprivileged user may still use
-    return DiskUsage(path=path, total=total, used=used, free=free, percent=_percent(used, used + free))
+    percent = _percent(used, used + free)
+    return DiskUsage(path, total, used, free, percent, inodes_total=st.f_files, inodes_free=st.f_ffree)
+
+
+def _proc_swap() -> SwapUsage | None:
+    """SwapTotal and SwapFree from /proc/meminfo, as psutil.swap_memory reports them."""
+    fields: dict[bytes, int] = {}
+    for line in _MEMINFO.read(4096).split(b"\n"):
+        name, _, rest = line.partition(b":")
+        if name in (b"SwapTotal", b"SwapFree"):
+            fields[name] = int(rest.split()[0]) * 1024
+            if len(fields) == 2:
+                break
+    total, free = fields.get(b"SwapTotal"), fields.get(b"SwapFree")
+    if total is None or free is None:
+        return None
+    used = total - free
+    return SwapUsage(total=total, used=used, free=free, percent=_percent(used, total))
+
+
+def read_swap() -> SwapUsage:
+    """Swap totals (psutil.swap_memory's total/used/free/percent)."""
+    if _LINUX:
+        try:
+            swap = _proc_swap()
+        except (OSError, ValueError, IndexError):
+            swap = None
+        if swap is not None:
+            return swap
+    sm = psutil.swap_memory()
+    return SwapUsage(total=sm.total, used=sm.used, free=sm.free, percent=sm.percent)
+
+
+def count_processes() -> int:
+    """Processes on the host (what psutil.pids() counts: the numeric entries of /proc)."""
+    if _LINUX:
+        try:
+            return sum(1 for name in os.listdir("/proc") if name.isdigit())
+        except OSError:
+            pass
+    return len(psutil.pids())

@@ -1,0 +1,175 @@
+"""Network interfaces and block devices: their counters from /proc, picked by config, with rates.
+
+/proc/net/dev and /proc/diskstats are read with one pread on a descriptor kept open, as the cpu
+and memory probes do; psutil is the fallback where /proc cannot be read. "*" picks every device
+but loopback and virtual ones (those under /sys/devices/virtual), as node_exporter's defaults
+do; a device named explicitly is read even when it is virtual (`lo`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Generic, TypeVar
+
+import psutil
+
+from checkd.probes.counters import CounterRates
+from checkd.probes.readings import DiskIO, DiskIOCounters, NetCounters, NetUsage
+from checkd.probes.system import ProcFile
+
+log = logging.getLogger(__name__)
+
+ALL = "*"
+SECTOR_BYTES = 512  # /proc/diskstats counts 512-byte sectors whatever the device's block size
+_LINUX = sys.platform.startswith("linux")
+_NET_DEV = ProcFile("/proc/net/dev")
+_DISKSTATS = ProcFile("/proc/diskstats")
+_READ_SIZE = 1 << 16
+
+C = TypeVar("C", NetCounters, DiskIOCounters)
+
+
+def _proc_net() -> dict[str, NetCounters]:
+    """Counters of every interface from /proc/net/dev (receive: fields 0-3, transmit: 8-11)."""
+    out: dict[str, NetCounters] = {}
+    for line in _NET_DEV.read(_READ_SIZE).decode().splitlines()[2:]:
+        name, _, rest = line.partition(":")
+        f = [int(x) for x in rest.split()]
+        out[name.strip()] = NetCounters(f[0], f[1], f[2], f[3], f[8], f[9], f[10], f[11])
+    return out
+
+
+def _psutil_net() -> dict[str, NetCounters]:
+    return {
+        name: NetCounters(
+            c.bytes_recv, c.packets_recv, c.errin, c.dropin, c.bytes_sent, c.packets_sent, c.errout, c.dropout
+        )
+        for name, c in psutil.net_io_counters(pernic=True).items()
+    }
+
+
+def _proc_disks() -> dict[str, DiskIOCounters]:
+    """Counters of every block device from /proc/diskstats (sectors read: field 5, written: 9,
+    ms doing I/O: 12, counting from 0 at the major number)."""
+    out: dict[str, DiskIOCounters] = {}
+    for line in _DISKSTATS.read(_READ_SIZE).decode().splitlines():
+        f = line.split()
+        out[f[2]] = DiskIOCounters(int(f[5]) * SECTOR_BYTES, int(f[9]) * SECTOR_BYTES, int(f[12]))
+    return out
+
+
+def _psutil_disks() -> dict[str, DiskIOCounters]:
+    counters = psutil.disk_io_counters(perdisk=True) or {}
+    return {name: DiskIOCounters(c.read_bytes, c.write_bytes, c.busy_time) for name, c in counters.items()}
+
+
+def _with_fallback(proc: Callable[[], dict[str, C]], fallback: Callable[[], dict[str, C]]) -> dict[str, C]:
+    if _LINUX:
+        try:
+            return proc()
+        except (OSError, ValueError, IndexError):
+            pass
+    return fallback()
+
+
+def read_net_counters() -> dict[str, NetCounters]:
+    """Every interface's counters (psutil.net_io_counters(pernic=True)'s figures)."""
+    return _with_fallback(_proc_net, _psutil_net)
+
+
+def read_disk_counters() -> dict[str, DiskIOCounters]:
+    """Every block device's counters (psutil.disk_io_counters(perdisk=True)'s figures)."""
+    return _with_fallback(_proc_disks, _psutil_disks)
+
+
+def is_virtual(kind: str, name: str) -> bool:
+    """True for a virtual interface or block device (`kind` "net" or "block"): loopback, bridges,
+    tunnels, loop, ram and device-mapper devices live under /sys/devices/virtual."""
+    return os.path.exists(f"/sys/devices/virtual/{kind}/{name}")
+
+
+def whole_disks() -> set[str]:
+    """Block devices that are whole disks, not partitions (/sys/block lists only those)."""
+    try:
+        return set(os.listdir("/sys/block"))
+    except OSError:
+        return set()
+
+
+def pick(
+    wanted: Sequence[str],
+    present: Iterable[str],
+    *,
+    kind: str,
+    candidates: Callable[[], set[str]] | None = None,
+) -> list[str]:
+    """The devices to read: the named ones, and for "*" every present one that is not virtual."""
+    present = set(present)
+    chosen = [name for name in wanted if name != ALL]
+    if ALL in wanted:
+        pool = present & candidates() if candidates is not None else present
+        chosen += sorted(n for n in pool if not is_virtual(kind, n) and n not in chosen)
+    return chosen
+
+
+class DeviceProbe(Generic[C]):
+    """Reads the picked devices' counters on each check and turns them into rates.
+
+    Named devices missing now are warned about once (at the first read) and give no reading, so
+    their series stay null; "*" is resolved on every read, so a device plugged in later appears."""
+
+    def __init__(
+        self,
+        wanted: Sequence[str],
+        *,
+        kind: str,
+        read: Callable[[], Mapping[str, C]],
+        candidates: Callable[[], set[str]] | None = None,
+    ) -> None:
+        self.wanted = list(wanted)
+        self.kind = kind
+        self._read: Callable[[], Mapping[str, C]] = read
+        self._candidates = candidates
+        self._rates = CounterRates()
+        self._warned: set[str] = set()
+
+    def read(self) -> list[tuple[str, C, dict[str, float | None]]]:
+        """(device, counters, rates by counter name) for each picked device present now."""
+        counters = self._read()
+        names = pick(self.wanted, counters, kind=self.kind, candidates=self._candidates)
+        missing = [n for n in names if n not in counters and n not in self._warned]
+        for name in missing:
+            log.warning(
+                "%s device %r is configured but does not exist; its series stay null", self.kind, name
+            )
+            self._warned.add(name)
+        out = []
+        for name in names:
+            if name in counters:
+                values = counters[name]
+                rates = self._rates.update(name, values)
+                out.append((name, values, dict(zip(values._fields, rates, strict=True))))
+        self._rates.keep_only({name for name, _, _ in out})
+        return out
+
+
+def network_probe(interfaces: Sequence[str]) -> Callable[[], list[NetUsage]]:
+    """A reader of the configured interfaces ("*": all but loopback and virtual ones)."""
+    probe = DeviceProbe(interfaces, kind="net", read=read_net_counters)
+
+    def read() -> list[NetUsage]:
+        return [NetUsage(name, counters, rates) for name, counters, rates in probe.read()]
+
+    return read
+
+
+def disk_io_probe(devices: Sequence[str]) -> Callable[[], list[DiskIO]]:
+    """A reader of the configured block devices ("*": whole disks that are not virtual)."""
+    probe = DeviceProbe(devices, kind="block", read=read_disk_counters, candidates=whole_disks)
+
+    def read() -> list[DiskIO]:
+        return [DiskIO(name, counters, rates) for name, counters, rates in probe.read()]
+
+    return read
