@@ -92,7 +92,7 @@ class DatabaseFileGuard:
             old_pool.dispose()  # closes the ones returned meanwhile
             for orphan in self.watch.remove_orphan_journal():
                 log.warning("removed %s, left over from the deleted database", orphan)
-            store.forget_ids()
+            store.forget_ids(self.engine)  # ids learned on the old file meanwhile
             upgrade_in_child(self.engine)  # creates the file and its schema (idempotent at head)
             self.watch.remember()
         finally:

@@ -186,7 +186,7 @@ def test_two_folds_of_one_host_take_turns(engine: Engine) -> None:
 
 def test_rollup_ranges_include_the_checks_not_yet_folded(engine: Engine) -> None:
     now = int(time.time()) // 3600 * 3600 + 1800
-    folded, fresh = _checks(now - 600, 30, 10), _checks(now - 300, 30, 10)
+    folded, fresh = spaced_checks(now - 600, 30, 10), spaced_checks(now - 300, 30, 10)
     with engine.begin() as conn:
         store.insert_checks(conn=conn, host="h", items=folded)
     with engine.begin() as conn:
@@ -213,7 +213,7 @@ def test_rollup_ranges_include_the_checks_not_yet_folded(engine: Engine) -> None
 def test_a_never_folded_host_reads_its_raw_checks_in_rollup_ranges(engine: Engine) -> None:
     now = int(time.time())
     with engine.begin() as conn:
-        store.insert_checks(conn=conn, host="h", items=_checks(now - 5, 3, 1))
+        store.insert_checks(conn=conn, host="h", items=spaced_checks(now - 5, 3, 1))
     with engine.connect() as conn:
         minute = _series(conn, "cpu_percent", None, (now - 3600, now), 120, now)
         monthly = _series(conn, "cpu_percent", None, (now - 30 * 86400, now), 720, now)

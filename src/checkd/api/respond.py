@@ -54,7 +54,7 @@ _DESCRIPTIONS = {
     422: "a bad parameter or body; `detail` names it",
     429: "too many failed authentications from this client; see Retry-After",
     502: "the command failed or the state did not follow",
-    503: "the database is unavailable (`detail` says why); a sampler change then applies but is not saved yet",
+    503: "the database is unavailable (`detail` says why); a sampler change applies but is not saved yet",
     504: "the command timed out; its process group was killed",
 }
 

@@ -8,6 +8,7 @@ from checkd.store.checks import (
     host_summaries,
     list_checks,
 )
+from checkd.store.dims import forget as forget_ids
 from checkd.store.dims import host_id, metric_id
 from checkd.store.history import Retentions, Series, series
 from checkd.store.ingest import CheckWriter, insert_checks
@@ -24,6 +25,7 @@ __all__ = [
     "delete_checks_before",
     "delete_rollups_before",
     "fold_new_checks",
+    "forget_ids",
     "get_check",
     "host_id",
     "host_summaries",

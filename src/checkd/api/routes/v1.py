@@ -55,7 +55,10 @@ async def cpu_history(request: Request, monitor: MonitorDep, size: Size = 10) ->
 
 
 @router.get(
-    "/start", response_model=SamplerOut, summary="Start the sampler", responses=error_responses(401, 403, 429, 503)
+    "/start",
+    response_model=SamplerOut,
+    summary="Start the sampler",
+    responses=error_responses(401, 403, 429, 503),
 )
 async def start(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
     """Start sampling (a no-op that says so when it already runs)."""
@@ -64,7 +67,10 @@ async def start(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
 
 
 @router.get(
-    "/stop", response_model=SamplerOut, summary="Stop the sampler", responses=error_responses(401, 403, 429, 503)
+    "/stop",
+    response_model=SamplerOut,
+    summary="Stop the sampler",
+    responses=error_responses(401, 403, 429, 503),
 )
 async def stop(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
     """Stop sampling (a no-op that says so when it is stopped)."""
