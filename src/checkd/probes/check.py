@@ -116,8 +116,10 @@ class CheckProbe:
             disk = self._guard(f"disk:{path}", partial(read_disk, path), taken_at)
             if disk is not None:
                 disks.append(disk)
-        net: list[NetUsage] | None = self._guard("net", self._net) if self._devices[0] else []
-        disk_io: list[DiskIO] | None = self._guard("disk_io", self._disk_io) if self._devices[1] else []
+        net: list[NetUsage] | None = self._guard("net", self._net, taken_at) if self._devices[0] else []
+        disk_io: list[DiskIO] | None = (
+            self._guard("disk_io", self._disk_io, taken_at) if self._devices[1] else []
+        )
         services: dict[str, str] = {}
         if self.service_states is not None:
             states = self._guard("services", self.service_states, taken_at)
@@ -130,8 +132,8 @@ class CheckProbe:
             load=load,
             disks=disks,
             services=services,
-            swap=self._guard("swap", read_swap),
-            procs=self._guard("procs", count_processes),
+            swap=self._guard("swap", read_swap, taken_at),
+            procs=self._guard("procs", count_processes, taken_at),
             cpu_count=self._cpu_count,
             net=net or [],
             disk_io=disk_io or [],
