@@ -21,8 +21,9 @@ from checkd.models import (
 from checkd.store import dims
 from checkd.store.codec import STATE_CODE
 from checkd.store.rollups import HOUR, MINUTE, TIER_SECONDS
+from checkd.vocabulary import HISTORY_METRICS
 
-METRICS = ("cpu_percent", "mem_percent", "disk_percent", "load1", "availability")
+METRICS = HISTORY_METRICS
 _RAW = {"cpu_percent": (checks.c.cpu_pct, PCT_SCALE), "mem_percent": (checks.c.mem_pct, PCT_SCALE),
         "load1": (checks.c.load1, LOAD_SCALE)}  # fmt: skip
 
