@@ -84,6 +84,8 @@ def test_the_design_example_loads(tmp_path: Path) -> None:
     assert [t.type for t in s.notify.targets] == ["webhook", "alertmanager", "apprise", "command"]  # type: ignore[attr-defined]
 
 
+SECOND = '[[alerts.rules]]\nname = "r"\n'
+TARGET = '[[notify.targets]]\nname = "x"\n'
 RULE = '[services.locked]\nunit = "cron"\ncontrol = false\n[[alerts.rules]]\nname = "r"\n'
 BAD = [
     (RULE + 'metric = "cpu_percnt"\nabove = 1\n', "alerts.rules.0.metric", "cpu_percnt"),
@@ -92,7 +94,7 @@ BAD = [
     (RULE + 'metric = "cpu_percent"\nabove = 90\nclear = 95\n', "alerts.rules.0.clear", "above"),
     (RULE + 'service = "locked"\nrestart = true\n', "alerts.rules.0.restart", "control = false"),
     (RULE + 'service = "nope"\n', "alerts.rules.0.service", "nope"),
-    (RULE + 'metric = "cpu_percent"\nabove = 1\n[[alerts.rules]]\nname = "r"\nstale = "1m"\n', "alerts.rules.1.name", "duplicate"),
+    (RULE + 'stale = "2m"\n' + SECOND + 'stale = "1m"\n', "alerts.rules.1.name", "duplicate"),
     (RULE + 'metric = "cpu_percent"\nabove = 1\nfor = "5 minutes"\n', "alerts.rules.0.for", "duration"),
     (RULE + 'stale = "soon"\n', "alerts.rules.0.stale", "duration"),
     (RULE + 'metric = "disk_percent"\nabove = 90\n', "alerts.rules.0.path", "path"),
@@ -100,14 +102,13 @@ BAD = [
     ('[[alerts.rules]]\nname = "bad name!"\nstale = "1m"\n', "alerts.rules.0.name", "letters"),
     (RULE + 'stale = "1m"\nservice = "httpd"\n', "alerts.rules.0.metric", "exactly one"),
     ('[notify]\nrepeat = "often"\n', "notify.repeat", "duration"),
-    ('[[notify.targets]]\nname = "x"\ntype = "webhook"\nurl = "ftp://h/"\n', "notify.targets.0.url", "http"),
-    ('[[notify.targets]]\nname = "x"\ntype = "alertmanager"\n', "notify.targets.0.url", "http"),
-    ('[[notify.targets]]\nname = "x"\ntype = "pager"\n', "notify.targets.0.type", "webhook"),
-    ('[[notify.targets]]\nname = "x"\ntype = "command"\n', "notify.targets.0.argv", "argv"),
-    ('[[notify.targets]]\nname = "x"\ntype = "apprise"\nurls = ["nosuch://h/"]\n', "notify.targets.0.urls.0", "nosuch"),
-    ('[[notify.targets]]\nname = "x"\ntype = "command"\nargv = ["true"]\n'
-     '[[notify.targets]]\nname = "x"\ntype = "command"\nargv = ["true"]\n', "notify.targets.1.name", "duplicate"),
-]  # fmt: skip
+    (TARGET + 'type = "webhook"\nurl = "ftp://h/"\n', "notify.targets.0.url", "http"),
+    (TARGET + 'type = "alertmanager"\n', "notify.targets.0.url", "http"),
+    (TARGET + 'type = "pager"\n', "notify.targets.0.type", "webhook"),
+    (TARGET + 'type = "command"\n', "notify.targets.0.argv", "argv"),
+    (TARGET + 'type = "apprise"\nurls = ["nosuch://h/"]\n', "notify.targets.0.urls.0", "nosuch"),
+    (2 * (TARGET + 'type = "command"\nargv = ["true"]\n'), "notify.targets.1.name", "duplicate"),
+]
 
 
 @pytest.mark.parametrize(("text", "key", "why"), BAD, ids=[f"{k}:{w}" for _, k, w in BAD])
@@ -123,6 +124,8 @@ def test_each_mistake_is_one_line_naming_the_key(tmp_path: Path, text: str, key:
 def test_serve_refuses_an_unknown_apprise_scheme_at_start(tmp_path: Path) -> None:
     path = tmp_path / "checkd.toml"
     path.write_text('[[notify.targets]]\nname = "chat"\ntype = "apprise"\nurls = ["nosuch://h/"]\n')
-    done = run_cli("serve", "--config", str(path), "--data-dir", str(tmp_path / "d"), "--port", "1", timeout=30)
+    done = run_cli("serve", "--config", str(path), "--data-dir", str(tmp_path / "d"), timeout=30)
     assert done.returncode == 2, done.stderr
-    assert done.stderr.strip() == "checkd: config: notify.targets.0.urls.0: 'nosuch' is not a URL scheme Apprise knows"
+    assert done.stderr.strip() == (
+        "checkd: config: notify.targets.0.urls.0: 'nosuch' is not a URL scheme Apprise knows"
+    )
