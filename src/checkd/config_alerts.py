@@ -73,7 +73,7 @@ class AlertRuleSettings(_Section):
     @property
     def kind(self) -> str:
         """threshold, fill, service or stale."""
-        if self.service is not None:
+        if self.service is not None and self.metric is None:
             return "service"
         if self.stale is not None:
             return "stale"
@@ -88,13 +88,16 @@ class AlertRuleSettings(_Section):
 
     def problem(self, settings: Settings) -> tuple[str, str] | None:
         """(key, why) of the first mistake given the other sections, or None."""
-        keys = {"service": self.service, "stale": self.stale, "fills_within": self.fills_within}
+        watched = self.service if self.metric is None else None  # availability rules name one too
+        keys = {"service": watched, "stale": self.stale, "fills_within": self.fills_within}
         kinds = [k for k, v in {**keys, "metric": self.metric}.items() if v is not None]
         if self.fills_within is not None and self.metric is not None:
             kinds.remove("metric")  # a fill rule names its metric (disk_percent)
         if len(kinds) != 1:
-            return ("metric", "set exactly one of metric, fills_within, service or stale"
-                    + (f" (got {', '.join(kinds)})" if kinds else ""))  # fmt: skip
+            got = f" (got {', '.join(kinds)})" if kinds else ""
+            return ("metric", f"set exactly one of metric, fills_within, service or stale{got}")
+        if self.restart and self.kind != "service":
+            return ("restart", "only a service rule (service = ..., no metric) restarts")
         if self.kind == "threshold":
             return self._threshold_problem(settings)
         if self.kind == "fill":
@@ -119,8 +122,8 @@ class AlertRuleSettings(_Section):
                 return ("clear", f"must not be more than above ({self.above:g})")
             if self.below is not None and self.clear < self.below:
                 return ("clear", f"must not be less than below ({self.below:g})")
-        if self.metric == "availability" and self.service is None and self.path is None:
-            return None  # availability of httpd, as the history route defaults
+        if self.metric == "availability" and (self.service or "httpd") not in settings.services:
+            return ("service", f"{self.service!r} is not a configured service (see [services])")
         if self.metric == "disk_percent":
             return self._path_problem(settings)
         return None

@@ -10,9 +10,12 @@ from collections.abc import Callable
 from sqlalchemy import Engine
 
 from checkd import store
+from checkd.alerts import AlertEngine, compile_rules
+from checkd.audited_actions import ServiceActions
 from checkd.config import Settings
 from checkd.control import ActionResult, ServiceRegistry
 from checkd.db import DatabaseError, make_engine, migrate_in_child
+from checkd.notify import Delivery, build_targets
 from checkd.probes import CheckProbe
 from checkd.retention import Retention
 from checkd.sampler import Sampler
@@ -20,6 +23,11 @@ from checkd.sampler import Sampler
 log = logging.getLogger(__name__)
 
 _BACKOFF_MAX_S = 30.0
+
+
+def _own_url(settings: Settings) -> str:
+    """Where this checkd's dashboard is (the generatorURL of its alerts)."""
+    return f"http://{settings.server.host}:{settings.server.port}/"
 
 
 class Monitor:
@@ -36,6 +44,24 @@ class Monitor:
         )
         self.retention = Retention(engine=self.engine, host=self.host, retention=settings.retention)
         self.action_listeners: list[Callable[[ActionResult], None]] = []  # called after each action
+        self.actions = ServiceActions(
+            engine=self.engine, host=self.host, registry=self.registry, listeners=self.action_listeners
+        )
+        self.delivery = Delivery(
+            engine=self.engine,
+            host=self.host,
+            targets=build_targets(settings.notify.targets, self.registry.runner, _own_url(settings)),
+        )
+        self.alerts = AlertEngine(
+            engine=self.engine,
+            host=self.host,
+            rules=compile_rules(settings.alerts.rules),
+            notify=settings.notify,
+            actions=self.actions,
+            sampler_running=lambda: self.sampler.running,
+            on_queued=self.delivery.wake,
+        )
+        self.sampler.on_written(self.alerts.submit)
         self.ready = threading.Event()
         self.database_error: str | None = None
         self._closing = threading.Event()
@@ -51,6 +77,9 @@ class Monitor:
             newest = store.list_checks(conn=conn, host=self.host, limit=1)
         if newest and self.sampler.latest is None:
             self.sampler.latest = newest[0]
+        self.alerts.load()  # before the first check: rules resume where they were
+        self.alerts.start()
+        self.delivery.start()
         self._restore_sampler()
         self.retention.start()
         self.ready.set()
@@ -127,6 +156,8 @@ class Monitor:
         self.sampler.stop(timeout)
         if not self.sampler.close():
             log.error("%d checks could not be written before exit", self.sampler.status().pending_writes)
+        self.alerts.stop()
+        self.delivery.stop()
         self.retention.stop()
         if self._opener is not None:
             self._opener.join(max(0.0, deadline - time.monotonic()))

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from checkd.models import alerts, hosts
 from checkd.store import dims
@@ -138,3 +138,8 @@ def count_alerts(*, conn: Connection, host: str, state: str) -> int:
     """How many of `host`'s alerts are in `state`."""
     q = select(func.count()).select_from(alerts.join(hosts, hosts.c.id == alerts.c.host_id))
     return int(conn.execute(q.where(hosts.c.name == host, alerts.c.state == state)).scalar_one())
+
+
+def delete_alert(*, conn: Connection, alert_id: int) -> None:
+    """Forget a pending alert whose condition went away before `for` was over (caller commits)."""
+    conn.execute(delete(alerts).where(alerts.c.id == alert_id))
