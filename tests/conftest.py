@@ -75,3 +75,14 @@ def pg_engine(postgres: PostgresServer) -> Iterator[Engine]:
     yield eng
     eng.dispose()
     forget_ids()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated engine on a new SQLite file."""
+    forget_ids()
+    eng = make_engine(f"sqlite:///{tmp_path / 'checkd.db'}")
+    migrate(eng)
+    yield eng
+    eng.dispose()
+    forget_ids()

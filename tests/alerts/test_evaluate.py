@@ -4,16 +4,14 @@ prediction, resuming after a restart, and restarts that give up."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert
 
 from alerts.helpers import Sampling, make_check, make_engine_for, outbox, settings_from
-from checkd.db import make_engine, migrate
 from checkd.models import rollups
-from checkd.store import dims, forget_ids, list_actions
+from checkd.store import dims, list_actions
 from checkd.store.alerts import list_alerts
 
 TARGET = '[[notify.targets]]\nname = "hook"\ntype = "webhook"\nurl = "http://127.0.0.1:9/"\n'
@@ -31,14 +29,9 @@ clear = 85
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    """A migrated SQLite store."""
-    forget_ids()
-    engine = make_engine(f"sqlite:///{tmp_path / 'checkd.db'}")
-    migrate(engine)
-    yield engine
-    engine.dispose()
-    forget_ids()
+def db(sqlite_engine: Engine) -> Engine:
+    """The test's SQLite store."""
+    return sqlite_engine
 
 
 def _states(db: Engine) -> list[tuple[str, str]]:

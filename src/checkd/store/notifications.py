@@ -98,7 +98,9 @@ def record(
 
 def queue_head(*, conn: Connection, host: str, target: str) -> NotificationRow | None:
     """The oldest pending delivery to `target`: a target's events go out in the order they were queued."""
-    hid = dims.host_id(conn=conn, name=host)
+    hid = dims.host_id(conn=conn, name=host, create=False)  # a read never creates the host
+    if hid is None:
+        return None
     q = (
         select(notifications)
         .where(

@@ -1,0 +1,235 @@
+"""Delivery from the outbox to real local receivers: webhook payload and signature, order after an
+outage, a failing or hanging target never holding up another, commands fed on stdin and killed at
+their timeout, Apprise's json:// URL, and the test notification."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from checkd.config_alerts import NotifyTargetSettings
+from checkd.control import CommandRunner
+from checkd.notify import Delivery, Target, build_targets
+from checkd.store.notifications import enqueue, list_notifications
+from notify.receiver import Receiver
+
+HOST = "testhost"
+OWN_URL = "http://127.0.0.1:8080/"
+
+
+def alert(n: int = 0, state: str = "firing") -> dict[str, Any]:
+    """An alert snapshot as the evaluator queues it."""
+    return {
+        "id": 7 + n,
+        "rule": "cpu-busy",
+        "kind": "threshold",
+        "severity": "warning",
+        "state": state,
+        "value": 95.5 + n,
+        "summary": f"cpu_percent is {95.5 + n}",
+        "labels": {"alertname": "cpu-busy", "host": HOST, "severity": "warning"},
+        "started_at": 1_800_000_000.0,
+        "fired_at": 1_800_000_005.0,
+        "resolved_at": 1_800_000_100.0 if state == "resolved" else None,
+        "last_notified_at": None,
+        "silenced_until": None,
+        "gave_up_at": None,
+        "host": HOST,
+    }
+
+
+def target(**kw: Any) -> NotifyTargetSettings:
+    """Target settings as the config would give them."""
+    return NotifyTargetSettings.model_validate(kw)
+
+
+@pytest.fixture
+def deliveries(sqlite_engine: Engine) -> Iterator[Callable[..., Delivery]]:
+    """Factory of started Delivery threads on the test's store; stopped at teardown."""
+    made: list[Delivery] = []
+
+    def make(*settings: NotifyTargetSettings, max_backoff_s: float = 0.5) -> Delivery:
+        targets: list[Target] = build_targets(list(settings), CommandRunner(), OWN_URL)
+        delivery = Delivery(engine=sqlite_engine, host=HOST, targets=targets, max_backoff_s=max_backoff_s)
+        delivery.start()
+        made.append(delivery)
+        return delivery
+
+    yield make
+    for delivery in made:
+        delivery.stop()
+
+
+def queue_events(
+    engine: Engine, delivery: Delivery, events: list[tuple[str, dict[str, Any]]], targets: list[str]
+) -> None:
+    """Queue (event, alert) pairs for `targets` as the evaluator does, then wake the delivery."""
+    with engine.begin() as conn:
+        for event, snapshot in events:
+            enqueue(
+                conn=conn,
+                host=HOST,
+                alert_id=snapshot["id"],
+                targets=targets,
+                event=event,
+                payload=snapshot,
+                now=time.time(),
+            )
+    delivery.wake()
+
+
+def eventually(probe: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Poll `probe()` until it is truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (value := probe()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+    return value
+
+
+def log_of(engine: Engine, name: str) -> list[Any]:
+    """The delivery log of target `name`, oldest first."""
+    with engine.connect() as conn:
+        return [n for n in reversed(list_notifications(conn=conn, host=HOST, limit=1000)) if n.target == name]
+
+
+def test_webhook_payload_is_alertmanager_v4_and_signed(
+    sqlite_engine: Engine, deliveries: Callable[..., Delivery], receivers: Callable[[], Receiver]
+) -> None:
+    hook = receivers()
+    delivery = deliveries(target(name="ops", type="webhook", url=hook.url + "/hook", secret="s3cret"))
+    queue_events(
+        sqlite_engine, delivery, [("firing", alert()), ("resolved", alert(state="resolved"))], ["ops"]
+    )
+    firing, resolved = hook.wait_for(2)
+    path, headers, body = hook.requests[0]
+    assert path == "/hook" and headers["Content-Type"] == "application/json"
+    expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert headers["X-Checkd-Signature"] == expected
+    assert firing["version"] == "4" and firing["status"] == "firing" and firing["receiver"] == "ops"
+    assert firing["groupKey"] == '{}:{alertname="cpu-busy"}' and firing["truncatedAlerts"] == 0
+    assert firing["commonLabels"] == {"alertname": "cpu-busy", "host": HOST, "severity": "warning"}
+    (item,) = firing["alerts"]
+    assert item["status"] == "firing" and item["endsAt"] == "0001-01-01T00:00:00Z"
+    assert item["startsAt"] == "2027-01-15T08:00:05.000Z" and item["generatorURL"] == OWN_URL
+    assert item["annotations"]["summary"] == "cpu_percent is 95.5" and len(item["fingerprint"]) == 16
+    assert resolved["status"] == "resolved"
+    assert resolved["alerts"][0]["endsAt"] == "2027-01-15T08:01:40.000Z"
+    assert resolved["alerts"][0]["fingerprint"] == item["fingerprint"]
+    eventually(lambda: [n.status for n in log_of(sqlite_engine, "ops")] == ["sent", "sent"])
+
+
+def test_no_signature_without_a_secret(
+    sqlite_engine: Engine, deliveries: Callable[..., Delivery], receivers: Callable[[], Receiver]
+) -> None:
+    hook = receivers()
+    delivery = deliveries(target(name="ops", type="webhook", url=hook.url))
+    queue_events(sqlite_engine, delivery, [("firing", alert())], ["ops"])
+    hook.wait_for(1)
+    assert "X-Checkd-Signature" not in hook.requests[0][1]
+
+
+def test_a_receiver_down_for_a_while_gets_everything_in_order(
+    sqlite_engine: Engine, deliveries: Callable[..., Delivery], receivers: Callable[[], Receiver]
+) -> None:
+    hook = receivers()
+    hook.stop()  # down: connections refused
+    delivery = deliveries(target(name="ops", type="webhook", url=hook.url))
+    queue_events(sqlite_engine, delivery, [("firing", alert(n)) for n in range(5)], ["ops"])
+    time.sleep(1.5)
+    assert hook.requests == []
+    first = log_of(sqlite_engine, "ops")[0]
+    assert first.status == "pending" and first.attempts >= 2 and "ConnectError" in (first.last_error or "")
+    hook.start()
+    bodies = hook.wait_for(5)
+    assert [b["alerts"][0]["annotations"]["value"] for b in bodies] == [
+        "95.5",
+        "96.5",
+        "97.5",
+        "98.5",
+        "99.5",
+    ]
+    eventually(lambda: all(n.status == "sent" for n in log_of(sqlite_engine, "ops")))
+
+
+def test_a_failing_or_hanging_target_never_holds_up_another(
+    sqlite_engine: Engine, deliveries: Callable[..., Delivery], receivers: Callable[[], Receiver]
+) -> None:
+    hangs, fails, fine = receivers(), receivers(), receivers()
+    hangs.delay = 3.0
+    fails.status = 500
+    delivery = deliveries(
+        target(name="hangs", type="webhook", url=hangs.url, timeout=1),
+        target(name="fails", type="webhook", url=fails.url),
+        target(name="fine", type="webhook", url=fine.url),
+    )
+    started = time.monotonic()
+    queue_events(
+        sqlite_engine, delivery, [("firing", alert(n)) for n in range(3)], ["hangs", "fails", "fine"]
+    )
+    fine.wait_for(3, timeout=2)
+    assert time.monotonic() - started < 1.0  # while "hangs" waits out its timeout
+    time.sleep(1.5)
+    hung = log_of(sqlite_engine, "hangs")[0]
+    assert hung.status == "pending" and "within the timeout" in (hung.last_error or "")
+    failed = log_of(sqlite_engine, "fails")[0]
+    assert failed.status == "pending" and failed.attempts >= 2 and "HTTP 500" in (failed.last_error or "")
+    fails.status = 200  # it recovers: the retries go through, in order
+    assert [b["alerts"][0]["annotations"]["value"] for b in fails.wait_for(3)] == ["95.5", "96.5", "97.5"]
+
+
+def test_command_gets_the_alert_on_stdin_and_a_hanging_one_is_killed(
+    sqlite_engine: Engine, deliveries: Callable[..., Delivery], tmp_path: Path
+) -> None:
+    out = tmp_path / "got.json"
+    write = f"import sys; open({str(out)!r}, 'w').write(sys.stdin.read())"
+    delivery = deliveries(
+        target(name="page", type="command", argv=[sys.executable, "-c", write]),
+        target(name="stuck", type="command", argv=["sleep", "60"], timeout=1),
+    )
+    started = time.monotonic()
+    queue_events(sqlite_engine, delivery, [("firing", alert())], ["page", "stuck"])
+    deadline = time.monotonic() + 10
+    while (
+        not out.exists() or not log_of(sqlite_engine, "stuck")[0].attempts
+    ) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    got = json.loads(out.read_text())
+    assert got["event"] == "firing" and got["alert"]["labels"]["alertname"] == "cpu-busy"
+    stuck = log_of(sqlite_engine, "stuck")[0]
+    assert "timed out after 1s and was killed" in (stuck.last_error or "")
+    assert time.monotonic() - started < 3
+
+
+def test_apprise_json_url_posts_to_a_local_receiver(
+    sqlite_engine: Engine, deliveries: Callable[..., Delivery], receivers: Callable[[], Receiver]
+) -> None:
+    chat = receivers()
+    delivery = deliveries(target(name="chat", type="apprise", urls=[f"json://127.0.0.1:{chat.port}/"]))
+    queue_events(sqlite_engine, delivery, [("firing", alert())], ["chat"])
+    (body,) = chat.wait_for(1)
+    assert body["title"] == f"[FIRING] cpu-busy on {HOST} (warning)"
+    assert body["message"] == "cpu_percent is 95.5"
+
+
+def test_test_notification_reports_each_target(
+    sqlite_engine: Engine, deliveries: Callable[..., Delivery], receivers: Callable[[], Receiver]
+) -> None:
+    hook = receivers()
+    down = Receiver()  # never started
+    delivery = deliveries(
+        target(name="ok", type="webhook", url=hook.url), target(name="down", type="webhook", url=down.url)
+    )
+    results = delivery.test(alert())
+    assert [(r.target, r.ok, r.status) for r in results] == [("ok", True, "sent"), ("down", False, "failed")]
+    assert results[0].detail == "HTTP 200" and "ConnectError" in results[1].detail
+    assert [n.event for n in log_of(sqlite_engine, "ok")] == ["test"]
