@@ -9,97 +9,14 @@ import hmac
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import pytest
 from sqlalchemy import Engine
 
-from checkd.config_alerts import NotifyTargetSettings
-from checkd.control import CommandRunner
-from checkd.notify import Delivery, Target, build_targets
-from checkd.store.notifications import enqueue, list_notifications
+from checkd.notify import Delivery
+from notify.helpers import HOST, OWN_URL, alert, eventually, log_of, queue_events, target
 from notify.receiver import Receiver
-
-HOST = "testhost"
-OWN_URL = "http://127.0.0.1:8080/"
-
-
-def alert(n: int = 0, state: str = "firing") -> dict[str, Any]:
-    """An alert snapshot as the evaluator queues it."""
-    return {
-        "id": 7 + n,
-        "rule": "cpu-busy",
-        "kind": "threshold",
-        "severity": "warning",
-        "state": state,
-        "value": 95.5 + n,
-        "summary": f"cpu_percent is {95.5 + n}",
-        "labels": {"alertname": "cpu-busy", "host": HOST, "severity": "warning"},
-        "started_at": 1_800_000_000.0,
-        "fired_at": 1_800_000_005.0,
-        "resolved_at": 1_800_000_100.0 if state == "resolved" else None,
-        "last_notified_at": None,
-        "silenced_until": None,
-        "gave_up_at": None,
-        "host": HOST,
-    }
-
-
-def target(**kw: Any) -> NotifyTargetSettings:
-    """Target settings as the config would give them."""
-    return NotifyTargetSettings.model_validate(kw)
-
-
-@pytest.fixture
-def deliveries(sqlite_engine: Engine) -> Iterator[Callable[..., Delivery]]:
-    """Factory of started Delivery threads on the test's store; stopped at teardown."""
-    made: list[Delivery] = []
-
-    def make(*settings: NotifyTargetSettings, max_backoff_s: float = 0.5) -> Delivery:
-        targets: list[Target] = build_targets(list(settings), CommandRunner(), OWN_URL)
-        delivery = Delivery(engine=sqlite_engine, host=HOST, targets=targets, max_backoff_s=max_backoff_s)
-        delivery.start()
-        made.append(delivery)
-        return delivery
-
-    yield make
-    for delivery in made:
-        delivery.stop()
-
-
-def queue_events(
-    engine: Engine, delivery: Delivery, events: list[tuple[str, dict[str, Any]]], targets: list[str]
-) -> None:
-    """Queue (event, alert) pairs for `targets` as the evaluator does, then wake the delivery."""
-    with engine.begin() as conn:
-        for event, snapshot in events:
-            enqueue(
-                conn=conn,
-                host=HOST,
-                alert_id=snapshot["id"],
-                targets=targets,
-                event=event,
-                payload=snapshot,
-                now=time.time(),
-            )
-    delivery.wake()
-
-
-def eventually(probe: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Poll `probe()` until it is truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not (value := probe()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
-    return value
-
-
-def log_of(engine: Engine, name: str) -> list[Any]:
-    """The delivery log of target `name`, oldest first."""
-    with engine.connect() as conn:
-        return [n for n in reversed(list_notifications(conn=conn, host=HOST, limit=1000)) if n.target == name]
 
 
 def test_webhook_payload_is_alertmanager_v4_and_signed(
