@@ -13,6 +13,7 @@ from checkd.db import make_engine, migrate
 from checkd.store import forget_ids
 from checkd_process import CheckdProcess
 from pg_server import PostgresServer, pg_bin_dir
+from receiver import Receiver
 
 
 @pytest.fixture
@@ -86,3 +87,18 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
     yield eng
     eng.dispose()
     forget_ids()
+
+
+@pytest.fixture
+def receivers() -> Iterator[Callable[[], Receiver]]:
+    """Factory of started receivers; all are stopped at teardown."""
+    made: list[Receiver] = []
+
+    def make() -> Receiver:
+        receiver = Receiver().start()
+        made.append(receiver)
+        return receiver
+
+    yield make
+    for receiver in made:
+        receiver.stop()

@@ -174,6 +174,7 @@ class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     sampler: Literal["running", "stopped", "failing"]
     database: str = Field(description="'ok', or why the database is unavailable")
+    alerts_firing: int = Field(0, description="alerts firing or given up (see /api/v2/alerts)")
 
 
 class ServiceOut(BaseModel):

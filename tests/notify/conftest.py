@@ -13,22 +13,6 @@ from checkd.control import CommandRunner
 from checkd.notify import Delivery, Target, build_targets
 from notify.alertmanager import Alertmanager
 from notify.helpers import HOST, OWN_URL
-from notify.receiver import Receiver
-
-
-@pytest.fixture
-def receivers() -> Iterator[Callable[[], Receiver]]:
-    """Factory of started receivers; all are stopped at teardown."""
-    made: list[Receiver] = []
-
-    def make() -> Receiver:
-        receiver = Receiver().start()
-        made.append(receiver)
-        return receiver
-
-    yield make
-    for receiver in made:
-        receiver.stop()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from checkd.notify import Delivery
 from notify.helpers import HOST, OWN_URL, alert, eventually, log_of, queue_events, target
-from notify.receiver import Receiver
+from receiver import Receiver
 
 
 def test_webhook_payload_is_alertmanager_v4_and_signed(

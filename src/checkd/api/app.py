@@ -17,12 +17,14 @@ from checkd.api.errors import install_error_handlers
 from checkd.api.hosts_guard import HostGuard
 from checkd.api.routes import (
     actions,
+    alerts,
     checks,
     dashboard,
     health,
     history,
     hosts,
     metrics,
+    notify,
     sampler,
     services,
     v1,
@@ -59,7 +61,7 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     monitor.sampler.on_written(cache.invalidate)
 
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
-    for module in (v1, checks, history, sampler, services, actions, hosts):
+    for module in (v1, checks, history, sampler, services, actions, hosts, alerts, notify):
         app.include_router(module.router, dependencies=reads)
     app.include_router(health.router)
     app.include_router(metrics.router_for(monitor), dependencies=reads)

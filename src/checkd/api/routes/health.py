@@ -19,4 +19,5 @@ def healthz(monitor: MonitorDep) -> HealthOut:
     if st.failing and st.last_error and database == "ok" and st.pending_writes:
         database = f"unavailable: {st.last_error}"
     status = "ok" if sampler != "failing" and database == "ok" else "degraded"
-    return HealthOut(status=status, sampler=sampler, database=database)
+    firing = monitor.alerts.firing_count()
+    return HealthOut(status=status, sampler=sampler, database=database, alerts_firing=firing)
