@@ -18,7 +18,13 @@ from checkd.store.alerts import (
     silence_alert,
     update_alert,
 )
-from checkd.store.notifications import enqueue, list_notifications, queue_head, record_attempt
+from checkd.store.notifications import (
+    enqueue,
+    list_notifications,
+    prune_notifications,
+    queue_head,
+    record_attempt,
+)
 
 
 def _alert(rule: str, state: str = "firing", at: float = 1000.0) -> AlertRow:
@@ -105,3 +111,20 @@ def test_outbox_keeps_each_targets_order_and_counts_attempts(engine: Engine) -> 
             len(log) == 6 and log[-1].status == "sent" and log[-1].attempts == 2 and log[-1].sent_at == 104.0
         )
         assert queue_head(conn=conn, host="nobody", target="a") is None
+
+
+def test_pruning_keeps_pending_and_recent_deliveries(engine: Engine) -> None:
+    with engine.begin() as conn:
+        enqueue(conn=conn, host="h", alert_id=1, targets=["a", "b"], event="firing", payload={}, now=100.0)
+        enqueue(conn=conn, host="h", alert_id=2, targets=["a"], event="firing", payload={}, now=500.0)
+        old_a = queue_head(conn=conn, host="h", target="a")
+        assert old_a is not None
+        record_attempt(
+            conn=conn, row_id=old_a.id, status="sent", error=None, now=101.0, next_attempt_at=101.0
+        )
+    with engine.begin() as conn:
+        assert prune_notifications(conn=conn, host="h", before=400.0) == 1  # old and sent
+        assert prune_notifications(conn=conn, host="nobody", before=400.0) == 0
+    with engine.connect() as conn:
+        left = sorted((n.target, n.alert_id, n.status) for n in list_notifications(conn=conn, host="h"))
+    assert left == [("a", 2, "pending"), ("b", 1, "pending")]

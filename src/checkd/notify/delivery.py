@@ -13,13 +13,21 @@ from typing import Any
 from sqlalchemy import Engine
 
 from checkd.notify.targets import DeliveryError, Target
-from checkd.store.notifications import NotificationRow, queue_head, record, record_attempt
+from checkd.store.notifications import (
+    NotificationRow,
+    prune_notifications,
+    queue_head,
+    record,
+    record_attempt,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 30.0  # retries wait 1, 2, 4 ... seconds, at most this long
 MAX_AGE_S = 86400.0  # a notification not delivered within a day is marked failed and skipped
 IDLE_WAKE_S = 5.0  # the outbox is looked at this often even when nothing wakes the thread
+KEEP_LOG_S = 30 * 86400.0  # finished deliveries are kept this long in the log
+PRUNE_EVERY_S = 3600.0
 OUTCOMES = ("sent", "retried", "failed")
 
 OutcomeListener = Callable[[str, str], None]  # (target, outcome)
@@ -75,6 +83,7 @@ class Delivery:
             for t in self.targets
         }
         self._thread: threading.Thread | None = None
+        self._pruned_at = 0.0
 
     def start(self) -> None:
         """Start the delivery thread (once; nothing to do without targets)."""
@@ -113,6 +122,10 @@ class Delivery:
     def _dispatch(self, now: float) -> float:
         """Hand each idle target its oldest queued row when due; return seconds until the next is due."""
         next_in = IDLE_WAKE_S
+        if now - self._pruned_at >= PRUNE_EVERY_S:
+            self._pruned_at = now
+            with self.engine.begin() as conn:
+                prune_notifications(conn=conn, host=self.host, before=now - KEEP_LOG_S)
         with self.engine.connect() as conn:
             for target in self.targets:
                 if self._busy[target.name]:

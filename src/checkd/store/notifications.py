@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from checkd.models import hosts, notifications
 from checkd.store import dims
@@ -139,3 +139,18 @@ def list_notifications(
         q = q.where(hosts.c.name == host)
     q = q.order_by(notifications.c.id.desc()).limit(limit)
     return [_row(r) for r in conn.execute(q).mappings()]
+
+
+def prune_notifications(*, conn: Connection, host: str, before: float) -> int:
+    """Delete `host`'s finished deliveries (sent or failed) queued before `before` (caller commits)."""
+    hid = dims.host_id(conn=conn, name=host, create=False)
+    if hid is None:
+        return 0
+    done = conn.execute(
+        delete(notifications).where(
+            notifications.c.host_id == hid,
+            notifications.c.status != "pending",
+            notifications.c.created_at < before,
+        )
+    )
+    return int(done.rowcount)
