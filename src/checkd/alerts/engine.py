@@ -195,6 +195,15 @@ class AlertEngine:
     ) -> None:
         self._values[rule.name] = value
         alert = self._active.get(rule.name)
+        if alert is None and not holds:
+            return  # the usual case: nothing to do, nothing to build
+        if (
+            alert is not None
+            and alert.state != "pending"
+            and not cleared
+            and not due_for_notice(alert, self.repeat_s, now)
+        ):
+            return  # firing and still firing, nothing due
         change = step(
             rule,
             alert,
