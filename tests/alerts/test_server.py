@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -67,6 +68,7 @@ def test_a_service_alert_end_to_end(
     metrics = server.get("/metrics").text
     assert 'checkd_alerts{alertname="web-down",severity="critical",state="firing"} 1.0' in metrics
     assert re.search(r'checkd_notifications_total\{outcome="sent",target="ops"\} 1\.0', metrics), metrics
+    assert 'checkd_alerting_errors_total{kind="evaluation"} 0.0' in metrics
 
     server.stop()  # restart checkd while the alert fires: no second notification within `repeat`
     server.start()
@@ -112,3 +114,36 @@ def test_silence_and_test_notification_routes(
     done = run_cli("notify", "test", "--config", str(config), "--data-dir", str(data))
     assert done.returncode == 1 and "ops: FAILED" in done.stdout
     assert run_cli("alerts", "--state", "bogus", "--config", str(config)).returncode == 2
+
+
+def test_a_restart_that_hangs_never_delays_the_sampler(
+    tmp_path: Path, make_server: Callable[..., CheckdProcess]
+) -> None:
+    config = tmp_path / "checkd.toml"
+    config.write_text("""
+[services.slow]
+backend = "command"
+start = ["/bin/sleep", "6"]
+stop = ["/bin/true"]
+status = ["/bin/false"]
+timeout = 6
+
+[[alerts.rules]]
+name = "slow-down"
+service = "slow"
+restart = true
+max_restarts = 1
+""")
+    server = make_server(args=("--config", str(config)))
+    server.wait_for(
+        lambda: [a for a in server.get("/api/v2/alerts").json()["items"] if a["state"] == "firing"]
+    )
+    before = server.get("/api/v2/sampler").json()["checks_total"]
+    time.sleep(4)  # the restart runs (and hangs) on the evaluator's thread meanwhile
+    assert server.get("/api/v2/sampler").json()["checks_total"] - before >= 3
+    audit = server.wait_for(lambda: server.get("/api/v2/actions").json(), timeout=20)
+    assert audit[0]["actor"] == "alert" and audit[0]["status"] == 504
+    gave_up = server.wait_for(lambda: server.get("/api/v2/alerts?state=gave-up").json()["items"], timeout=20)
+    assert gave_up[0]["rule"] == "slow-down"
+    time.sleep(2)
+    assert len(server.get("/api/v2/actions").json()) == 1  # no restart after giving up

@@ -26,7 +26,15 @@ def build_registry(monitor: Monitor) -> CollectorRegistry:
     monitor.sampler.on_check(durations.observe)
     actions = ActionCounter(registry, [i.name for i in infos if i.control])
     monitor.action_listeners.append(actions.record)
-    registry.register(AlertsCollector(monitor.alerts.active))
+
+    def faults() -> dict[str, int]:
+        return {
+            "evaluation": monitor.alerts.errors_total,
+            "dropped_checks": monitor.alerts.dropped_total,
+            "outbox": monitor.delivery.errors_total,
+        }
+
+    registry.register(AlertsCollector(monitor.alerts.active, faults))
     notifications = NotificationCounter(registry, [t.name for t in monitor.settings.notify.targets])
     monitor.delivery.listeners.append(notifications.record)
     return registry
