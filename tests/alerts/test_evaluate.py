@@ -219,3 +219,16 @@ def test_a_service_that_never_starts_gives_up_after_max_restarts(tmp_path: Path,
     alerts.evaluate(make_check(now + 30, broken="active"))  # recovered by hand: resolves
     assert alerts.statuses()[0].state == "inactive"
     assert [e for _, e, _ in outbox(db)] == ["firing", "gave-up", "resolved"]
+
+
+def test_firing_alerts_are_re_sent_to_alertmanager_every_minute(tmp_path: Path, db: Engine) -> None:
+    am = '[[notify.targets]]\nname = "am"\ntype = "alertmanager"\nurl = "http://127.0.0.1:9/"\n'
+    alerts = make_engine_for(db, settings_from(tmp_path, CPU.replace('for = "5s"', 'for = "0s"') + am))
+    now = time.time()
+    alerts.evaluate(make_check(now, cpu=95))
+    assert outbox(db) == [("hook", "firing", "firing"), ("am", "firing", "firing")]
+    alerts.tick(now)
+    alerts.tick(now + 30)
+    alerts.tick(now + 61)
+    refreshes = [row for row in outbox(db) if row[1] == "refresh"]
+    assert refreshes == [("am", "refresh", "firing"), ("am", "refresh", "firing")]  # only to Alertmanager
