@@ -128,3 +128,18 @@ def test_pruning_keeps_pending_and_recent_deliveries(engine: Engine) -> None:
     with engine.connect() as conn:
         left = sorted((n.target, n.alert_id, n.status) for n in list_notifications(conn=conn, host="h"))
     assert left == [("a", 2, "pending"), ("b", 1, "pending")]
+
+
+def test_updating_an_alert_never_undoes_a_silence(engine: Engine) -> None:
+    with engine.begin() as conn:
+        row = _alert("r")
+        insert_alert(conn=conn, host="h", row=row)
+    assert row.id is not None
+    with engine.begin() as conn:
+        silence_alert(conn=conn, alert_id=row.id, until=9000.0)
+    with engine.begin() as conn:
+        row.state = "resolved"  # a change worked out from the copy read before the silence
+        update_alert(conn=conn, row=row)
+    with engine.connect() as conn:
+        got = get_alert(conn=conn, alert_id=row.id)
+    assert got is not None and got.state == "resolved" and got.silenced_until == 9000.0

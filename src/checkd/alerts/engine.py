@@ -241,8 +241,12 @@ class AlertEngine:
         with self._lock:
             if alert is None:
                 self._active.pop(rule or "", None)
-            else:
-                self._active[alert.rule] = alert
+                return
+            held = self._active.get(alert.rule)
+            if held is not None and held.id == alert.id and held.silenced_until != alert.silenced_until:
+                # A silence set through the API while this change was worked out wins.
+                alert = dataclasses.replace(alert, silenced_until=held.silenced_until)
+            self._active[alert.rule] = alert
 
     # -- reads and the API's silence --------------------------------------------------------------
     def silence(self, alert_id: int, until: float) -> bool:

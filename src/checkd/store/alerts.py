@@ -86,8 +86,13 @@ def insert_alert(*, conn: Connection, host: str, row: AlertRow) -> int:
 
 
 def update_alert(*, conn: Connection, row: AlertRow) -> None:
-    """Write `row`'s current fields over its stored copy (caller commits)."""
-    conn.execute(update(alerts).where(alerts.c.id == row.id).values(_values(row)))
+    """Write `row`'s current fields over its stored copy, except the silence (caller commits).
+
+    Only silence_alert writes `silenced_until`, so an evaluation racing an operator's silence
+    cannot undo it."""
+    values = _values(row)
+    del values["silenced_until"]
+    conn.execute(update(alerts).where(alerts.c.id == row.id).values(values))
 
 
 def active_alerts(*, conn: Connection, host: str) -> list[AlertRow]:
