@@ -147,3 +147,19 @@ max_restarts = 1
     assert gave_up[0]["rule"] == "slow-down"
     time.sleep(2)
     assert len(server.get("/api/v2/actions").json()) == 1  # no restart after giving up
+
+
+def test_a_sampler_stopped_through_the_api_is_not_stale(
+    tmp_path: Path, make_server: Callable[..., CheckdProcess]
+) -> None:
+    config = tmp_path / "checkd.toml"
+    config.write_text('[[alerts.rules]]\nname = "no-checks"\nstale = "3s"\n')
+    server = make_server(args=("--config", str(config)))
+    assert server.post("/api/v2/sampler/stop", headers=server.auth()).status_code == 200
+    time.sleep(5)
+    assert server.get("/api/v2/alerts").json()["items"] == []
+    (rule,) = server.get("/api/v2/alerts/rules").json()
+    assert (rule["name"], rule["kind"], rule["state"]) == ("no-checks", "stale", "inactive")
+    assert server.post("/api/v2/sampler/start", headers=server.auth()).status_code == 200
+    time.sleep(2)
+    assert server.get("/api/v2/alerts").json()["items"] == []
