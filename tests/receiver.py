@@ -38,10 +38,13 @@ class Receiver:
                 with receiver._lock:
                     if receiver.status < 300:
                         receiver.requests.append((self.path, dict(self.headers.items()), body))
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
+                try:
+                    self.send_response(receiver.status)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"{}")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a hanging-receiver test)
 
             def log_message(self, *_args: Any) -> None:
                 pass
