@@ -123,7 +123,7 @@ def test_a_restart_that_hangs_never_delays_the_sampler(
     config.write_text("""
 [services.slow]
 backend = "command"
-start = ["/bin/sleep", "6"]
+start = ["/bin/sleep", "30"]
 stop = ["/bin/true"]
 status = ["/bin/false"]
 timeout = 6
