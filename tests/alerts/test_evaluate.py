@@ -232,3 +232,36 @@ def test_firing_alerts_are_re_sent_to_alertmanager_every_minute(tmp_path: Path, 
     alerts.tick(now + 61)
     refreshes = [row for row in outbox(db) if row[1] == "refresh"]
     assert refreshes == [("am", "refresh", "firing"), ("am", "refresh", "firing")]  # only to Alertmanager
+
+
+FLAPS = (
+    TARGET
+    + """
+[services.flaps]
+backend = "command"
+start = ["/bin/true"]
+stop = ["/bin/true"]
+status = ["/bin/true"]
+
+[[alerts.rules]]
+name = "flaps-down"
+service = "flaps"
+restart = true
+max_restarts = 3
+restart_window = "10m"
+"""
+)
+
+
+def test_a_service_that_keeps_dying_after_good_restarts_still_gives_up(tmp_path: Path, db: Engine) -> None:
+    alerts = make_engine_for(db, settings_from(tmp_path, FLAPS))
+    t = time.time() + 10
+    for episode in range(4):  # dies, is restarted fine, is active on the next check, dies again
+        alerts.evaluate(make_check(t + 10 * episode, flaps="failed"))
+        alerts.evaluate(make_check(t + 10 * episode + 5, flaps="active" if episode < 3 else "failed"))
+    with db.connect() as conn:
+        audit = list_actions(conn=conn, limit=50)
+    assert [(a.actor, a.ok) for a in audit] == [("alert", True)] * 3  # the 4th death is not restarted
+    assert alerts.statuses()[0].state == "gave-up"
+    assert _states(db)[-1] == ("flaps-down", "gave-up")
+    assert [e for _, e, _ in outbox(db)][-2:] == ["firing", "gave-up"]

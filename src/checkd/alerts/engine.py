@@ -218,6 +218,8 @@ class AlertEngine:
 
     def _persist(self, rule: Rule, before: AlertRow | None, change: Change, now: float) -> None:
         after, what = change.alert, change.what
+        if before is None and after is not None and rule.restart:
+            after = self.remediator.carry_restarts(rule, after, self.engine, now)
         if what == "dropped":
             assert before is not None
             self.ledger.drop(before)

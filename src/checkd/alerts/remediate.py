@@ -6,12 +6,14 @@ import dataclasses
 import logging
 import time
 
+from sqlalchemy import Engine
+
 from checkd.alerts.ledger import Ledger
 from checkd.alerts.rules import Rule
 from checkd.alerts.transitions import gave_up
 from checkd.audited_actions import ActionRefused, ServiceActions
 from checkd.probes import Check
-from checkd.store.alerts import AlertRow
+from checkd.store.alerts import AlertRow, latest_alert
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,19 @@ class Remediator:
     def taken_before_restart(self, rule: Rule, check: Check) -> bool:
         """True for a check taken before the rule's last restart finished (queued while it ran)."""
         return check.taken_at < self._restarted_at.get(rule.name, 0.0)
+
+    def carry_restarts(self, rule: Rule, alert: AlertRow, engine: Engine, now: float) -> AlertRow:
+        """A new alert of `rule` with the restarts of its previous episode still in the window.
+
+        So a service that restarts fine but dies again and again (each death a new alert) still
+        gives up after `max_restarts` in `restart_window`, as Monit's "N restarts within M
+        cycles". After a give-up the count starts again: the service was active in between."""
+        with engine.connect() as conn:
+            previous = latest_alert(conn=conn, host=alert.labels.get("host", ""), rule=rule.name)
+        if previous is None or previous.gave_up_at is not None:
+            return alert
+        recent = [t for t in previous.restarts if now - t < rule.restart_window_s]
+        return dataclasses.replace(alert, restarts=recent) if recent else alert
 
     def remediate(self, rule: Rule, alert: AlertRow, ledger: Ledger, now: float) -> AlertRow:
         """Restart the service or, with the restarts used up, move the alert to gave-up; returns it."""
