@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from checkd.db import make_engine, migrate
 from checkd_process import CheckdProcess
 from pg_server import PostgresServer, pg_bin_dir
+from receiver import Receiver
 
 
 @pytest.fixture
@@ -70,3 +71,27 @@ def pg_engine(postgres: PostgresServer) -> Iterator[Engine]:
     migrate(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A migrated engine on a new SQLite file."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'checkd.db'}")
+    migrate(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def receivers() -> Iterator[Callable[[], Receiver]]:
+    """Factory of started receivers; all are stopped at teardown."""
+    made: list[Receiver] = []
+
+    def make() -> Receiver:
+        receiver = Receiver().start()
+        made.append(receiver)
+        return receiver
+
+    yield make
+    for receiver in made:
+        receiver.stop()

@@ -27,6 +27,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from checkd.config_alerts import AlertRuleSettings, AlertsSettings, NotifySettings
+
 SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_@]{0,99}$")
 DURATION_RE = re.compile(r"^(\d+)\s*([smhdwy])$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
@@ -204,6 +206,8 @@ class Settings(BaseSettings):
     services: dict[str, ServiceSettings] = Field(default_factory=_default_services)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
 
     @field_validator("services")
     @classmethod
@@ -229,6 +233,24 @@ class Settings(BaseSettings):
         if toml is None:
             return init_settings, env_settings
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml)
+
+    @model_validator(mode="after")
+    def _alerts_consistent(self) -> Settings:
+        """Rules and targets checked against each other and the other sections."""
+        sections: list[tuple[str, list[Any]]] = [
+            ("alerts.rules", self.alerts.rules),
+            ("notify.targets", self.notify.targets),
+        ]
+        for section, items in sections:
+            seen: set[str] = set()
+            for i, item in enumerate(items):
+                if item.name in seen:
+                    raise ValueError(f"{section}.{i}.name: duplicate name {item.name!r}")
+                seen.add(item.name)
+                found = item.problem(self) if isinstance(item, AlertRuleSettings) else item.problem()
+                if found is not None:
+                    raise ValueError(f"{section}.{i}.{found[0]}: {found[1]}")
+        return self
 
     @property
     def database_url(self) -> str:
@@ -259,6 +281,8 @@ def _one_line(exc: ValidationError) -> str:
     secret = "token" in key or "url" in key  # never echo credentials
     got_text = "" if isinstance(got, dict) or secret else f" (got {got!r})"
     msg = err["msg"].removeprefix("Value error, ")
+    if not key:  # a check across sections: the message starts with the key itself
+        return f"config: {msg}"
     return f"config: {key}: {msg}{got_text}"
 
 

@@ -178,3 +178,46 @@ api_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", BigInteger, nullable=False),
 )
+
+# -- alerts and their notifications ----------------------------------------------------------------
+# Times are Unix seconds as floats: a notification's latency is well under a second.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("host_id", Integer, ForeignKey("hosts.id"), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("value", Float),
+    Column("summary", Text, nullable=False),
+    Column("labels", Text, nullable=False),  # JSON object
+    Column("started_at", Float, nullable=False),  # the condition first held (pending began)
+    Column("fired_at", Float),
+    Column("resolved_at", Float),
+    Column("last_notified_at", Float),
+    Column("silenced_until", Float),
+    Column("restarts", Text, nullable=False, server_default="[]"),  # JSON list of restart times
+    Column("gave_up_at", Float),
+    Index("ix_alerts_host_state", "host_id", "state"),
+    Index("ix_alerts_host_rule", "host_id", "rule"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("host_id", Integer, ForeignKey("hosts.id"), nullable=False),
+    Column("alert_id", BigInteger),
+    Column("target", String(64), nullable=False),
+    Column("event", String(16), nullable=False),  # firing, resolved, gave-up, refresh, test
+    Column("payload", Text, nullable=False),  # JSON snapshot of the alert when it was queued
+    Column("status", String(16), nullable=False),  # pending, sent, failed (expired unsent)
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("sent_at", Float),
+    Index("ix_notifications_host_status_target", "host_id", "status", "target", "id"),
+)

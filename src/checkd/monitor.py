@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 from checkd import store
+from checkd.alerts import AlertEngine, compile_rules
+from checkd.audited_actions import ServiceActions
 from checkd.backlog import WriteBacklog
 from checkd.config import Settings
 from checkd.control import ActionResult, ServiceRegistry
 from checkd.database_file import DatabaseFileGuard
 from checkd.db import DatabaseError, make_engine, migrate_in_child
+from checkd.notify import Delivery, build_targets
 from checkd.probes import Check, CheckProbe
 from checkd.retention import Retention
 from checkd.sampler import Sampler
@@ -32,6 +35,11 @@ class StateChange:
 
     changed: bool
     unsaved: str | None
+
+
+def _own_url(settings: Settings) -> str:
+    """Where this checkd's dashboard is (the generatorURL of its alerts)."""
+    return f"http://{settings.server.host}:{settings.server.port}/"
 
 
 class Monitor:
@@ -55,6 +63,24 @@ class Monitor:
         self.file_guard = DatabaseFileGuard.of(self.engine, release=self.sampler.release_connection)
         if self.file_guard is not None:
             self.sampler.on_check(self._check_file_before_write)
+        self.actions = ServiceActions(
+            audit=self.audit, host=self.host, registry=self.registry, listeners=self.action_listeners
+        )
+        self.delivery = Delivery(
+            engine=self.engine,
+            host=self.host,
+            targets=build_targets(settings.notify.targets, self.registry.runner, _own_url(settings)),
+        )
+        self.alerts = AlertEngine(
+            engine=self.engine,
+            host=self.host,
+            rules=compile_rules(settings.alerts.rules),
+            notify=settings.notify,
+            actions=self.actions,
+            sampler_running=lambda: self.sampler.running,
+            on_queued=self.delivery.wake,
+        )
+        self.sampler.on_written(self.alerts.submit)
         self.ready = threading.Event()
         self.database_error: str | None = None
         self._closing = threading.Event()
@@ -74,6 +100,9 @@ class Monitor:
             newest = store.list_checks(conn=conn, host=self.host, limit=1)
         if newest and self.sampler.latest is None:
             self.sampler.latest = newest[0]
+        self.alerts.load()  # before the first check: rules resume where they were
+        self.alerts.start()
+        self.delivery.start()
         self._restore_sampler()
         self.retention.start()
         self.ready.set()
@@ -169,6 +198,8 @@ class Monitor:
         self.sampler.stop(timeout)
         if not self.sampler.close():
             log.error("%d checks could not be written before exit", self.sampler.status().pending_writes)
+        self.alerts.stop()
+        self.delivery.stop()
         self.retention.stop()
         self.state_saves.close()
         self.audit.close()

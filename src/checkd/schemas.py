@@ -220,6 +220,7 @@ class HealthOut(BaseModel):
     sampler: Literal["running", "stopped", "failing"]
     database: str = Field(description="'ok', or why the database is unavailable")
     probes: str = Field("ok", description="'ok', or which probes fail on every check and why")
+    alerts_firing: int = Field(0, description="alerts firing or given up (see /api/v2/alerts)")
 
 
 class ServiceOut(BaseModel):

@@ -30,3 +30,9 @@ ACTIONS: tuple[Action, ...] = get_args(Action)
 # availability a `service` (stored as rollup metrics named "disk_percent:/", "availability:httpd").
 HistoryMetric = Literal["cpu_percent", "mem_percent", "disk_percent", "load1", "availability"]
 HISTORY_METRICS: tuple[HistoryMetric, ...] = get_args(HistoryMetric)
+
+# Alert states (DESIGN "Alerts"): pending until `for` is over, then firing; gave-up when
+# remediation is exhausted; resolved when the condition cleared.
+ALERT_STATES = ("pending", "firing", "gave-up", "resolved")
+ACTIVE_ALERT_STATES = ("pending", "firing", "gave-up")
+SEVERITIES = ("warning", "critical")

@@ -106,6 +106,11 @@ def test_contract_routes_are_documented(spec: dict[str, Any]) -> None:
         ("post", "/api/v2/sampler/start"),
         ("post", "/api/v2/sampler/stop"),
         ("get", "/healthz"),
+        ("get", "/api/v2/alerts"),
+        ("get", "/api/v2/alerts/rules"),
+        ("post", "/api/v2/alerts/{alert_id}/silence"),
+        ("get", "/api/v2/notifications"),
+        ("post", "/api/v2/notify/test"),
     ]:
         assert route in documented, f"{route} is not in the OpenAPI document"
 

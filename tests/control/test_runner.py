@@ -51,6 +51,18 @@ def test_stdin_is_devnull() -> None:
     assert time.monotonic() - started < 1
 
 
+def test_stdin_bytes_reach_the_command() -> None:
+    res = CommandRunner().run(["cat"], 5, stdin=b'{"alert": "cpu-busy"}')
+    assert (res.exit_code, res.output) == (0, '{"alert": "cpu-busy"}')
+
+
+def test_a_command_that_never_reads_stdin_is_still_killed_at_the_timeout() -> None:
+    started = time.monotonic()
+    res = CommandRunner().run(["sleep", "30"], 0.5, stdin=b"x" * 1_000_000)  # more than a pipe holds
+    assert res.timed_out and res.exit_code is None
+    assert time.monotonic() - started < 3
+
+
 def test_own_session_and_process_group() -> None:
     code = "import os; print(os.getsid(0) == os.getpid(), os.getpgid(0) == os.getpid())"
     assert CommandRunner().run([PY, "-c", code], 5).output == "True True\n"

@@ -8,10 +8,8 @@ import dataclasses
 import random
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine
 
 from checkd import store
@@ -21,15 +19,6 @@ from checkd.probes import Check, CheckProbe, DiskUsage, LoadAverage, MemoryUsage
 KIB = 1024
 GIB = 2**30
 BASE = 1_795_000_000  # a whole second, 2026
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    """A migrated SQLite file in tmp_path."""
-    eng = make_engine(f"sqlite:///{tmp_path / 'checkd.db'}")
-    migrate(eng)
-    yield eng
-    eng.dispose()
 
 
 def make_check(

@@ -20,12 +20,14 @@ from checkd.api.hosts_guard import HostGuard
 from checkd.api.respond import error_responses
 from checkd.api.routes import (
     actions,
+    alerts,
     checks,
     dashboard,
     health,
     history,
     hosts,
     metrics,
+    notify,
     sampler,
     services,
     v1,
@@ -64,7 +66,7 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     monitor.sampler.on_written(cache.invalidate)
 
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
-    for module in (v1, checks, history, sampler, services, actions, hosts):
+    for module in (v1, checks, history, sampler, services, actions, hosts, alerts, notify):
         app.include_router(module.router, dependencies=reads, responses=error_responses(503))
     app.include_router(health.router)
     app.include_router(metrics.router_for(monitor), dependencies=reads)

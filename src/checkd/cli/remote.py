@@ -22,7 +22,7 @@ UrlOpt = Annotated[
 ]
 
 
-def _call(
+def call_server(
     config: Any,
     data_dir: Any,
     database_url: Any,
@@ -31,6 +31,7 @@ def _call(
     path: str,
     ok: tuple[int, ...] = (),
 ) -> Any:
+    """`method path` on the running server with the stored token; exit with one line on any failure."""
     # httpx is imported only by the commands that talk to a server, not by `checkd serve`.
     from checkd.auth import TokenError
     from checkd.client import ApiError, CheckdClient, ServerUnavailable
@@ -73,7 +74,7 @@ def sampler_start(
     url: UrlOpt = None,
 ) -> None:
     """Start the sampler (no-op when it runs)."""
-    _print_sampler(_call(config, data_dir, database_url, url, "POST", "/api/v2/sampler/start"))
+    _print_sampler(call_server(config, data_dir, database_url, url, "POST", "/api/v2/sampler/start"))
 
 
 @sampler_app.command("stop")
@@ -84,7 +85,7 @@ def sampler_stop(
     url: UrlOpt = None,
 ) -> None:
     """Stop the sampler (no-op when stopped)."""
-    _print_sampler(_call(config, data_dir, database_url, url, "POST", "/api/v2/sampler/stop"))
+    _print_sampler(call_server(config, data_dir, database_url, url, "POST", "/api/v2/sampler/stop"))
 
 
 @sampler_app.command("status")
@@ -95,7 +96,7 @@ def sampler_status(
     url: UrlOpt = None,
 ) -> None:
     """Show the sampler's state and counters."""
-    _print_sampler(_call(config, data_dir, database_url, url, "GET", "/api/v2/sampler"))
+    _print_sampler(call_server(config, data_dir, database_url, url, "GET", "/api/v2/sampler"))
 
 
 @service_app.command("list")
@@ -111,7 +112,7 @@ def service_list(
     from rich.table import Table
 
     table = Table("name", "unit", "state", "control")
-    for s in _call(config, data_dir, database_url, url, "GET", "/api/v2/services"):
+    for s in call_server(config, data_dir, database_url, url, "GET", "/api/v2/services"):
         table.add_row(s["name"], s["unit"] or "-", s["state"], "yes" if s["control"] else "no")
     Console().print(table)
 
@@ -125,13 +126,15 @@ def service_status(
     url: UrlOpt = None,
 ) -> None:
     """Show one service's state."""
-    s = _call(config, data_dir, database_url, url, "GET", f"/api/v2/services/{name}")
+    s = call_server(config, data_dir, database_url, url, "GET", f"/api/v2/services/{name}")
     unit = f" ({s['unit']})" if s["unit"] else ""
     typer.echo(f"{s['name']}{unit}: {s['state']}")
 
 
 def _act(action: str, name: str, config: Any, data_dir: Any, database_url: Any, url: str | None) -> None:
-    r = _call(config, data_dir, database_url, url, "POST", f"/api/v2/services/{name}/{action}", ok=(502, 504))
+    r = call_server(
+        config, data_dir, database_url, url, "POST", f"/api/v2/services/{name}/{action}", ok=(502, 504)
+    )
     typer.echo(
         f"{r['service']} {action}: {'ok' if r['ok'] else 'FAILED'}; state {r['state']}; "
         f"exit {r['exit_code']}; {r['duration_ms']} ms; {r['message']}"

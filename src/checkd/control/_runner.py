@@ -47,8 +47,11 @@ class CommandRunner:
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self.env: dict[str, str] = dict(CLEAN_ENV if env is None else env)
 
-    def run(self, argv: Sequence[str], timeout: float) -> RunResult:
-        """Run `argv` for at most `timeout` seconds; on timeout SIGKILL its whole process group."""
+    def run(self, argv: Sequence[str], timeout: float, stdin: bytes | None = None) -> RunResult:
+        """Run `argv` for at most `timeout` seconds; on timeout SIGKILL its whole process group.
+
+        `stdin`, when given, is what the command reads on its standard input (up to a pipe's
+        buffer, 64 KiB on Linux; the rest is cut so a command that never reads cannot block us)."""
         args = list(argv)
         if not args or not all(isinstance(a, str) for a in args):
             raise ValueError("argv must be a non-empty list of strings")
@@ -56,7 +59,7 @@ class CommandRunner:
         try:
             proc = subprocess.Popen(  # argv list, never a shell
                 args,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 env=self.env,
@@ -70,6 +73,9 @@ class CommandRunner:
         except OSError as exc:
             elapsed = time.monotonic() - started
             return RunResult(None, f"cannot run `{args[0]}`: {exc.strerror or exc}", False, elapsed)
+        if proc.stdin is not None:
+            self._feed(proc.stdin.fileno(), stdin or b"")
+            proc.stdin.close()
         buf, total, timed_out = self._collect(proc, started + timeout)
         truncated = total > OUTPUT_LIMIT
         output = decode_output(bytes(buf[-OUTPUT_LIMIT:]), truncated)
@@ -118,6 +124,13 @@ class CommandRunner:
                 os.close(pidfd)
             proc.stdout.close()
         return buf, total, timed_out
+
+    @staticmethod
+    def _feed(fd: int, data: bytes) -> None:
+        """Write what fits in the pipe without blocking; a child that exited early is no error."""
+        os.set_blocking(fd, False)
+        with contextlib.suppress(BlockingIOError, BrokenPipeError):
+            os.write(fd, data)
 
     @staticmethod
     def _drain(fd: int, buf: bytearray, total: int) -> tuple[int, bool]:

@@ -1,8 +1,17 @@
 """Prometheus collectors that read checkd's in-memory state (no database query per scrape)."""
 
 from checkd.metrics.actions import ActionCounter
+from checkd.metrics.alerts import AlertsCollector
 from checkd.metrics.durations import CheckDurations
 from checkd.metrics.host import HostCollector
+from checkd.metrics.notifications import NotificationCounter
 from checkd.metrics.sampler import SamplerCollector
 
-__all__ = ["ActionCounter", "CheckDurations", "HostCollector", "SamplerCollector"]
+__all__ = [
+    "ActionCounter",
+    "AlertsCollector",
+    "CheckDurations",
+    "HostCollector",
+    "NotificationCounter",
+    "SamplerCollector",
+]

@@ -24,4 +24,5 @@ def healthz(monitor: MonitorDep) -> HealthOut:
         or "ok"
     )
     status = "ok" if sampler != "failing" and database == "ok" and probes == "ok" else "degraded"
-    return HealthOut(status=status, sampler=sampler, database=database, probes=probes)
+    firing = monitor.alerts.firing_count()
+    return HealthOut(status=status, sampler=sampler, database=database, probes=probes, alerts_firing=firing)

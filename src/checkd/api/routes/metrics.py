@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from checkd.metrics import ActionCounter, CheckDurations, HostCollector, SamplerCollector
+from checkd.metrics import (
+    ActionCounter,
+    AlertsCollector,
+    CheckDurations,
+    HostCollector,
+    NotificationCounter,
+    SamplerCollector,
+)
 from checkd.monitor import Monitor
 
 
@@ -20,6 +27,17 @@ def build_registry(monitor: Monitor) -> CollectorRegistry:
     monitor.sampler.on_check(durations.observe)
     actions = ActionCounter(registry, [i.name for i in infos if i.control])
     monitor.action_listeners.append(actions.record)
+
+    def faults() -> dict[str, int]:
+        return {
+            "evaluation": monitor.alerts.errors_total,
+            "dropped_checks": monitor.alerts.dropped_total,
+            "outbox": monitor.delivery.errors_total,
+        }
+
+    registry.register(AlertsCollector(monitor.alerts.active, faults))
+    notifications = NotificationCounter(registry, [t.name for t in monitor.settings.notify.targets])
+    monitor.delivery.listeners.append(notifications.record)
     return registry
 
 

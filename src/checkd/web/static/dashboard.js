@@ -1,5 +1,6 @@
 // checkd dashboard: panels, controls and the refresh loop (no inline handlers: CSP-safe).
 
+import { loadAlerts, wireAlerts } from "./alerts.js";
 import { api, ApiError, control, explain, ensureToken, getToken, setToken } from "./api.js";
 import { Charts } from "./charts.js";
 import * as view from "./view.js";
@@ -111,7 +112,8 @@ async function refresh(forceCharts = false) {
     // Only the disk chart waits for the newest check (its disk paths); everything else loads at once.
     const latest = loadLatest();
     const charted = loadCharts(forceCharts, latest.then(() => state.disks));
-    await Promise.all([latest, charted, loadSampler(), loadServices(), loadActions(), loadHosts()]);
+    const alerts = loadAlerts(state.host === LOCAL_HOST ? null : state.host);
+    await Promise.all([latest, charted, alerts, loadSampler(), loadServices(), loadActions(), loadHosts()]);
     state.ticks += 1;
     document.body.dataset.ticks = String(state.ticks);
     $("refreshed").textContent = `updated ${new Date().toLocaleTimeString()}`;
@@ -172,6 +174,7 @@ function wire() {
     $("host-name").textContent = state.host;
     refresh(true);
   });
+  wireAlerts(notice, () => loadAlerts(state.host === LOCAL_HOST ? null : state.host));
   $("notice-close").addEventListener("click", () => { $("notice").hidden = true; });
   $("token-forget").addEventListener("click", () => {
     setToken("");

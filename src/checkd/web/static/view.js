@@ -3,7 +3,7 @@
 const $ = (id) => document.getElementById(id);
 const STATES = ["active", "inactive", "failed", "activating", "deactivating", "unknown", "not-found"];
 
-function el(tag, props = {}, ...children) {
+export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (key === "dataset") Object.assign(node.dataset, value);

@@ -1,0 +1,104 @@
+"""Service actions for any actor (API, CLI, alert): allow-listed, locked, verified and audited."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Connection
+
+from checkd import store
+from checkd.backlog import WriteBacklog
+from checkd.control import (
+    Action,
+    ActionInProgress,
+    ActionResult,
+    NotControllable,
+    ServiceRegistry,
+    UnknownService,
+)
+
+log = logging.getLogger(__name__)
+
+ActionListener = Callable[[ActionResult], None]
+
+
+class ActionRefused(Exception):
+    """The action was not run: `status` 404 (unknown), 403 (control = false) or 409 (one is running)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ServiceActions:
+    """Runs one action at a time per service and writes every attempt to the audit log."""
+
+    def __init__(
+        self, *, audit: WriteBacklog, host: str, registry: ServiceRegistry, listeners: list[ActionListener]
+    ) -> None:
+        self.audit = audit  # entries wait there, in order, while the database fails
+        self.host = host
+        self.registry = registry
+        self.listeners = listeners  # called after each action that ran
+
+    def _audit(self, entry: store.AuditEntry) -> None:
+        """Record `entry`; while the database fails it waits in memory, in order, and is retried."""
+
+        def write(conn: Connection) -> None:
+            store.record_action(conn=conn, host=self.host, entry=entry)
+
+        if self.audit.submit(write) is not None:  # the action happened: it is answered all the same
+            log.warning("audit entry for %s %s waits for the database", entry.action, entry.service)
+
+    def _refused(self, actor: str, name: str, action: str, status: int, message: str) -> ActionRefused:
+        entry = store.AuditEntry(
+            at_ms=int(time.time() * 1000),
+            actor=actor,
+            service=name[:300],
+            action=action,
+            ok=False,
+            status=status,
+            state=None,
+            exit_code=None,
+            duration_ms=0,
+            message=message,
+            output="",
+        )
+        self._audit(entry)
+        return ActionRefused(status, message)
+
+    def run(self, actor: str, name: str, action: Action) -> ActionResult:
+        """Run and verify `action` on service `name` (blocking); raises ActionRefused."""
+        try:
+            result = self.registry.act(name, action)
+        except UnknownService:
+            raise self._refused(actor, name, action, 404, f"name: no configured service {name!r}") from None
+        except NotControllable:
+            raise self._refused(
+                actor, name, action, 403, f"name: service {name!r} has control = false"
+            ) from None
+        except ActionInProgress:
+            raise self._refused(
+                actor, name, action, 409, f"name: another action on {name!r} is still running"
+            ) from None
+        self._audit(
+            store.AuditEntry(
+                at_ms=int(result.at.timestamp() * 1000),
+                actor=actor,
+                service=name,
+                action=action,
+                ok=result.ok,
+                status=result.status,
+                state=result.state.value,
+                exit_code=result.exit_code,
+                duration_ms=result.duration_ms,
+                message=result.message,
+                output=result.output,
+            )
+        )
+        for listener in self.listeners:
+            listener(result)
+        return result

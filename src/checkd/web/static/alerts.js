@@ -1,0 +1,70 @@
+// checkd dashboard: the alerts panel (firing first, a colour and a word per state, a silence button).
+
+import { api, ApiError, control, explain } from "./api.js";
+import { el } from "./view.js";
+
+const $ = (id) => document.getElementById(id);
+const ORDER = { firing: 0, "gave-up": 1, pending: 2, resolved: 3 };
+const SILENCE_FOR = "1h";
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
+
+/** Alerts in the order a person should look at them: firing, gave-up, pending, resolved; newest first. */
+export function ordered(items) {
+  return [...items].sort((a, b) => (ORDER[a.state] - ORDER[b.state]) || (b.id - a.id));
+}
+
+function badge(state) {
+  return el("span", { className: `state alert-${state}`, dataset: { state } }, state);
+}
+
+function row(a) {
+  const silenced = a.silenced_until && new Date(a.silenced_until) > new Date();
+  const button = el("button", {
+    type: "button", textContent: silenced ? "silenced" : `silence ${SILENCE_FOR}`,
+    disabled: a.state === "resolved" || silenced, dataset: { silence: String(a.id) },
+  });
+  return el("tr", { dataset: { alert: String(a.id), state: a.state } },
+    el("td", {}, badge(a.state)),
+    el("td", {}, el("span", { className: "svc-name" }, a.rule), el("code", { className: "unit" }, a.severity)),
+    el("td", { className: "msg" }, a.summary),
+    el("td", {}, when(a.started_at)),
+    el("td", {}, silenced ? `until ${when(a.silenced_until)}` : "–"),
+    el("td", { className: "buttons" }, button));
+}
+
+/** Fetch and draw the newest alerts of `host` (null: this checkd's). */
+export async function loadAlerts(host) {
+  const query = host ? `&host=${encodeURIComponent(host)}` : "";
+  let page;
+  try {
+    page = await api(`/api/v2/alerts?limit=50${query}`);
+  } catch (err) {
+    if (err instanceof ApiError) $("alerts-empty").textContent = `alerts unavailable: ${err.detail}`;
+    $("alerts-empty").hidden = false;
+    return;
+  }
+  const items = ordered(page.items);
+  const firing = items.filter((a) => a.state === "firing" || a.state === "gave-up").length;
+  $("alerts-count").textContent = firing ? `${firing} firing` : "";
+  $("alerts-empty").textContent = "no alerts";
+  $("alerts-empty").hidden = items.length > 0;
+  $("alerts-body").closest("table").hidden = items.length === 0;
+  $("alerts-body").replaceChildren(...items.map(row));
+}
+
+/** Silence buttons: POST .../silence with the token, then tell the user and redraw. */
+export function wireAlerts(notice, reload) {
+  $("alerts-body").addEventListener("click", async (ev) => {
+    const button = ev.target.closest("button[data-silence]");
+    if (!button || button.disabled) return;
+    const what = `silence alert ${button.dataset.silence}`;
+    button.disabled = true;
+    try {
+      const alert = await control(`/api/v2/alerts/${button.dataset.silence}/silence`, { body: { for: SILENCE_FOR } });
+      notice(`${alert.rule}: silenced until ${when(alert.silenced_until)}`, "ok");
+    } catch (err) {
+      notice(explain(err, what));
+    }
+    reload();
+  });
+}
