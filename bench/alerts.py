@@ -66,9 +66,9 @@ def _rules() -> str:
 
 def in_process(checks: int) -> dict[str, Any]:
     """Part A: CPU per evaluate() of 20 rules, per submit(), and per sample_once() beside them."""
-    from checkd import store
     from checkd.alerts import AlertEngine, compile_rules
     from checkd.audited_actions import ServiceActions
+    from checkd.backlog import WriteBacklog
     from checkd.config import load_settings
     from checkd.control import ServiceRegistry
     from checkd.db import make_engine, migrate
@@ -84,10 +84,14 @@ def in_process(checks: int) -> dict[str, Any]:
         assert len(settings.alerts.rules) == 20
         registry = ServiceRegistry(settings.services)
         probe = CheckProbe(disk_paths=settings.sampler.disk_paths, service_states=registry.states)
-        store.forget_ids()
         engine = make_engine(settings.database_url)
         migrate(engine)
-        actions = ServiceActions(engine=engine, host=common.HOST_NAME, registry=registry, listeners=[])
+        actions = ServiceActions(
+            audit=WriteBacklog(engine=engine, what="audit log", capacity=1000),
+            host=common.HOST_NAME,
+            registry=registry,
+            listeners=[],
+        )
         alerts = AlertEngine(
             engine=engine,
             host=common.HOST_NAME,

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from checkd.config import parse_duration
+from checkd.config import DURATION_RE, parse_duration
 from checkd.schemas import utc
 from checkd.store.alerts import AlertRow
 
@@ -71,7 +71,12 @@ class SilenceIn(BaseModel):
     """Body of POST /api/v2/alerts/{id}/silence."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    for_: str = Field(alias="for", max_length=20, description='how long, e.g. "1h"; "0s" lifts a silence')
+    for_: str = Field(
+        alias="for",
+        max_length=20,
+        pattern=DURATION_RE.pattern,
+        description='how long, e.g. "1h"; "0s" lifts a silence',
+    )
 
     @field_validator("for_")
     @classmethod

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 
 from checkd.alerts import AlertEngine, compile_rules
 from checkd.audited_actions import ServiceActions
+from checkd.backlog import WriteBacklog
 from checkd.config import Settings, load_settings
 from checkd.control import ServiceRegistry
 from checkd.models import notifications
@@ -45,7 +46,12 @@ class Sampling:
 def make_engine_for(engine: Engine, settings: Settings, sampling: Sampling | None = None) -> AlertEngine:
     """An AlertEngine on `engine` with the real registry and audited action path (not started)."""
     registry = ServiceRegistry(settings.services, init_system="sysv")
-    actions = ServiceActions(engine=engine, host=HOST, registry=registry, listeners=[])
+    actions = ServiceActions(
+        audit=WriteBacklog(engine=engine, what="audit log", capacity=1000),
+        host=HOST,
+        registry=registry,
+        listeners=[],
+    )
     alerts = AlertEngine(
         engine=engine,
         host=HOST,

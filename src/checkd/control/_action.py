@@ -88,7 +88,8 @@ def perform(
 
     The same for every backend: start on an active service and stop on a stopped one run
     nothing and succeed ("already active"/"already inactive"); restart of a stopped service
-    runs its start command.
+    runs its start command when its restart is its own stop then start, and the native restart
+    otherwise (which starts a stopped service and clears what a crashed one left).
     """
     at = datetime.now(UTC)
     started = time.monotonic()
@@ -108,8 +109,14 @@ def perform(
             status=200,
             message=message,
         )
-    run_as: Action = "start" if action == "restart" and before in STOPPED else action
-    argvs = backend.action_argvs(run_as) or backend.action_argvs(action)
+    argvs = backend.action_argvs(action)
+    run_as: Action = action
+    if action == "restart" and before in STOPPED and len(argvs) > 1:
+        # A restart composed of the service's own stop and start: its stop may fail on a stopped
+        # service, so only start. A native restart (`systemctl restart`, LSB `service X restart`,
+        # a configured restart argv) is defined to start a stopped service, and also clears what a
+        # crashed one left (a stale pidfile, a failed unit), so it runs as it is.
+        run_as, argvs = "start", backend.action_argvs("start")
     if not argvs:
         message = f"no `{action}` command configured for {name}"
         return done(

@@ -67,7 +67,7 @@ def rules(monitor: MonitorDep) -> list[RuleOut]:
     "/{alert_id}/silence",
     response_model=AlertOut,
     summary="Hold back an alert's notifications for a while",
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(401, 403, 404, 413, 422, 429),
 )
 async def silence(
     alert_id: Annotated[int, Path(ge=1, le=2**62, description="the alert's id")],

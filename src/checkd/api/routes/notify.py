@@ -17,7 +17,12 @@ from checkd.store.notifications import list_notifications
 router = APIRouter(prefix="/api/v2", tags=["notifications"])
 
 
-@router.get("/notifications", response_model=list[NotificationOut], summary="Delivery log, newest first")
+@router.get(
+    "/notifications",
+    response_model=list[NotificationOut],
+    summary="Delivery log, newest first",
+    responses=error_responses(422),
+)
 def notifications(
     conn: Conn,
     monitor: MonitorDep,
@@ -43,7 +48,7 @@ def notifications(
     "/notify/test",
     response_model=list[NotifyTestOut],
     summary="Send a test alert to every target",
-    responses=error_responses(401),
+    responses=error_responses(401, 403, 429),
 )
 async def notify_test(monitor: MonitorDep, _actor: Actor) -> list[NotifyTestOut]:
     """A test alert straight to every target (not queued); each answer within its timeout."""
