@@ -303,7 +303,10 @@ def test_queue_holds_an_hour_of_checks_and_counts_what_it_drops(
     capacity = math.ceil(QUEUE_SECONDS / interval) + 1
     sampler, _ = make_sampler(interval, clock=Counter())
     db.take_away()
-    taken = [sampler.sample_once() for _ in range(capacity + 3)]
+    taken = []
+    for _ in range(capacity + 3):
+        taken.append(sampler.sample_once())
+        assert sampler.flush() is False  # what the writer thread does after each check
     st = sampler.status()
     assert st.pending_writes == capacity
     assert st.dropped_total == 3

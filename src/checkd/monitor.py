@@ -1,4 +1,4 @@
-"""Monitor: everything one checkd process runs (engine, services, sampler, retention) and its life cycle."""
+"""Monitor: everything one checkd process runs (engine, services, sampler, upkeep) and its life cycle."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from checkd.config import Settings
 from checkd.control import ActionResult, ServiceRegistry
 from checkd.db import DatabaseError, make_engine, migrate_in_child
 from checkd.probes import CheckProbe
-from checkd.retention import Retention
 from checkd.sampler import Sampler
+from checkd.upkeep import Upkeep
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ _BACKOFF_MAX_S = 30.0
 
 
 class Monitor:
-    """Owns the engine, service registry, sampler and retention of one host."""
+    """Owns the engine, service registry, sampler and upkeep of one host."""
 
     def __init__(self, settings: Settings, *, registry: ServiceRegistry | None = None) -> None:
         self.settings = settings
@@ -34,7 +34,7 @@ class Monitor:
         self.sampler = Sampler(
             engine=self.engine, host=self.host, probe=self.probe, interval_s=settings.sampler.interval
         )
-        self.retention = Retention(engine=self.engine, host=self.host, retention=settings.retention)
+        self.upkeep = Upkeep(engine=self.engine, host=self.host, retention=settings.retention)
         self.action_listeners: list[Callable[[ActionResult], None]] = []  # called after each action
         self.ready = threading.Event()
         self.database_error: str | None = None
@@ -52,7 +52,7 @@ class Monitor:
         if newest and self.sampler.latest is None:
             self.sampler.latest = newest[0]
         self._restore_sampler()
-        self.retention.start()
+        self.upkeep.start()
         self.ready.set()
 
     def open_in_background(self) -> None:
@@ -121,13 +121,13 @@ class Monitor:
 
     # -- shutdown ---------------------------------------------------------------------------------
     def close(self, timeout: float = 10.0) -> None:
-        """Stop the sampler (joined, last write flushed), retention and the engine."""
+        """Stop the sampler (joined, last write flushed), the upkeep and the engine."""
         self._closing.set()
         deadline = time.monotonic() + timeout
         self.sampler.stop(timeout)
         if not self.sampler.close():
             log.error("%d checks could not be written before exit", self.sampler.status().pending_writes)
-        self.retention.stop()
+        self.upkeep.stop()
         if self._opener is not None:
             self._opener.join(max(0.0, deadline - time.monotonic()))
         self.engine.dispose()

@@ -25,6 +25,7 @@ from checkd.api.routes import (
     metrics,
     sampler,
     services,
+    upkeep,
     v1,
 )
 from checkd.auth import allowed_host_names
@@ -59,7 +60,7 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     monitor.sampler.on_written(cache.invalidate)
 
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
-    for module in (v1, checks, history, sampler, services, actions, hosts):
+    for module in (v1, checks, history, sampler, upkeep, services, actions, hosts):
         app.include_router(module.router, dependencies=reads)
     app.include_router(health.router)
     app.include_router(metrics.router_for(monitor), dependencies=reads)

@@ -9,9 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 
+from checkd.db import SQLITE_BUSY_TIMEOUT_MS
 from checkd.models import check_disks, check_services, checks
 from checkd.probes import Check
 from checkd.store import codec, dims
+from checkd.store.pacing import WRITER_BUSY_TIMEOUT_MS, is_lock_wait
 
 _CHECK_COLUMNS = list(codec.CHECK_COLUMNS)
 _DISK_COLUMNS = ["check_id", "path_id", *codec.DISK_COLUMNS]
@@ -267,8 +269,9 @@ class CheckWriter:
                     ids = _in_sqlite_transaction(raw, self._host_id, paths, services, items)
                 else:  # autocommit: the one statement is the transaction
                     ids = _pg_rows(raw, self._host_id, paths, services, items)
-            except Exception:
-                self._release(invalidate=True)
+            except Exception as exc:
+                if not is_lock_wait(exc):  # a lock wait leaves the connection as good as it was
+                    self._release(invalidate=True)
                 raise
         for check, new_id in zip(items, ids, strict=True):
             check.id, check.host = new_id, self.host
@@ -298,6 +301,11 @@ class CheckWriter:
             self._release(invalidate=True)
         if self._held is None:
             conn = self.engine.connect()
+            if self._sqlite:
+                # Short lock waits, retried by the caller: a long one would sleep through the
+                # bulk writers' pauses (store.pacing).
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={WRITER_BUSY_TIMEOUT_MS}")
+                conn.commit()
             self._held = conn if self._sqlite else conn.execution_options(isolation_level="AUTOCOMMIT")
         return self._held
 
@@ -316,6 +324,9 @@ class CheckWriter:
         try:
             if invalidate:
                 held.invalidate()
+            elif self._sqlite:  # back to the pool's setting for its other users
+                held.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                held.commit()
             held.close()
         except Exception:  # noqa: S110  (the connection is already broken; nothing to keep)
             pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from checkd.metrics import ActionCounter, CheckDurations, HostCollector, SamplerCollector
+from checkd.metrics import ActionCounter, CheckDurations, HostCollector, SamplerCollector, UpkeepCollector
 from checkd.monitor import Monitor
 
 
@@ -15,6 +15,7 @@ def build_registry(monitor: Monitor) -> CollectorRegistry:
     infos = monitor.registry.infos()
     registry.register(HostCollector(lambda: monitor.sampler.latest, {i.name: i.unit for i in infos}))
     registry.register(SamplerCollector(monitor.sampler.status))
+    registry.register(UpkeepCollector(monitor.upkeep.status))
     durations = CheckDurations(registry)
     monitor.sampler.on_check(durations.observe)
     actions = ActionCounter(registry, [i.name for i in infos if i.control])
