@@ -8,8 +8,8 @@ For each size it
      ending now) into a fresh SQLite database migrated by checkd (bench/bulk_load.py: DB-API
      executemany on checkd.models' tables, 250 k checks per transaction, synchronous=OFF on the
      loading connection only), and reports the load rate;
-  2. builds the rollups with the real code: checkd.store.fold_new_checks in a loop, one
-     transaction per batch of checkd.retention._BATCH checks, exactly as Retention.fold does, for
+  2. builds the rollups with the real code: checkd.store.fold_new_checks in paced
+     transactions (checkd.store.Pacer), exactly as Upkeep.fold does, for
      at most --fold-budget-s seconds, and reports its rate. If the budget runs out (it does at
      1 M and 10 M: every call scans the host's whole index, see the report), the rest is folded by
      a bench shortcut: one GROUP BY pass over 1-minute buckets (hours merged from minutes), written
@@ -35,7 +35,7 @@ For each size it
      2-day database whose rollups the real fold built entirely: --layout-checks);
   5. extras: the fold's SELECT at steady state as issued vs as a rowid range, the same with an
      index on checks (host_id, id) on a copy of the 1 M database (plans, bytes per check), and
-     a bounded sample of checkd's Retention.prune on the largest database (run last).
+     a bounded sample of checkd's Upkeep.prune on the largest database (run last).
 
 Run (from the repository root; 8-12 minutes with 10 M on 2 cores):
     .venv/bin/python bench/scale_history.py [--sizes 10000,1000000,10000000] [--requests 200]
@@ -154,37 +154,32 @@ def db_sizes(db: Path) -> dict[str, Any]:
 
 # -- rollups ---------------------------------------------------------------------------------------
 def fold_real(url: str, budget_s: float) -> dict[str, Any]:
-    """checkd.store.fold_new_checks in a loop as Retention.fold does, for at most `budget_s`."""
+    """checkd.store.fold_new_checks in paced transactions as Upkeep.fold does, for at most `budget_s`."""
     from checkd import store
     from checkd.db import make_engine
-    from checkd.retention import _BATCH
 
     store.forget_ids()
     engine = make_engine(url)
-    batch_s: list[float] = []
-    folded, complete = 0, False
+    pacer = store.Pacer(start=5000)
     t0 = time.monotonic()
     try:
-        while time.monotonic() - t0 < budget_s:
-            t1 = time.monotonic()
-            with engine.begin() as conn:
-                k = store.fold_new_checks(conn=conn, host=LOADED_HOST, batch=_BATCH)
-            batch_s.append(time.monotonic() - t1)
-            folded += k
-            if k < _BATCH:
-                complete = True
-                break
+        folded = pacer.run(
+            engine,
+            lambda conn, batch: store.fold_new_checks(conn=conn, host=LOADED_HOST, batch=batch),
+            stop=lambda: time.monotonic() - t0 >= budget_s,
+        )
     finally:
         engine.dispose()
     wall = time.monotonic() - t0
     return {
-        "batch": _BATCH,
-        "batches": len(batch_s),
+        "batch": pacer.batch,
+        "batches": pacer.transactions,
+        "longest_transaction_s": round(pacer.longest_s, 3),
         "folded": folded,
         "seconds": round(wall, 2),
         "checks_per_s": round(folded / wall, 1) if wall else None,
-        "batch_p50_s": round(bl.percentile(batch_s, 50), 3),
-        "complete": complete,
+        "batch_mean_s": round(wall / max(1, pacer.transactions), 3),
+        "complete": wall < budget_s,
     }
 
 
@@ -304,7 +299,7 @@ def compare_rollups(a: Path, b: Path) -> dict[str, Any]:
 
 def fold_cost(db: Path, rounds: int = 3, new_checks: int = 60) -> dict[str, Any]:
     """The real `store.fold_new_checks` at steady state: `new_checks` checks (a minute at 1 s, one
-    Retention interval) written through CheckWriter after the newest one, then one timed fold; per
+    Upkeep interval) written through CheckWriter after the newest one, then one timed fold; per
     round. Also the plan of the fold's SELECT of new checks (the SQLite statement it runs)."""
     import dataclasses
 
@@ -379,12 +374,12 @@ def build(db: Path, n: int, fold_budget_s: float, reuse: bool) -> dict[str, Any]
     real = fold_real(url, fold_budget_s)
     log(
         f"{human(n)}: real fold {real['folded']:,} checks in {real['seconds']}s = {real['checks_per_s']}/s, "
-        f"batch p50 {real['batch_p50_s']}s, complete={real['complete']}"
+        f"batch mean {real['batch_mean_s']}s, complete={real['complete']}"
     )
     fold: dict[str, Any] = {"real": real}
     if not real["complete"]:
         remaining_batches = (n - real["folded"]) / real["batch"]
-        fold["real_extrapolated_total_s"] = round(real["seconds"] + remaining_batches * real["batch_p50_s"])
+        fold["real_extrapolated_total_s"] = round(real["seconds"] + remaining_batches * real["batch_mean_s"])
         log(f"{human(n)}: real fold would need ~{fold['real_extrapolated_total_s']}s; SQL fold of the rest")
         fold["sql_rest"] = fold_sql(url)
         log(f"{human(n)}: SQL fold of the rest took {fold['sql_rest']['seconds']}s")
@@ -476,19 +471,19 @@ def index_experiment(db: Path, workdir: Path) -> dict[str, Any]:
 
 
 def prune_sample(db: Path, end: int, seconds: float) -> dict[str, Any]:
-    """checkd's own Retention.prune (default retention, clock = the newest check) for `seconds`:
+    """checkd's own Upkeep.prune (default retention, clock = the newest check) for `seconds`:
     how fast raw checks past 30 days are deleted. Destructive: run last."""
     import threading
 
     from checkd import store
     from checkd.config import RetentionSettings
     from checkd.db import make_engine
-    from checkd.retention import Retention
+    from checkd.upkeep import Upkeep
 
     store.forget_ids()
     engine = make_engine(f"sqlite:///{db}")
-    r = Retention(engine=engine, host=LOADED_HOST, retention=RetentionSettings(), clock=lambda: end)
-    timer = threading.Timer(seconds, r._stop.set)
+    r = Upkeep(engine=engine, host=LOADED_HOST, retention=RetentionSettings(), clock=lambda: end)
+    timer = threading.Timer(seconds, r.stop)
     timer.start()
     t0 = time.monotonic()
     try:
@@ -782,7 +777,7 @@ def main() -> int:
             result["index_experiment"] = {"size": mid[0], **index_experiment(dbs[mid[0]], args.workdir)}
             log(f"  {result['index_experiment']}")
         largest = sizes[-1]
-        log(f"prune sample: Retention.prune on {human(largest)} for {args.prune_s:.0f}s")
+        log(f"prune sample: Upkeep.prune on {human(largest)} for {args.prune_s:.0f}s")
         dbs[largest].with_suffix(".built.json").unlink(missing_ok=True)  # pruned: not reusable
         result["prune_sample"] = {"size": largest, **prune_sample(dbs[largest], ends[largest], args.prune_s)}
         log(f"  {result['prune_sample']}")
@@ -821,7 +816,7 @@ def summarize(result: dict[str, Any], sizes: list[int]) -> None:
         total = b["fold"].get("real_extrapolated_total_s", real["seconds"])
         print(
             f"{human(n):>4}: load {b['load']['seconds']}s = {b['load']['checks_per_s']:,} checks/s; "
-            f"real fold {real['checks_per_s']} checks/s (batch p50 {real['batch_p50_s']}s, "
+            f"real fold {real['checks_per_s']} checks/s (batch mean {real['batch_mean_s']}s, "
             f"complete={real['complete']}, est. total {total}s)"
         )
     print("\n== HTTP p50 / p95 ms ==")

@@ -19,6 +19,7 @@ Results go to stdout and bench/out/write_contention.json.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import shutil
@@ -95,7 +96,7 @@ class StorePoller:
     def longest_gap(self, since: float, until: float) -> float:
         """The longest time between two newly stored checks seen within [since, until]."""
         times = [t for t, _ in self.seen if since <= t <= until]
-        return max((b - a for a, b in zip(times, times[1:], strict=False)), default=float("nan"))
+        return max((b - a for a, b in itertools.pairwise(times)), default=float("nan"))
 
 
 def stored_seconds(db: Path, since: float, until: float) -> tuple[int, int]:
