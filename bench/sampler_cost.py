@@ -12,8 +12,8 @@ A. In-process: the real Settings, ServiceRegistry (httpd -> apache2 via the sysv
    transaction, as the probe and writer threads do) back to back and reads the process CPU time
    (time.process_time) around each call; it also times the parts alone (probe, service states,
    write). Then --paced-checks more, one every --pace seconds (default 1 s, as in production:
-   caches are cold again each time), with the probe and the write of each timed apart. The rollup fold of the upkeep thread is not
-   part of A (bench/write_floor.py measures it); it is part of B.
+   caches are cold again each time), with the probe and the write of each timed apart. The
+   rollup fold of the upkeep thread is not part of A (bench/write_floor.py measures it); it is part of B.
 
 B. A real `checkd serve --interval 1` next to an idle one (`sampler.autostart = false`) and,
    unless --no-glances, Glances in web mode (`glances -w --disable-webui`, default refresh;
