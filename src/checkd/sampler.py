@@ -62,8 +62,10 @@ class Sampler:
         probe: CheckProbe,
         interval_s: int,
         monotonic: Callable[[], float] = time.monotonic,
+        lock_patience_s: float = LOCK_PATIENCE_S,
     ) -> None:
         self.engine = engine
+        self.lock_patience_s = lock_patience_s
         self.host = host
         self._writer = store.CheckWriter(engine=engine, host=host)
         self.probe = probe
@@ -229,7 +231,7 @@ class Sampler:
     def _wait_more(self, started: float) -> bool:
         """Whether a write that found the lock taken, first tried at `started`, tries again."""
         self._waiting_since = started
-        patience = _STOP_PATIENCE_S if self._write_stop.is_set() else LOCK_PATIENCE_S
+        patience = _STOP_PATIENCE_S if self._write_stop.is_set() else self.lock_patience_s
         return time.monotonic() - started < patience
 
     def _write_failed(self, exc: Exception) -> None:
