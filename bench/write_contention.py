@@ -12,7 +12,7 @@ GET /api/v2/checks/latest every --poll seconds and notes when a new check id app
 
 Run (from the repository root):
     .venv/bin/python bench/write_contention.py --before /tmp/before/src [--rows 200000]
-        [--bulk 1000000]
+        [--bulk 1000000] [--rounds 1]
 Results go to stdout and bench/out/write_contention.json.
 """
 
@@ -22,6 +22,7 @@ import argparse
 import itertools
 import json
 import random
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -137,10 +138,13 @@ def run_import(variant: str, env: dict[str, str], exam: Path, work: Path, poll: 
     try:
         with StorePoller(served, poll) as poller:
             time.sleep(3)
-            t0 = time.time()
+            t0, server_cpu0 = time.time(), common.proc_cpu_ticks_s(served.pid)
+            children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             cmd = [str(common.CHECKD), "import-legacy", str(exam), "--data-dir", str(data), "--interval", "1"]
             done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-            t1 = time.time()
+            t1, server_cpu = time.time(), common.proc_cpu_ticks_s(served.pid) - server_cpu0
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            import_cpu = children.ru_utime + children.ru_stime - children0.ru_utime - children0.ru_stime
             time.sleep(2)
         counters = sampler_counters(served)
     finally:
@@ -148,6 +152,8 @@ def run_import(variant: str, env: dict[str, str], exam: Path, work: Path, poll: 
     seconds, missing = stored_seconds(data / "checkd.db", t0, t1)
     return {
         "import_s": round(t1 - t0, 2),
+        "import_cpu_s": round(import_cpu, 2),
+        "server_cpu_s_during_import": round(server_cpu, 2),
         "import_exit": done.returncode,
         "import_output": done.stdout.strip()[-200:],
         "longest_store_gap_s": round(poller.longest_gap(t0, t1), 3),
@@ -173,8 +179,9 @@ def run_fold(
     data = work / f"fold-{variant}"
     data.mkdir(parents=True)
     shutil.copy(loaded, data / "checkd.db")
-    t0 = time.time()
+    started = time.time()
     served = common.start_checkd(data, env=env, name=variant)
+    t0 = time.time()  # the server answers: it has opened the store and its upkeep is folding
     try:
         with StorePoller(served, poll) as poller:
             while folded(data / "checkd.db") < bulk and time.time() - t0 < 1800:
@@ -186,8 +193,8 @@ def run_fold(
         common.stop_process(served.proc)
     seconds, missing = stored_seconds(data / "checkd.db", t0, t1)
     return {
-        "catch_up_s": round(t1 - t0, 1),
-        "fold_rate_per_s": round(bulk / (t1 - t0)),
+        "catch_up_s": round(t1 - started, 1),
+        "fold_rate_per_s": round(bulk / (t1 - started)),
         "longest_store_gap_s": round(poller.longest_gap(t0, t1), 3),
         "seconds": seconds,
         "seconds_without_check": missing,
@@ -202,7 +209,8 @@ def main() -> None:
     parser.add_argument("--before", type=Path, required=True, help="src/ tree of the base commit")
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--bulk", type=int, default=1_000_000)
-    parser.add_argument("--poll", type=float, default=0.05)
+    parser.add_argument("--poll", type=float, default=0.1)
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of before/after, alternated")
     args = parser.parse_args()
     variants = {"before": str(args.before.resolve()), "after": str(common.ROOT / "src")}
     result: dict[str, Any] = {"rows": args.rows, "bulk": args.bulk}
@@ -213,15 +221,17 @@ def main() -> None:
         if args.bulk:
             print(f"bulk-loading {args.bulk} checks ...", flush=True)
             bulk_load(loaded, args.bulk, host=HOST)
-        for variant, src in variants.items():
-            env = {"PYTHONPATH": src, "PATH": str(common.VENV_BIN) + ":/usr/bin:/bin"}
-            print(f"{variant}: import of {args.rows} rows ...", flush=True)
-            result[f"import_{variant}"] = run_import(variant, env, exam, tmp, args.poll)
-            print(f"  {result[f'import_{variant}']}", flush=True)
-            if args.bulk:
-                print(f"{variant}: fold catch-up of {args.bulk} checks ...", flush=True)
-                result[f"fold_{variant}"] = run_fold(variant, env, loaded, tmp, args.bulk, args.poll)
-                print(f"  {result[f'fold_{variant}']}", flush=True)
+        for rnd in range(args.rounds):
+            for variant, src in variants.items():
+                env = {"PYTHONPATH": src, "PATH": str(common.VENV_BIN) + ":/usr/bin:/bin"}
+                name = f"{variant}-{rnd}"
+                print(f"{name}: import of {args.rows} rows ...", flush=True)
+                result[f"import_{name}"] = run_import(name, env, exam, tmp, args.poll)
+                print(f"  {result[f'import_{name}']}", flush=True)
+                if args.bulk:
+                    print(f"{name}: fold catch-up of {args.bulk} checks ...", flush=True)
+                    result[f"fold_{name}"] = run_fold(name, env, loaded, tmp, args.bulk, args.poll)
+                    print(f"  {result[f'fold_{name}']}", flush=True)
     common.save("write_contention", result)
 
 

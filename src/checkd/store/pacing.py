@@ -12,13 +12,13 @@ from sqlalchemy.exc import DBAPIError
 
 # One bulk transaction holds SQLite's write lock for about this long; the sampler's write waits
 # at most this, so two stored checks stay well within 1.5 intervals of each other at 1 s.
-TX_BUDGET_S = 0.25
+TX_BUDGET_S = 0.1
 # The pause after each bulk transaction: longer than the longest sleep of the sampler writer's
 # busy handler (WRITER_BUSY_TIMEOUT_MS), so a waiting write always gets the lock in between.
-PAUSE_S = 0.012
-# The sampler writer's SQLite busy timeout: its handler retries at 0, 1, 3 and 8 ms, then the
+PAUSE_S = 0.006
+# The sampler writer's SQLite busy timeout: its handler retries at 0, 1, 3 and 4 ms, then the
 # writer calls again at once; a write that waits is retried, not failed (see Sampler.flush).
-WRITER_BUSY_TIMEOUT_MS = 10
+WRITER_BUSY_TIMEOUT_MS = 4
 
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 _PG_LOCK_NOT_AVAILABLE = "55P03"
