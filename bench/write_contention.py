@@ -210,7 +210,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--bulk", type=int, default=1_000_000)
     parser.add_argument("--poll", type=float, default=0.1)
-    parser.add_argument("--rounds", type=int, default=1, help="rounds of before/after, alternated")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="rounds of before/after (odd rounds: after first)"
+    )
     args = parser.parse_args()
     variants = {"before": str(args.before.resolve()), "after": str(common.ROOT / "src")}
     result: dict[str, Any] = {"rows": args.rows, "bulk": args.bulk}
@@ -222,7 +224,8 @@ def main() -> None:
             print(f"bulk-loading {args.bulk} checks ...", flush=True)
             bulk_load(loaded, args.bulk, host=HOST)
         for rnd in range(args.rounds):
-            for variant, src in variants.items():
+            order = list(variants.items())
+            for variant, src in order if rnd % 2 == 0 else order[::-1]:  # alternate who goes first
                 env = {"PYTHONPATH": src, "PATH": str(common.VENV_BIN) + ":/usr/bin:/bin"}
                 name = f"{variant}-{rnd}"
                 print(f"{name}: import of {args.rows} rows ...", flush=True)
