@@ -44,8 +44,8 @@ class SamplerStatus:
     dropped_total: int
     missed_slots_total: int
     failing: bool
-    pending_writes_max: int
-    longest_write_wait_s: float
+    pending_writes_max: int = 0  # most checks queued at once since start
+    longest_write_wait_s: float = 0.0  # longest write since start, lock waits included
 
 
 class Sampler:
