@@ -29,7 +29,6 @@ SELECT id, :service, 1 FROM checks WHERE host_id = :host AND id > :after
 
 def load_checks(db: Path, n: int, *, host: str, end_at: int) -> None:
     """Migrate `db` and add `n` checks of `host`, one a second, the last taken at `end_at`."""
-    store.forget_ids()
     engine = make_engine(f"sqlite:///{db}")
     migrate(engine)
     with engine.begin() as conn:
@@ -39,7 +38,6 @@ def load_checks(db: Path, n: int, *, host: str, end_at: int) -> None:
             "service": store.dims.service_id(conn=conn, name="httpd"),
         }
     engine.dispose()
-    store.forget_ids()
     with sqlite3.connect(db, isolation_level=None) as con:
         con.execute("BEGIN")
         (after,) = con.execute("SELECT coalesce(max(id), 0) FROM checks").fetchone()

@@ -81,14 +81,12 @@ def test_prune_deletes_only_what_is_past_its_retention_and_folded(engine: Engine
 
 @pytest.fixture
 def sqlite_dir(tmp_path: Path) -> Iterator[tuple[Path, Engine]]:
-    store.forget_ids()
     directory = tmp_path / "db"
     directory.mkdir()
     load_checks(directory / "checkd.db", 200_000, host=HOST, end_at=int(time.time()))
     engine = make_engine(f"sqlite:///{directory / 'checkd.db'}")
     yield directory, engine
     engine.dispose()
-    store.forget_ids()
 
 
 def test_a_failing_fold_is_counted_visible_and_recovers(sqlite_dir: tuple[Path, Engine]) -> None:

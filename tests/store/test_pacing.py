@@ -20,12 +20,10 @@ HOST = "pacing-test"
 
 @pytest.fixture
 def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    store.forget_ids()
     eng = make_engine(f"sqlite:///{tmp_path / 'checkd.db'}")
     migrate(eng)
     yield eng
     eng.dispose()
-    store.forget_ids()
 
 
 def test_the_batch_adapts_so_each_transaction_takes_about_the_budget(sqlite_engine: Engine) -> None:
