@@ -38,7 +38,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import _common as common
+import harness as common
 
 RULES_20 = """
 [services.web]

@@ -25,7 +25,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -244,14 +244,17 @@ def start_checkd(
     autostart: bool = True,
     name: str = "checkd",
     args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> Served:
-    """Start `checkd serve --interval N` (sampler started or not) with `data_dir` on a free port."""
+    """Start `checkd serve --interval N` (sampler started or not) with `data_dir` on a free port;
+    the environment is this one without CHECKD_* variables, plus `env`."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHECKD_")}
-    env["CHECKD_SAMPLER__AUTOSTART"] = "true" if autostart else "false"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("CHECKD_")}
+    environ["CHECKD_SAMPLER__AUTOSTART"] = "true" if autostart else "false"
+    environ.update(env or {})
     argv = [str(CHECKD), "serve", "--data-dir", str(data_dir), "--port", str(port)]
     argv += ["--interval", str(interval), "--host-name", HOST_NAME, *args]
-    return serve(name, argv, data_dir, "/healthz", port, env=env)
+    return serve(name, argv, data_dir, "/healthz", port, env=environ)
 
 
 def start_glances(workdir: Path) -> Served:

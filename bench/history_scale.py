@@ -7,9 +7,9 @@ check are reported at each size too (bench/year_size.py judges the storage goal)
 For each size N it
   1. bulk-loads N checks of host "bench-loaded" into a fresh SQLite file (harness.bulk_load: one
      disk, one service, 1 s apart, ending now) and reports the load rate;
-  2. folds all of them into the rollups with checkd's own upkeep (Retention.fold, the catch-up
+  2. folds all of them into the rollups with checkd's own upkeep (Upkeep.fold, the catch-up
      after an import or a downtime) and reports its rate; then the steady state: 60 new checks (a
-     minute at 1 s) written through store.CheckWriter, and one timed Retention.fold, 3 rounds;
+     minute at 1 s) written through store.CheckWriter, and one timed Upkeep.fold, 3 rounds;
   3. measures, all sizes interleaved so the noisy machine hits them alike:
      - in-process p50/p95 of store.list_checks(limit=100) and store.series(cpu_percent) over
        30 d, 7 d, 1 h and 8 h (points=500), with the plan of every SELECT they (and the fold)
@@ -86,21 +86,19 @@ class Traced:
 
 
 def build(db: Path, n: int) -> dict[str, Any]:
-    """Bulk-load `n` checks into a fresh `db` and fold them all with Retention.fold."""
+    """Bulk-load `n` checks into a fresh `db` and fold them all with Upkeep.fold."""
     from checkd.config import RetentionSettings
     from checkd.db import make_engine
-    from checkd.retention import Retention
+    from checkd.upkeep import Upkeep
 
     for suffix in ("", "-wal", "-shm"):
         db.with_name(db.name + suffix).unlink(missing_ok=True)
     harness.log(f"{human(n)}: bulk-loading {n:,} checks")
     res = harness.bulk_load(db, n, host=HOST)
-    harness.log(
-        f"{human(n)}: {res.seconds:.1f} s = {res.rate:,.0f} checks/s; folding all with Retention.fold"
-    )
+    harness.log(f"{human(n)}: {res.seconds:.1f} s = {res.rate:,.0f} checks/s; folding all with Upkeep.fold")
     engine = make_engine(f"sqlite:///{db}")
     t0 = time.monotonic()
-    folded = Retention(engine=engine, host=HOST, retention=RetentionSettings()).fold()
+    folded = Upkeep(engine=engine, host=HOST, retention=RetentionSettings()).fold()
     fold_s = time.monotonic() - t0
     engine.dispose()
     harness.log(f"{human(n)}: folded {folded:,} checks in {fold_s:.1f} s = {folded / fold_s:,.0f}/s")
@@ -115,13 +113,13 @@ def build(db: Path, n: int) -> dict[str, Any]:
 
 
 def fold_steady_state(db: Path, rounds: int = 3, new: int = 60) -> dict[str, Any]:
-    """Retention.fold of `new` checks written through CheckWriter after the newest one; per round."""
+    """Upkeep.fold of `new` checks written through CheckWriter after the newest one; per round."""
     from checkd import store
     from checkd.config import RetentionSettings
-    from checkd.retention import Retention
+    from checkd.upkeep import Upkeep
 
     traced = Traced(db)
-    upkeep = Retention(engine=traced.engine, host=HOST, retention=RetentionSettings())
+    upkeep = Upkeep(engine=traced.engine, host=HOST, retention=RetentionSettings())
     writer = store.CheckWriter(engine=traced.engine, host=HOST)
     with traced.engine.connect() as conn:
         newest = store.list_checks(conn=conn, host=HOST, limit=1)[0]

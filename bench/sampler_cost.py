@@ -8,12 +8,12 @@ Two measurements, in one run:
 
 A. In-process: the real Settings, ServiceRegistry (httpd -> apache2 via the sysv backend: pidfile
    plus /proc, no process spawn), CheckProbe, Sampler and a real SQLite file. It calls
-   Sampler.sample_once() --checks times (each is one probe plus one write transaction, as the
-   loop does) back to back and reads the process CPU time (time.process_time) around each call;
-   it also times the parts alone (probe, service states, write). Then --paced-checks more, one
-   every --pace seconds (default 1 s, as in production: caches are cold again each time), with
-   the probe and the write of each timed apart. The rollup fold of the upkeep thread is not
-   part of A (bench/write_floor.py measures it); it is part of B.
+   Sampler.sample_once() and Sampler.flush() --checks times (each is one probe plus one write
+   transaction, as the probe and writer threads do) back to back and reads the process CPU time
+   (time.process_time) around each call; it also times the parts alone (probe, service states,
+   write). Then --paced-checks more, one every --pace seconds (default 1 s, as in production:
+   caches are cold again each time), with the probe and the write of each timed apart. The
+   rollup fold of the upkeep thread is not part of A (bench/write_floor.py measures it); it is part of B.
 
 B. A real `checkd serve --interval 1` next to an idle one (`sampler.autostart = false`) and,
    unless --no-glances, Glances in web mode (`glances -w --disable-webui`, default refresh;
@@ -68,9 +68,13 @@ def in_process(checks: int, paced_checks: int, pace: float, services: int) -> di
                 out.append((time.process_time() - t0) * 1000)
             return out
 
-        timed(sampler.sample_once, 50)  # warm-up: first-use ids, statement caches, psutil priming
+        def take_and_write() -> None:  # what the probe thread and then the writer thread do
+            sampler.sample_once()
+            sampler.flush()
+
+        timed(take_and_write, 50)  # warm-up: first-use ids, statement caches, psutil priming
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        per_check = timed(sampler.sample_once, checks)
+        per_check = timed(take_and_write, checks)
         cpu_total = time.process_time() - cpu0
         wall_total = time.perf_counter() - wall0
 

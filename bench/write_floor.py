@@ -8,7 +8,7 @@ CPU time (time.process_time) per check of:
     sqlite3    the same rows (checks, check_disks, check_services)
                through plain DB-API prepared statements on one open connection, one transaction
                per check, `lastrowid` for the new id
-    fold       Retention.fold() after every 60 stored checks (the upkeep thread folds every 60 s
+    fold       Upkeep.fold() after every 60 stored checks (the upkeep thread folds every 60 s
                at interval 1 s), divided by 60
 
 The check itself is one real CheckProbe reading (httpd through the real ServiceRegistry), reused.
@@ -27,7 +27,7 @@ from typing import Any
 
 import harness
 
-FOLD_EVERY = 60  # checks between folds: Retention folds every 60 s, at interval 1 s
+FOLD_EVERY = 60  # checks between folds: Upkeep folds every 60 s, at interval 1 s
 
 
 def main() -> None:
@@ -41,8 +41,8 @@ def main() -> None:
     from checkd.control import ServiceRegistry
     from checkd.db import make_engine, migrate
     from checkd.probes import CheckProbe
-    from checkd.retention import Retention
     from checkd.store import codec
+    from checkd.upkeep import Upkeep
 
     result: dict[str, Any] = {"machine": harness.machine(), "checks": n}
     with harness.temp_dir("write-floor") as tmp:
@@ -67,14 +67,14 @@ def main() -> None:
         result["store_ms_per_check"] = round((time.process_time() - t0) * 1000 / n, 4)
 
         # 3. rollup fold, every FOLD_EVERY checks
-        retention = Retention(engine=engine, host=harness.HOST_NAME, retention=settings.retention)
-        retention.fold()
+        upkeep = Upkeep(engine=engine, host=harness.HOST_NAME, retention=settings.retention)
+        upkeep.fold()
         folds, fold_cpu = max(1, n // FOLD_EVERY), 0.0
         for _ in range(folds):
             for _ in range(FOLD_EVERY):
                 write()
             t0 = time.process_time()
-            retention.fold()
+            upkeep.fold()
             fold_cpu += time.process_time() - t0
         result["fold_ms_per_check"] = round(fold_cpu * 1000 / (folds * FOLD_EVERY), 4)
         engine.dispose()

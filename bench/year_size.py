@@ -6,7 +6,7 @@ Goal: a year at 1 s for one host fits in <= 500 MB on SQLite with the default re
 
 It builds the raw tier as it then is: --days (30) of checks at 1 s, bulk-loaded
 (harness.bulk_load: one disk, one service, ending now), folded into rollups by checkd's own
-upkeep (Retention.fold, which lays rollup rows out as it does in production). From that file it
+upkeep (Upkeep.fold, which lays rollup rows out as it does in production). From that file it
 measures bytes per raw check (tables and their index, from dbstat) and per rollup row, and
 estimates the year: raw checks x bytes per check + rollup rows (one per bucket and metric: cpu,
 memory, load1, the disk, the service) x bytes per rollup row. The whole file at --days is
@@ -69,7 +69,7 @@ def main() -> None:
 
     from checkd.config import RetentionSettings
     from checkd.db import make_engine
-    from checkd.retention import Retention
+    from checkd.upkeep import Upkeep
 
     n = int(args.days * DAY)
     result: dict[str, Any] = {"machine": harness.machine(), "days": args.days, "checks": n}
@@ -78,10 +78,10 @@ def main() -> None:
         harness.log(f"bulk-loading {n:,} checks ({args.days:g} days at 1 s)")
         load = harness.bulk_load(db, n, host=HOST)
         result["load"] = {"seconds": round(load.seconds, 1), "checks_per_s": round(load.rate)}
-        harness.log(f"  {load.seconds:.1f} s = {load.rate:,.0f} checks/s; folding all with Retention.fold")
+        harness.log(f"  {load.seconds:.1f} s = {load.rate:,.0f} checks/s; folding all with Upkeep.fold")
         engine = make_engine(f"sqlite:///{db}")
         t0 = time.monotonic()
-        folded = Retention(engine=engine, host=HOST, retention=RetentionSettings()).fold()
+        folded = Upkeep(engine=engine, host=HOST, retention=RetentionSettings()).fold()
         fold_s = time.monotonic() - t0
         result["fold"] = {
             "checks": folded,
@@ -95,7 +95,7 @@ def main() -> None:
 
         # The clock at which the oldest --prune-days of checks are past the raw tier's retention.
         clock = load.first_taken_at + RetentionSettings().seconds("raw") + args.prune_days * DAY
-        upkeep = Retention(engine=engine, host=HOST, retention=RetentionSettings(), clock=lambda: clock)
+        upkeep = Upkeep(engine=engine, host=HOST, retention=RetentionSettings(), clock=lambda: clock)
         t0 = time.monotonic()
         deleted = upkeep.prune()
         prune_s = time.monotonic() - t0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -300,7 +301,10 @@ def test_queue_holds_an_hour_of_checks_and_counts_what_it_drops(
     capacity = math.ceil(QUEUE_SECONDS / interval) + 1
     sampler, _ = make_sampler(interval, clock=Counter())
     db.take_away()
-    taken = [sampler.sample_once() for _ in range(capacity + 3)]
+    taken = []
+    for _ in range(capacity + 3):
+        taken.append(sampler.sample_once())
+        assert sampler.flush() is False  # what the writer thread does after each check
     st = sampler.status()
     assert st.pending_writes == capacity
     assert st.dropped_total == 3
@@ -346,3 +350,70 @@ def test_a_database_that_was_never_there_does_not_stop_sampling(
     finally:
         sampler.stop(10)
         engine.dispose()
+
+
+# -- another writer holds the lock -----------------------------------------------------------------
+class LockHolder:
+    """Another connection (as an import would be) that holds the database's write lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.con = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    def hold(self, seconds: float) -> threading.Thread:
+        """Take the write lock now and release it `seconds` later, from a thread."""
+        self.con.execute("BEGIN IMMEDIATE")
+
+        def release() -> None:
+            time.sleep(seconds)
+            self.con.execute("COMMIT")
+            self.con.close()
+
+        thread = threading.Thread(target=release)
+        thread.start()
+        return thread
+
+
+def test_a_held_write_lock_delays_writes_but_never_a_check(
+    db: Db, make_sampler: Callable[..., tuple[Sampler, Recorder]]
+) -> None:
+    """While another connection holds the write lock for 2.5 s, checks are still taken on their
+    1 s slots (the probe never waits on the database); the writes wait, then succeed, and a write
+    that waited is no error."""
+    sampler, rec = make_sampler(1)
+    sampler.start()
+    assert rec.wrote.wait(3)
+    released = LockHolder(db.dir / "checkd.db").hold(2.5)
+    held_from = time.time()
+    wait_until(lambda: sampler.status().pending_writes >= 2, 3, "two checks queued behind the lock")
+    released.join()
+    wait_until(lambda: sampler.status().pending_writes == 0, 5, "the queue written")
+    sampler.stop(10)
+    st = sampler.status()
+    assert st.missed_slots_total == 0, st
+    assert (st.write_errors_total, st.errors_total, st.failing) == (0, 0, False), st
+    assert st.pending_writes_max >= 2
+    assert 1.5 <= st.longest_write_wait_s < 5, st
+    times = [c.taken_at for c in rec.taken]
+    assert any(held_from < t < held_from + 2.5 for t in times), "no check taken while the lock was held"
+    gaps = [round(b - a, 3) for a, b in itertools.pairwise(times)]
+    assert all(0.75 < g < 1.25 for g in gaps), f"checks left their 1 s slots: {gaps}"
+    assert [t for _, t in db.stored()] == [int(t) for t in times]
+
+
+def test_a_lock_held_beyond_the_patience_is_a_failing_write(
+    db: Db, make_sampler: Callable[..., tuple[Sampler, Recorder]]
+) -> None:
+    """A lock that stays taken longer than `lock_patience_s` is a fault: counted, failing, visible;
+    the checks wait in memory and are written in order once it is released."""
+    sampler, rec = make_sampler(1, lock_patience_s=1.0)
+    sampler.start()
+    assert rec.wrote.wait(3)
+    released = LockHolder(db.dir / "checkd.db").hold(3.5)
+    st = wait_until(lambda: (s := sampler.status()).failing and s, 4, "the write counted as failing")
+    assert st.write_errors_total >= 1
+    assert st.last_error and "locked" in st.last_error
+    released.join()
+    wait_until(lambda: not sampler.status().failing and sampler.status().pending_writes == 0, 8, "recovery")
+    sampler.stop(10)
+    assert sampler.status().missed_slots_total == 0
+    assert [t for _, t in db.stored()] == [int(c.taken_at) for c in rec.taken]

@@ -26,6 +26,7 @@ _PG_MIGRATION_LOCK = 0x636865636B64
 # connections under load, and full default caches add up in RSS on a large database; history
 # latency did not change (the OS page cache keeps the file's hot pages).
 SQLITE_CACHE_KIB = 512
+SQLITE_BUSY_TIMEOUT_MS = 5000  # how long a statement waits for another connection's write lock
 
 
 class DatabaseError(Exception):
@@ -85,7 +86,7 @@ def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     # WAL lets the API read while the sampler writes; NORMAL is durable across app crashes in WAL.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cur.close()
@@ -98,7 +99,10 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         _check_sqlite_dir(path)
     try:
         if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+            engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            )
             event.listen(engine, "connect", _on_sqlite_connect)
         else:
             if url.startswith("postgresql://"):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from checkd import store
 from checkd.probes import Check, DiskUsage, MemoryUsage
@@ -19,7 +20,7 @@ _CPU = re.compile(r"CPU PERCENTAGE\(\s*([^%()]*?)\s*%\s*\)")
 _SVMEM = re.compile(r"svmem\(([^)]*)\)")
 _DISK = re.compile(r"Total:\s*(-?\d+)\s*,\s*Free:\s*(-?\d+)\s*,\s*Used:\s*(-?\d+)")
 _HTTPD = re.compile(r"Active:\s*([a-z-]+)")
-BATCH = 1000
+BATCH = 1000  # rows in the first transaction; store.Pacer sizes the later ones
 
 
 class LegacyFileError(Exception):
@@ -135,11 +136,6 @@ def parse_row(row: LegacyRow, taken_at: float) -> Check:
     )
 
 
-def _batches(items: list[tuple[int, Check]]) -> Iterator[list[tuple[int, Check]]]:
-    for i in range(0, len(items), BATCH):
-        yield items[i : i + BATCH]
-
-
 def import_legacy(
     *,
     engine: Engine,
@@ -166,17 +162,24 @@ def import_legacy(
             todo.append((row.id, parse_row(row, ended_at - (len(rows) - 1 - position) * interval_s)))
         except ValueError as exc:
             report.malformed.append((row.id, str(exc)))
-    for batch in _batches(todo):
-        with engine.begin() as conn:
-            store.insert_checks(conn=conn, host=host, items=[c for _, c in batch])
-            store.mark_legacy_imported(conn=conn, host=host, legacy_ids=[i for i, _ in batch])
-        report.imported += len(batch)
-        if progress is not None:
-            progress(len(batch))
+    # Paced transactions (store.Pacer): a checkd serving this database keeps writing in between.
+    pending = iter(todo)
+
+    def insert_next(conn: Connection, batch: int) -> int:
+        chunk = list(itertools.islice(pending, batch))
+        store.insert_checks(conn=conn, host=host, items=[c for _, c in chunk])
+        store.mark_legacy_imported(conn=conn, host=host, legacy_ids=[i for i, _ in chunk])
+        return len(chunk)
+
+    def imported(rows: int) -> None:
+        report.imported += rows
+        if progress is not None and rows:
+            progress(rows)
+
+    store.Pacer(start=BATCH).run(engine, insert_next, committed=imported)
     # Each checkd folds only its own host's rollups, and nobody runs as the imported host: fold
     # here, or long-range history of the import would read empty tiers.
-    while True:
-        with engine.begin() as conn:
-            if not store.fold_new_checks(conn=conn, host=host):
-                break
+    store.Pacer(start=5000).run(
+        engine, lambda conn, batch: store.fold_new_checks(conn=conn, host=host, batch=batch)
+    )
     return report

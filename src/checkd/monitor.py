@@ -1,4 +1,4 @@
-"""Monitor: everything one checkd process runs (engine, services, sampler, retention) and its life cycle."""
+"""Monitor: everything one checkd process runs (engine, services, sampler, upkeep) and its life cycle."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from checkd.database_file import DatabaseFileGuard
 from checkd.db import DatabaseError, make_engine, migrate_in_child
 from checkd.notify import Delivery, build_targets
 from checkd.probes import Check, CheckProbe
-from checkd.retention import Retention
 from checkd.sampler import Sampler
+from checkd.upkeep import Upkeep
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def _own_url(settings: Settings) -> str:
 
 
 class Monitor:
-    """Owns the engine, service registry, sampler and retention of one host."""
+    """Owns the engine, service registry, sampler and upkeep of one host."""
 
     def __init__(self, settings: Settings, *, registry: ServiceRegistry | None = None) -> None:
         self.settings = settings
@@ -54,7 +54,7 @@ class Monitor:
         self.sampler = Sampler(
             engine=self.engine, host=self.host, probe=self.probe, interval_s=settings.sampler.interval
         )
-        self.retention = Retention(engine=self.engine, host=self.host, retention=settings.retention)
+        self.upkeep = Upkeep(engine=self.engine, host=self.host, retention=settings.retention)
         self.action_listeners: list[Callable[[ActionResult], None]] = []  # called after each action
         self.audit = WriteBacklog(engine=self.engine, what="audit log", capacity=AUDIT_BACKLOG)
         # Saves the sampler's current state; a newer save supersedes one still waiting.
@@ -104,7 +104,7 @@ class Monitor:
         self.alerts.start()
         self.delivery.start()
         self._restore_sampler()
-        self.retention.start()
+        self.upkeep.start()
         self.ready.set()
 
     def open_in_background(self) -> None:
@@ -192,7 +192,7 @@ class Monitor:
 
     # -- shutdown ---------------------------------------------------------------------------------
     def close(self, timeout: float = 10.0) -> None:
-        """Stop the sampler (joined, last write flushed), retention and the engine."""
+        """Stop the sampler (joined, last write flushed), the upkeep and the engine."""
         self._closing.set()
         deadline = time.monotonic() + timeout
         self.sampler.stop(timeout)
@@ -200,7 +200,7 @@ class Monitor:
             log.error("%d checks could not be written before exit", self.sampler.status().pending_writes)
         self.alerts.stop()
         self.delivery.stop()
-        self.retention.stop()
+        self.upkeep.stop()
         self.state_saves.close()
         self.audit.close()
         if self._opener is not None:

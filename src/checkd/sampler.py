@@ -1,7 +1,8 @@
-"""The sampler: one thread per process, stopped by an Event, drift-free cadence, write-behind queue."""
+"""The sampler: a probe thread on a drift-free cadence, and a writer thread behind a bounded queue."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import threading
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 
 CheckListener = Callable[[Check], None]
 QUEUE_SECONDS = 3600  # the write-behind queue holds at least this much time of checks
+# A write may wait this long for another writer's lock (an import, the fold) before it counts as
+# failing; until then it is retried, and a write that waited and then succeeded is no error.
+LOCK_PATIENCE_S = 30.0
+_STOP_PATIENCE_S = 5.0  # the same while stopping: shutdown must not hang on a held lock
 _MAX_BATCH = 500
 _RETRY_MIN_S = 0.5
 
@@ -40,10 +45,15 @@ class SamplerStatus:
     missed_slots_total: int
     failing: bool
     probe_failures: tuple[ProbeFailure, ...] = ()  # probes failing on every recent check
+    pending_writes_max: int = 0  # most checks queued at once since start
+    longest_write_wait_s: float = 0.0  # longest write since start, lock waits included
 
 
 class Sampler:
-    """Takes a check now and then every `interval_s` seconds, and writes it to the store in order."""
+    """Takes a check now and then every `interval_s` seconds; a writer thread stores them in order.
+
+    Taking a check never waits on the database: the probe thread only queues it, and the writer
+    thread writes the queue. A slow or locked database makes the queue grow, within its bound."""
 
     def __init__(
         self,
@@ -53,17 +63,23 @@ class Sampler:
         probe: CheckProbe,
         interval_s: int,
         monotonic: Callable[[], float] = time.monotonic,
+        lock_patience_s: float = LOCK_PATIENCE_S,
     ) -> None:
         self.engine = engine
+        self.lock_patience_s = lock_patience_s
         self.host = host
         self._writer = store.CheckWriter(engine=engine, host=host)
         self.probe = probe
         self._interval = interval_s
         self._monotonic = monotonic
-        self._lock = threading.Lock()  # guards start/stop and the counters below
+        self._lock = threading.Lock()  # guards start/stop, the queue and the counters below
+        self._flush_lock = threading.Lock()  # one flush at a time: the writer thread or close()
         self._thread: threading.Thread | None = None
+        self._writer_thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._write_stop = threading.Event()
+        self._queued = threading.Event()  # wakes the writer thread
         self._queue: deque[Check] = deque(maxlen=self._capacity(interval_s))
         self._listeners: list[CheckListener] = []
         self._written_listeners: list[CheckListener] = []
@@ -73,8 +89,11 @@ class Sampler:
         self.write_errors_total = 0
         self.dropped_total = 0
         self.missed_slots_total = 0
+        self.pending_writes_max = 0
+        self.longest_write_wait_s = 0.0
         self.last_error: str | None = None
         self._write_failing = False
+        self._waiting_since: float | None = None  # first attempt of the batch now waiting for a lock
 
     @staticmethod
     def _capacity(interval_s: int) -> int:
@@ -100,28 +119,38 @@ class Sampler:
         return self._interval
 
     def start(self) -> bool:
-        """Start the thread; False (and nothing else happens) when it already runs."""
+        """Start the probe and writer threads; False (and nothing else happens) when they run."""
         with self._lock:
             if self.running:
                 return False
-            if self._thread is not None:
-                self._thread.join()
+            for old in (self._thread, self._writer_thread):
+                if old is not None:
+                    old.join()
             self._stop.clear()
             self._wake.clear()
+            self._write_stop.clear()
+            self._writer_thread = threading.Thread(target=self._write_loop, name="checkd-writer", daemon=True)
+            self._writer_thread.start()
             self._thread = threading.Thread(target=self._run, name="checkd-sampler", daemon=True)
             self._thread.start()
             log.info("sampler started, interval %ss", self._interval)
             return True
 
     def stop(self, timeout: float | None = None) -> bool:
-        """Stop and join the thread, flushing what it took; False when it was not running."""
+        """Stop and join both threads, the writer after flushing what was taken; False when not running."""
         with self._lock:
-            thread = self._thread
+            thread, writer = self._thread, self._writer_thread
             if thread is None or not thread.is_alive():
                 return False
             self._stop.set()
             self._wake.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
         thread.join(timeout)
+        # Only now: the writer's last flush then holds the probe thread's last check.
+        self._write_stop.set()
+        self._queued.set()
+        if writer is not None:
+            writer.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         log.info("sampler stopped")
         return True
 
@@ -156,49 +185,77 @@ class Sampler:
             missed_slots_total=self.missed_slots_total,
             failing=self._write_failing or bool(overdue),
             probe_failures=tuple(self.probe.errors.failing()),
+            pending_writes_max=self.pending_writes_max,
+            longest_write_wait_s=self.longest_write_wait_s,
         )
 
     def sample_once(self) -> Check:
-        """Take one check, queue it and try to write the queue; used by the loop."""
+        """Take one check and queue it for the writer thread (never waits on the database)."""
         check = self.probe.take_check()
         with self._lock:
             if len(self._queue) == self._queue.maxlen:
                 self.dropped_total += 1
                 log.error("write queue full (%d checks); dropping the oldest", len(self._queue))
             self._queue.append(check)
+            self.pending_writes_max = max(self.pending_writes_max, len(self._queue))
             self.checks_total += 1
             self.latest = check
             self.last_check_at = check.taken_at
+        self._queued.set()
         for listener in self._listeners:
             listener(check)
-        self.flush()
         return check
 
     def flush(self) -> bool:
-        """Write queued checks in order; True when the queue is empty afterwards."""
-        while self._queue:
-            batch = list(self._queue)[:_MAX_BATCH]
-            try:
-                self._writer.write(batch)
-            except Exception as exc:  # any DB fault: keep the checks, count it, retry later
-                for check in batch:
-                    check.id = None
-                self.write_errors_total += 1
-                self.last_error = f"database write failed: {type(exc).__name__}: {exc}".splitlines()[0]
-                if not self._write_failing:
-                    log.error("%s; %d checks wait in memory", self.last_error, len(self._queue))
-                self._write_failing = True
-                return False
-            with self._lock:
-                for _ in batch:
-                    self._queue.popleft()
-            if self._write_failing:
-                log.warning("database writes recovered")
-                self._write_failing = False
-            for check in batch:
-                for listener in self._written_listeners:
-                    listener(check)
-        return True
+        """Write queued checks in order; True when the queue is empty afterwards.
+
+        A write that waits for another writer's lock is retried (each try waits a few ms in the
+        database's busy handler) for up to LOCK_PATIENCE_S before it counts as a failed write."""
+        with self._flush_lock:
+            while self._queue:
+                with self._lock:
+                    batch = list(itertools.islice(self._queue, _MAX_BATCH))
+                started = self._waiting_since if self._waiting_since is not None else time.monotonic()
+                try:
+                    self._writer.write(batch)
+                except Exception as exc:  # any DB fault: keep the checks, count it, retry later
+                    for check in batch:
+                        check.id = None
+                    if store.is_lock_wait(exc) and self._wait_more(started):
+                        continue
+                    self._waiting_since = None
+                    self._write_failed(exc)
+                    return False
+                self._waiting_since = None
+                self._written(batch, time.monotonic() - started)
+            return True
+
+    def _wait_more(self, started: float) -> bool:
+        """Whether a write that found the lock taken, first tried at `started`, tries again."""
+        self._waiting_since = started
+        patience = _STOP_PATIENCE_S if self._write_stop.is_set() else self.lock_patience_s
+        return time.monotonic() - started < patience
+
+    def _write_failed(self, exc: Exception) -> None:
+        self.write_errors_total += 1
+        self.last_error = f"database write failed: {type(exc).__name__}: {exc}".splitlines()[0]
+        if not self._write_failing:
+            log.error("%s; %d checks wait in memory", self.last_error, len(self._queue))
+        self._write_failing = True
+
+    def _written(self, batch: list[Check], waited: float) -> None:
+        written = {id(c) for c in batch}
+        with self._lock:
+            # A check dropped from a full queue while its batch was written is already gone.
+            while self._queue and id(self._queue[0]) in written:
+                self._queue.popleft()
+            self.longest_write_wait_s = max(self.longest_write_wait_s, waited)
+        if self._write_failing:
+            log.warning("database writes recovered")
+            self._write_failing = False
+        for check in batch:
+            for listener in self._written_listeners:
+                listener(check)
 
     def release_connection(self) -> None:
         """Close the writer's held connection now (the next write opens a new one)."""
@@ -221,6 +278,7 @@ class Sampler:
         return nxt + skipped * interval
 
     def _run(self) -> None:
+        """The probe thread: one check per slot, queued; it never touches the database."""
         slot = self._monotonic()
         while not self._stop.is_set():
             try:
@@ -232,12 +290,23 @@ class Sampler:
                 wait = slot - self._monotonic()
                 if wait <= 0:
                     break
-                if self._queue:
-                    wait = min(wait, max(_RETRY_MIN_S, min(self._interval / 4, 5.0)))
                 if self._wake.wait(wait):
                     self._wake.clear()
                     # The interval changed: the next check is one new interval after the last one.
                     slot = max(taken + self._interval, self._monotonic())
-                if self._queue and not self._stop.is_set():
+
+    def _write_loop(self) -> None:
+        """The writer thread: write whatever is queued; while writes fail, retry every few seconds."""
+        while True:
+            retry = max(_RETRY_MIN_S, min(self._interval / 4, 5.0)) if self._queue else None
+            self._queued.wait(retry)
+            self._queued.clear()
+            stopping = self._write_stop.is_set()
+            if self._queue:
+                try:
                     self.flush()
-        self.close()
+                except Exception:  # never let the writer die; the queue is retried
+                    log.exception("write failed")
+            if stopping:
+                break
+        self._writer.close()

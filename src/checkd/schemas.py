@@ -10,6 +10,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from checkd.backlog import BacklogStatus
 from checkd.probes import Check, DiskUsage
 from checkd.sampler import SamplerStatus
+from checkd.upkeep import UpkeepHealth, UpkeepStatus
 from checkd.vocabulary import Action, ServiceState
 
 
@@ -157,6 +158,10 @@ class SamplerOut(BaseModel):
     state_saved: bool = Field(
         True, description="false while a start/stop/interval change waits to be saved (retried)"
     )
+    pending_writes_max: int = Field(0, description="most checks waiting in memory at once, since start")
+    longest_write_wait_s: float = Field(
+        0.0, description="longest time one write took since start, waits for another writer's lock included"
+    )
     message: str | None = Field(None, description="what a start/stop call did, e.g. 'already running'")
 
     @classmethod
@@ -191,6 +196,8 @@ class SamplerOut(BaseModel):
                 )
                 for f in st.probe_failures
             ],
+            pending_writes_max=st.pending_writes_max,
+            longest_write_wait_s=round(st.longest_write_wait_s, 3),
             message=message,
         )
 
@@ -213,6 +220,39 @@ class SamplerUpdate(BaseModel):
     interval_s: JsonInt = Field(ge=1, le=86400, description="seconds between checks, 1..86400")
 
 
+class UpkeepOut(BaseModel):
+    """The upkeep thread (rollup fold and retention prune) and its counters."""
+
+    running: bool
+    health: UpkeepHealth = Field(
+        description="ok; failing when the last round failed; behind when no fold completed for 3 rounds"
+    )
+    fold_every_s: float = Field(description="seconds between fold rounds")
+    folded_total: int = Field(description="raw checks folded into rollups by this process")
+    deleted_total: int = Field(description="rows deleted past their retention by this process")
+    errors_total: int = Field(description="fold or prune rounds that failed")
+    last_error: str | None
+    last_fold_at: datetime | None = Field(description="when the last complete fold ended")
+    fold_lag_s: float | None = Field(description="seconds since the last complete fold")
+    last_prune_at: datetime | None
+
+    @classmethod
+    def of(cls, st: UpkeepStatus) -> UpkeepOut:
+        """The API shape of an upkeep status."""
+        return cls(
+            running=st.running,
+            health=st.health,
+            fold_every_s=st.fold_every_s,
+            folded_total=st.folded_total,
+            deleted_total=st.deleted_total,
+            errors_total=st.errors_total,
+            last_error=st.last_error,
+            last_fold_at=utc(st.last_fold_at),
+            fold_lag_s=None if st.fold_lag_s is None else round(st.fold_lag_s, 3),
+            last_prune_at=utc(st.last_prune_at),
+        )
+
+
 class HealthOut(BaseModel):
     """Liveness: `sampler` is failing when writes fail or checks are overdue."""
 
@@ -221,6 +261,7 @@ class HealthOut(BaseModel):
     database: str = Field(description="'ok', or why the database is unavailable")
     probes: str = Field("ok", description="'ok', or which probes fail on every check and why")
     alerts_firing: int = Field(0, description="alerts firing or given up (see /api/v2/alerts)")
+    upkeep: UpkeepHealth = Field("ok", description="the rollup fold: ok, failing or behind (then degraded)")
 
 
 class ServiceOut(BaseModel):

@@ -165,3 +165,38 @@ def test_metrics_before_the_first_check_still_answer(tmp_path: Path) -> None:
         assert "checkd_last_check_timestamp_seconds" not in text
     finally:
         monitor.engine.dispose()
+
+
+def test_checks_total_and_the_duration_count_agree_from_the_first_check(
+    make_server: Callable[..., CheckdProcess],
+) -> None:
+    """The check taken as the server opens its database is in the histogram too (issue 10 item 9:
+    it was 5 vs 4, the listener being attached after that check). A 1-hour interval: the second
+    check comes from a stop and start through the API, so no check lands between two reads."""
+    server = make_server(interval=3600)
+    server.wait_for(lambda: one(scrape(server)[0], "checkd_checks_total") >= 1)
+    for action in ("stop", "start"):
+        assert server.post(f"/api/v2/sampler/{action}", headers=server.auth()).status_code == 200
+    server.wait_for(lambda: one(scrape(server)[0], "checkd_checks_total") >= 2)
+    samples, _ = scrape(server)
+    assert one(samples, "checkd_check_duration_seconds_count") == one(samples, "checkd_checks_total") == 2
+
+
+def test_metrics_show_the_write_queue_and_the_upkeep(server: CheckdProcess) -> None:
+    """The write-behind queue's depth and longest write wait, and the upkeep thread's counters."""
+    server.wait_for(lambda: server.get("/api/v2/upkeep").json()["last_fold_at"] is not None)
+    upkeep = server.get("/api/v2/upkeep").json()
+    samples, types = scrape(server)
+    assert one(samples, "checkd_pending_writes_max") >= 1
+    assert 0 < one(samples, "checkd_write_wait_longest_seconds") < 5
+    assert one(samples, "checkd_upkeep_running") == 1
+    assert {lab["health"]: v for lab, v in samples["checkd_upkeep_health"]} == {
+        "ok": 1.0,
+        "failing": 0.0,
+        "behind": 0.0,
+    }
+    assert one(samples, "checkd_upkeep_errors_total") == 0
+    assert one(samples, "checkd_upkeep_folded_total") == upkeep["folded_total"]  # one fold, at open
+    assert types["checkd_upkeep_folded"] == "counter"
+    assert one(samples, "checkd_upkeep_fold_lag_seconds") >= 0
+    assert one(samples, "checkd_upkeep_last_fold_timestamp_seconds") > time.time() - 60

@@ -30,6 +30,7 @@ from checkd.api.routes import (
     notify,
     sampler,
     services,
+    upkeep,
     v1,
 )
 from checkd.auth import allowed_host_names
@@ -66,7 +67,7 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     monitor.sampler.on_written(cache.invalidate)
 
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
-    for module in (v1, checks, history, sampler, services, actions, hosts, alerts, notify):
+    for module in (v1, checks, history, sampler, upkeep, services, actions, hosts, alerts, notify):
         app.include_router(module.router, dependencies=reads, responses=error_responses(503))
     app.include_router(health.router)
     app.include_router(metrics.router_for(monitor), dependencies=reads)

@@ -116,6 +116,8 @@ def run_server(settings: Settings) -> None:
     try:
         token, generated = ensure_token(settings)
         monitor = Monitor(settings)
+        # The app first: its /metrics listeners must see the check the sampler takes on opening.
+        app = create_app(monitor, token=token)
         if monitor.engine.dialect.name == "sqlite":
             monitor.open()  # an embedded database either opens now or start-up stops with the reason
     except (TokenError, DatabaseError) as exc:
@@ -125,7 +127,7 @@ def run_server(settings: Settings) -> None:
             f"checkd: generated an API token, saved to {settings.token_path} (mode 0600):\n{token}", err=True
         )
     config = uvicorn.Config(
-        create_app(monitor, token=token),
+        app,
         host=settings.server.host,
         port=settings.server.port,
         log_level=settings.log_level.lower(),

@@ -6,6 +6,7 @@ from checkd.metrics.durations import CheckDurations
 from checkd.metrics.host import HostCollector
 from checkd.metrics.notifications import NotificationCounter
 from checkd.metrics.sampler import SamplerCollector
+from checkd.metrics.upkeep import UpkeepCollector
 
 __all__ = [
     "ActionCounter",
@@ -14,4 +15,5 @@ __all__ = [
     "HostCollector",
     "NotificationCounter",
     "SamplerCollector",
+    "UpkeepCollector",
 ]

@@ -33,6 +33,16 @@ class SamplerCollector:
         yield GaugeMetricFamily(
             "checkd_pending_writes", "Checks waiting in memory for the database.", value=st.pending_writes
         )
+        yield GaugeMetricFamily(
+            "checkd_pending_writes_max",
+            "Most checks waiting in memory at once since start.",
+            value=st.pending_writes_max,
+        )
+        yield GaugeMetricFamily(
+            "checkd_write_wait_longest_seconds",
+            "Longest time one write of queued checks took since start, lock waits included.",
+            value=st.longest_write_wait_s,
+        )
         if st.last_check_at is not None:
             yield GaugeMetricFamily(
                 "checkd_last_check_timestamp_seconds",

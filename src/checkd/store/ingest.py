@@ -14,6 +14,7 @@ from checkd.models import disk_paths, hosts, service_names
 from checkd.probes import Check
 from checkd.store import dims
 from checkd.store.backends import StoreBackend, backend_for
+from checkd.store.pacing import is_lock_wait
 
 _HOSTS, _PATHS, _SERVICES = hosts.name, disk_paths.name, service_names.name
 
@@ -72,10 +73,11 @@ class CheckWriter:
                 except _NotLearned:  # a name not seen yet: learn (and commit) its id, then again
                     self._learn(held, items)
                     ids = self._write(held, items)
-            except Exception:
-                # The database may not hold what the cache says (replaced, restored): learn anew.
-                dims.forget(self.engine)
-                self._release(invalidate=True)
+            except Exception as exc:
+                if not is_lock_wait(exc):  # a lock wait leaves the connection and the ids as they were
+                    # The database may not hold what the cache says (replaced, restored): learn anew.
+                    dims.forget(self.engine)
+                    self._release(invalidate=True)
                 raise
         for check, new_id in zip(items, ids, strict=True):
             check.id, check.host = new_id, self.host
@@ -132,6 +134,8 @@ class CheckWriter:
         try:
             if invalidate:
                 held.invalidate()
+            else:
+                self._backend.unhold(held)
             held.close()
         except Exception:  # noqa: S110  (the connection is already broken; nothing to keep)
             pass

@@ -1,4 +1,4 @@
-"""/healthz: is the process up, is the sampler healthy, is the database reachable."""
+"""/healthz: is the process up, are the sampler and upkeep healthy, is the database reachable."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", response_model=HealthOut, summary="Liveness and sampler health")
 def healthz(monitor: MonitorDep) -> HealthOut:
-    """`sampler` is running, stopped or failing; `database` and `probes` are ok or why they are not."""
+    """`sampler` is running, stopped or failing; `database`, `probes` and `upkeep` are ok or why not
+    (each of these not ok makes it degraded); `alerts_firing` counts alerts firing or given up."""
     st = monitor.sampler.status()
     sampler = "failing" if st.failing else ("running" if st.running else "stopped")
     database = "ok" if monitor.ready.is_set() else f"unavailable: {monitor.database_error or 'starting up'}"
@@ -23,6 +24,13 @@ def healthz(monitor: MonitorDep) -> HealthOut:
         "; ".join(f"{f.error} (failing since {utc(f.since):%Y-%m-%dT%H:%M:%SZ})" for f in st.probe_failures)
         or "ok"
     )
-    status = "ok" if sampler != "failing" and database == "ok" and probes == "ok" else "degraded"
-    firing = monitor.alerts.firing_count()
-    return HealthOut(status=status, sampler=sampler, database=database, probes=probes, alerts_firing=firing)
+    upkeep = monitor.upkeep.status().health
+    healthy = sampler != "failing" and database == "ok" and probes == "ok" and upkeep == "ok"
+    return HealthOut(
+        status="ok" if healthy else "degraded",
+        sampler=sampler,
+        database=database,
+        probes=probes,
+        upkeep=upkeep,
+        alerts_firing=monitor.alerts.firing_count(),
+    )

@@ -12,6 +12,7 @@ from checkd.metrics import (
     HostCollector,
     NotificationCounter,
     SamplerCollector,
+    UpkeepCollector,
 )
 from checkd.monitor import Monitor
 
@@ -23,6 +24,7 @@ def build_registry(monitor: Monitor) -> CollectorRegistry:
     units = {i.name: i.unit or i.name for i in infos}  # a command-backed service has no unit: its name
     registry.register(HostCollector(lambda: monitor.sampler.latest, units))
     registry.register(SamplerCollector(monitor.sampler.status))
+    registry.register(UpkeepCollector(monitor.upkeep.status))
     durations = CheckDurations(registry)
     monitor.sampler.on_check(durations.observe)
     actions = ActionCounter(registry, [i.name for i in infos if i.control])

@@ -74,6 +74,9 @@ class StoreBackend(Protocol):
     def hold(self, engine: Engine) -> Connection:
         """A connection for `CheckWriter` to keep between batches."""
 
+    def unhold(self, held: Connection) -> None:
+        """Undo what `hold` set on `held` before it goes back to the pool."""
+
     def write_batch(
         self, held: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
     ) -> list[int]:

@@ -259,6 +259,9 @@ class PostgresqlBackend:
         """An autocommit connection: the one statement is the transaction."""
         return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
+    def unhold(self, held: Connection) -> None:
+        """Nothing: the pool resets the isolation level itself."""
+
     def write_batch(
         self, held: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
     ) -> list[int]:

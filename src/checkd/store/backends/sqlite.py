@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.dml import Insert
 
+from checkd.db import SQLITE_BUSY_TIMEOUT_MS
 from checkd.models import check_disks, check_services, checks, disk_paths
 from checkd.probes import Check
 from checkd.store import codec
@@ -26,6 +27,7 @@ from checkd.store.backends import (
     IdOf,
     Row,
 )
+from checkd.store.pacing import WRITER_BUSY_TIMEOUT_MS
 
 
 def _plain_insert(table: Table, columns: Sequence[str]) -> str:
@@ -167,8 +169,17 @@ class SqliteBackend:
             cursor.close()
 
     def hold(self, engine: Engine) -> Connection:
-        """A plain connection; each batch is its own short transaction on it."""
-        return engine.connect()
+        """A plain connection (each batch is its own short transaction on it) with short lock waits,
+        retried by the sampler: a long one would sleep through the bulk writers' pauses."""
+        held = engine.connect()
+        held.exec_driver_sql(f"PRAGMA busy_timeout={WRITER_BUSY_TIMEOUT_MS}")
+        held.commit()
+        return held
+
+    def unhold(self, held: Connection) -> None:
+        """Back to the pool's busy timeout for its other users."""
+        held.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        held.commit()
 
     def write_batch(
         self, held: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]

@@ -1,0 +1,104 @@
+"""Sharing the write lock: bulk writers in time-bounded transactions; lock waits told from faults."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+# One bulk transaction holds SQLite's write lock for about this long; the sampler's write waits
+# at most this, so two stored checks stay well within 1.5 intervals of each other at 1 s.
+TX_BUDGET_S = 0.1
+# The pause after each bulk transaction: longer than the longest sleep of the sampler writer's
+# busy handler (WRITER_BUSY_TIMEOUT_MS), so a waiting write always gets the lock in between.
+PAUSE_S = 0.006
+# The sampler writer's SQLite busy timeout: its handler retries at 0, 1, 3 and 4 ms, then the
+# writer calls again at once; a write that waits is retried, not failed (see Sampler.flush).
+WRITER_BUSY_TIMEOUT_MS = 4
+
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_PG_LOCK_NOT_AVAILABLE = "55P03"
+
+Step = Callable[[Connection, int], int]
+
+
+def is_lock_wait(exc: BaseException) -> bool:
+    """True when `exc` says another writer holds the lock (SQLite busy/locked, PostgreSQL 55P03)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(orig, sqlite3.OperationalError):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+        return "database is locked" in str(orig)
+    return getattr(orig, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE
+
+
+class Pacer:
+    """Runs a bulk job as a series of transactions of about `budget_s` each, pausing between them.
+
+    The batch size adapts: after each full batch it is scaled so that the next transaction takes
+    about `budget_s`. On SQLite each transaction starts with BEGIN IMMEDIATE: it takes the write
+    lock before its first read, so it never has to upgrade a stale read snapshot (which fails at
+    once instead of waiting) when another writer committed in between."""
+
+    def __init__(
+        self,
+        *,
+        start: int = 1000,
+        minimum: int = 50,
+        maximum: int = 200_000,
+        budget_s: float = TX_BUDGET_S,
+        pause_s: float = PAUSE_S,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.batch = start
+        self.minimum = minimum
+        self.maximum = maximum
+        self.budget_s = budget_s
+        self.pause_s = pause_s
+        self.sleep = sleep
+        self.transactions = 0
+        self.longest_s = 0.0
+
+    def _adapt(self, rows: int, elapsed: float) -> None:
+        if rows < self.batch:  # a partial batch says nothing about the rate
+            return
+        scaled = int(rows * self.budget_s / max(elapsed, 1e-4))
+        # Grow gently, shrink at once: one slow transaction already cost the sampler its wait.
+        self.batch = max(self.minimum, min(self.maximum, scaled, 2 * self.batch))
+
+    def run(
+        self,
+        engine: Engine,
+        step: Step,
+        *,
+        stop: Callable[[], bool] = lambda: False,
+        committed: Callable[[int], None] = lambda _rows: None,
+    ) -> int:
+        """Call `step(conn, batch)` in its own transaction until it returns fewer than `batch` rows
+        (or `stop()` is true), and `committed(rows)` after each commit; return the rows in all."""
+        total = 0
+        sqlite = engine.dialect.name == "sqlite"  # PostgreSQL's row locks need no pause
+        while not stop():
+            batch = self.batch
+            started = time.monotonic()
+            with engine.connect() as conn:
+                if sqlite:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                rows = step(conn, batch)
+                conn.commit()
+            committed(rows)
+            elapsed = time.monotonic() - started
+            self.transactions += 1
+            self.longest_s = max(self.longest_s, elapsed)
+            total += rows
+            if rows < batch:
+                break
+            self._adapt(rows, elapsed)
+            if sqlite:
+                self.sleep(self.pause_s)
+        return total
