@@ -20,9 +20,11 @@ B. A real `checkd serve --interval 1` watching a command-backend service whose p
 C. (--apache) the same server with httpd = apache2 and `restart = true`; the script SIGKILLs
    apache2's processes --kills times; latency = the audit entry's end (at + duration_ms, actor
    alert, ok) - the kill; the restart's own duration (start time) is reported beside it.
+   (--daemon) the same with a command-backed daemon that start-stop-daemon starts with a
+   pidfile, so no init script stands between the kill and the restart.
 
 Run (from the repository root):
-    .venv/bin/python bench/alerts.py [--checks 2000] [--toggles 10] [--apache --kills 3]
+    .venv/bin/python bench/alerts.py [--checks 2000] [--toggles 10] [--apache] [--daemon] [--kills 3]
 Results go to stdout and bench/out/alerts.json.
 """
 
@@ -205,8 +207,44 @@ def webhook_latency(toggles: int) -> dict[str, Any]:
     }
 
 
+def _restart_after_kills(served: Any, pids_of: Any, kills: int) -> list[dict[str, Any]]:
+    """Kill -9 the service's processes `kills` times; each time, how long until the alert's
+    restart was verified (the audit entry's end) and how long the restart itself took."""
+    rows = []
+    for _ in range(kills):
+        time.sleep(3)
+        killed = time.time()
+        for pid in pids_of():
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            _, body = common.http_get(served.url("/api/v2/actions?limit=20"))
+            mine = [a for a in json.loads(body) if a["actor"] == "alert" and _iso(a["at"]) >= killed - 0.01]
+            done = [a for a in mine if a["ok"]]
+            if done:
+                a = done[-1]
+                rows.append(
+                    {
+                        "verified_after_s": round(_iso(a["at"]) + a["duration_ms"] / 1000 - killed, 3),
+                        "restart_s": a["duration_ms"] / 1000,
+                        "failed_attempts": len(mine) - len(done),
+                    }
+                )
+                break
+            time.sleep(0.05)
+    return rows
+
+
+def _rule_config(service: str, hook: _Receiver) -> str:
+    return (
+        f'[[alerts.rules]]\nname = "{service}-down"\nservice = "{service}"\nrestart = true\n'
+        f'max_restarts = 10\n[[notify.targets]]\nname = "hook"\ntype = "webhook"\n'
+        f'url = "http://127.0.0.1:{hook.port}/"\n'
+    )
+
+
 def apache_restart(kills: int) -> dict[str, Any]:
-    """Part C: kill -9 of apache2 -> the alert's verified restart (audit entry end)."""
+    """Part C with apache2 through its init script (root)."""
     import subprocess
 
     import psutil
@@ -214,54 +252,55 @@ def apache_restart(kills: int) -> dict[str, Any]:
     hook = _Receiver()
     pidfile = Path("/var/run/apache2/apache2.pid")
     subprocess.run(["service", "apache2", "start"], capture_output=True, timeout=60, check=False)
+
+    def pids() -> list[int]:
+        main = int(pidfile.read_text().split()[0])
+        return [main, *(c.pid for c in psutil.Process(main).children(recursive=True))]
+
     with common.temp_dir("alerts-apache") as tmp:
         config = tmp / "checkd.toml"
-        config.write_text(
-            '[services.httpd]\nunit = "apache2"\n[[alerts.rules]]\nname = "httpd-down"\n'
-            'service = "httpd"\nrestart = true\nmax_restarts = 10\n'
-            f'[[notify.targets]]\nname = "hook"\ntype = "webhook"\nurl = "http://127.0.0.1:{hook.port}/"\n'
-        )
+        config.write_text('[services.httpd]\nunit = "apache2"\n' + _rule_config("httpd", hook))
         served = common.start_checkd(tmp / "data", env={"CHECKD_CONFIG": str(config)})
-        rows = []
         try:
-            for _ in range(kills):
-                time.sleep(3)
-                main = int(pidfile.read_text().split()[0])
-                pids = [main, *(c.pid for c in psutil.Process(main).children(recursive=True))]
-                killed = time.time()
-                for pid in pids:
-                    os.kill(pid, signal.SIGKILL)
-                deadline = time.monotonic() + 60
-                while time.monotonic() < deadline:
-                    _, body = common.http_get(served.url("/api/v2/actions?limit=20"))
-                    done = [
-                        a
-                        for a in json.loads(body)
-                        if a["actor"] == "alert" and a["ok"] and _iso(a["at"]) >= killed - 0.01
-                    ]
-                    if done:
-                        a = done[-1]
-                        failed = [
-                            x
-                            for x in json.loads(body)
-                            if x["actor"] == "alert" and not x["ok"] and _iso(x["at"]) >= killed - 0.01
-                        ]
-                        rows.append(
-                            {
-                                "verified_after_s": round(
-                                    _iso(a["at"]) + a["duration_ms"] / 1000 - killed, 3
-                                ),
-                                "restart_s": a["duration_ms"] / 1000,
-                                "failed_attempts": len(failed),
-                            }
-                        )
-                        break
-                    time.sleep(0.05)
+            rows = _restart_after_kills(served, pids, kills)
         finally:
             common.stop_process(served.proc)
             hook.server.shutdown()
             subprocess.run(["service", "apache2", "stop"], capture_output=True, timeout=60, check=False)
-    return {"kills": kills, "interval_s": 1, "runs": rows}
+    return {"service": "apache2 (sysv)", "kills": kills, "interval_s": 1, "runs": rows}
+
+
+def daemon_restart(kills: int) -> dict[str, Any]:
+    """Part C with a command-backed daemon (a Python HTTP server started by Debian's
+    start-stop-daemon with a pidfile): no init script between the kill and the restart."""
+    import shutil
+    import subprocess
+    import sys
+
+    ssd = shutil.which("start-stop-daemon", path="/usr/sbin:/sbin:/usr/bin")
+    if ssd is None:
+        raise SystemExit("C (--daemon): start-stop-daemon is not installed (Debian's dpkg has it)")
+    hook = _Receiver()
+    with common.temp_dir("alerts-daemon") as tmp:
+        pidfile = tmp / "web.pid"
+        server = [sys.executable, "-m", "http.server", str(common.free_port()), "--bind", "127.0.0.1"]
+        start = [ssd, "--start", "--background", "--make-pidfile", "--pidfile", str(pidfile)]
+        start += ["--chdir", str(tmp), "--exec", sys.executable, "--", *server[1:]]
+        stop = [ssd, "--stop", "--pidfile", str(pidfile), "--remove-pidfile", "--retry", "5"]
+        config = tmp / "checkd.toml"
+        config.write_text(
+            f'[services.web]\nbackend = "command"\npidfile = "{pidfile}"\ntimeout = 10\n'
+            f"start = {json.dumps(start)}\nstop = {json.dumps(stop)}\n" + _rule_config("web", hook)
+        )
+        subprocess.run(start, check=True, timeout=30)
+        served = common.start_checkd(tmp / "data", env={"CHECKD_CONFIG": str(config)})
+        try:
+            rows = _restart_after_kills(served, lambda: [int(pidfile.read_text().split()[0])], kills)
+        finally:
+            common.stop_process(served.proc)
+            hook.server.shutdown()
+            subprocess.run(stop, capture_output=True, timeout=30, check=False)
+    return {"service": "command-backed daemon", "kills": kills, "interval_s": 1, "runs": rows}
 
 
 def main() -> None:
@@ -271,6 +310,7 @@ def main() -> None:
     parser.add_argument("--checks", type=int, default=2000)
     parser.add_argument("--toggles", type=int, default=10)
     parser.add_argument("--apache", action="store_true", help="also part C (root, apache2, take the lock)")
+    parser.add_argument("--daemon", action="store_true", help="also part C with a command-backed daemon")
     parser.add_argument("--kills", type=int, default=3)
     args = parser.parse_args()
     result: dict[str, Any] = {"machine": common.machine()}
@@ -287,12 +327,14 @@ def main() -> None:
         f"B. crossing -> webhook: median {b['latency_s_median']} s, p95 {b['latency_s_p95']} s, "
         f"max {b['latency_s_max']} s over {b['notifications']} ({verdict}, goal 1 s)"
     )
-    if args.apache:
-        result["apache"] = c = apache_restart(args.kills)
+    parts = [("apache", apache_restart)] if args.apache else []
+    parts += [("daemon", daemon_restart)] if args.daemon else []
+    for key, part in parts:
+        result[key] = c = part(args.kills)
         for run in c["runs"]:
             print(
-                f"C. kill -9 -> verified restart {run['verified_after_s']} s (restart itself "
-                f"{run['restart_s']} s, failed attempts {run['failed_attempts']}); goal 1 s + start"
+                f"C. {c['service']}: kill -9 -> verified restart {run['verified_after_s']} s (restart "
+                f"itself {run['restart_s']} s, failed attempts {run['failed_attempts']}); goal 1 s + start"
             )
     common.save("alerts", result)
 

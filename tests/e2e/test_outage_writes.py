@@ -21,7 +21,8 @@ def _dsn(url: str) -> str:
 
 
 def _config(tmp_path: Path) -> Path:
-    """`ok`: a command service whose pidfile names this (live) test process; `locked`: control = false."""
+    """`ok`: a command service whose pidfile names this (live) test process, so a stop "fails" (502)
+    after its 2 s timeout, well inside the client's; `locked`: control = false."""
     alive = tmp_path / "alive.pid"
     alive.write_text(f"{os.getpid()}\n")
     path = tmp_path / "checkd.toml"
@@ -32,6 +33,7 @@ backend = "command"
 pidfile = "{alive}"
 start = ["true"]
 stop = ["true"]
+timeout = 2
 
 [services.locked]
 backend = "command"
