@@ -6,13 +6,14 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from checkd.config_alerts import NotifyTargetSettings
 from checkd.control import CommandRunner
 from checkd.notify.payload import alertmanager_body, webhook_body
+
+if TYPE_CHECKING:  # httpx is imported by the first HTTP target built: a server without one never loads it
+    import httpx
 
 SIGNATURE_HEADER = "X-Checkd-Signature"
 
@@ -37,7 +38,15 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def _http_client(timeout: float) -> httpx.Client:
+    import httpx
+
+    return httpx.Client(timeout=timeout, trust_env=False)
+
+
 def _post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -> str:
+    import httpx
+
     try:
         response = client.post(url, content=body, headers={"Content-Type": "application/json", **headers})
     except httpx.TimeoutException:
@@ -59,7 +68,7 @@ class WebhookTarget:
         self.url = settings.url or ""
         self.secret = None if settings.secret is None else settings.secret.get_secret_value()
         self.generator_url = generator_url
-        self.client = httpx.Client(timeout=settings.timeout, trust_env=False)
+        self.client = _http_client(settings.timeout)
 
     def send(self, alert: dict[str, Any], event: str, now: float) -> str:
         """POST one alert in a version-4 webhook payload."""
@@ -78,7 +87,7 @@ class AlertmanagerTarget:
         self.name = settings.name
         self.url = (settings.url or "").rstrip("/") + "/api/v2/alerts"
         self.generator_url = generator_url
-        self.client = httpx.Client(timeout=settings.timeout, trust_env=False)
+        self.client = _http_client(settings.timeout)
 
     def send(self, alert: dict[str, Any], event: str, now: float) -> str:
         """POST the alert as a one-item list of postable alerts."""
