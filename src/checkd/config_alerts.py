@@ -19,6 +19,13 @@ def _seconds(value: str | int) -> int:
     return parse_duration(value)
 
 
+def _checked_name(cls: type, name: str) -> str:
+    """A rule's or target's name: letters, digits, - and _, at most 64."""
+    if not RULE_NAME_RE.match(name):
+        raise ValueError("letters, digits, - and _ only, 1 to 64 characters")
+    return name
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -58,12 +65,7 @@ class AlertRuleSettings(_Section):
     # staleness
     stale: str | int | None = None
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, name: str) -> str:
-        if not RULE_NAME_RE.match(name):
-            raise ValueError("letters, digits, - and _ only, 1 to 64 characters")
-        return name
+    _name = field_validator("name")(_checked_name)
 
     @field_validator("for_", "window", "restart_window", "fills_within", "stale")
     @classmethod
@@ -153,12 +155,7 @@ class NotifyTargetSettings(_Section):
     argv: list[str] = Field(default_factory=list)
     timeout: float = Field(10.0, gt=0, le=600)
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, name: str) -> str:
-        if not RULE_NAME_RE.match(name):
-            raise ValueError("letters, digits, - and _ only, 1 to 64 characters")
-        return name
+    _name = field_validator("name")(_checked_name)
 
     def problem(self) -> tuple[str, str] | None:
         """(key, why) of the first mistake for this target's type, or None."""

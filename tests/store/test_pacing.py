@@ -5,25 +5,15 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, Engine, text
 
 from checkd import store
-from checkd.db import make_engine, migrate
 from checkd.probes import Check
 
 HOST = "pacing-test"
-
-
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'checkd.db'}")
-    migrate(eng)
-    yield eng
-    eng.dispose()
 
 
 def test_the_batch_adapts_so_each_transaction_takes_about_the_budget(sqlite_engine: Engine) -> None:
