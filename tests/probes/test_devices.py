@@ -175,7 +175,7 @@ def test_swap_inodes_and_processes_are_what_psutil_and_df_say() -> None:
 
 
 def test_a_check_carries_the_host_readings() -> None:
-    probe = CheckProbe(disk_paths=["/"], net_interfaces=["lo"], disk_devices=["*"])
+    probe = CheckProbe(disk_paths=["/"], net_interfaces=["lo"], disk_devices=["*"], host_counts=True)
     probe.take_check()
     check = probe.take_check()
     assert check.swap is not None and check.procs is not None and check.procs > 0
@@ -183,3 +183,5 @@ def test_a_check_carries_the_host_readings() -> None:
     assert [n.iface for n in check.net] == ["lo"] and check.net[0].rates["tx_bytes"] is not None
     assert check.disks[0].inodes_percent is not None
     assert probe.errors.total == 0
+    plain = CheckProbe(disk_paths=["/"]).take_check()
+    assert (plain.swap, plain.procs, plain.net, plain.disk_io) == (None, None, [], []), "read only when asked"

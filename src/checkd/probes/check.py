@@ -83,6 +83,7 @@ class CheckProbe:
         service_states: ServiceStates | None = None,
         net_interfaces: Sequence[str] = (),
         disk_devices: Sequence[str] = (),
+        host_counts: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.disk_paths = list(disk_paths)
@@ -94,6 +95,8 @@ class CheckProbe:
         self._net = network_probe(net_interfaces)
         self._disk_io = disk_io_probe(disk_devices)
         self._devices = bool(net_interfaces), bool(disk_devices)
+        # Swap, process count and CPU count: read only where they are kept (issue 12 stores them).
+        self._host_counts = host_counts
 
     def _guard(self, probe: str, read: Callable[[], T], at: float) -> T | None:
         try:
@@ -132,9 +135,9 @@ class CheckProbe:
             load=load,
             disks=disks,
             services=services,
-            swap=self._guard("swap", read_swap, taken_at),
-            procs=self._guard("procs", count_processes, taken_at),
-            cpu_count=self._cpu_count,
+            swap=self._guard("swap", read_swap, taken_at) if self._host_counts else None,
+            procs=self._guard("procs", count_processes, taken_at) if self._host_counts else None,
+            cpu_count=self._cpu_count if self._host_counts else None,
             net=net or [],
             disk_io=disk_io or [],
             duration_s=time.perf_counter() - started,
