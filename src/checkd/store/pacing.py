@@ -10,6 +10,8 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from checkd.store.backends import backend_for
+
 # One bulk transaction holds SQLite's write lock for about this long; the sampler's write waits
 # at most this, so two stored checks stay well within 1.5 intervals of each other at 1 s.
 TX_BUDGET_S = 0.1
@@ -41,9 +43,8 @@ class Pacer:
     """Runs a bulk job as a series of transactions of about `budget_s` each, pausing between them.
 
     The batch size adapts: after each full batch it is scaled so that the next transaction takes
-    about `budget_s`. On SQLite each transaction starts with BEGIN IMMEDIATE: it takes the write
-    lock before its first read, so it never has to upgrade a stale read snapshot (which fails at
-    once instead of waiting) when another writer committed in between."""
+    about `budget_s`. Each transaction begins as the backend says (SQLite: BEGIN IMMEDIATE), and
+    where the backend has one write lock the job pauses after each, so the sampler's write gets in."""
 
     def __init__(
         self,
@@ -82,13 +83,12 @@ class Pacer:
         """Call `step(conn, batch)` in its own transaction until it returns fewer than `batch` rows
         (or `stop()` is true), and `committed(rows)` after each commit; return the rows in all."""
         total = 0
-        sqlite = engine.dialect.name == "sqlite"  # PostgreSQL's row locks need no pause
+        backend = backend_for(engine)
         while not stop():
             batch = self.batch
             started = time.monotonic()
             with engine.connect() as conn:
-                if sqlite:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                backend.begin_bulk(conn)
                 rows = step(conn, batch)
                 conn.commit()
             committed(rows)
@@ -99,6 +99,6 @@ class Pacer:
             if rows < batch:
                 break
             self._adapt(rows, elapsed)
-            if sqlite:
+            if backend.bulk_pauses:
                 self.sleep(self.pause_s)
         return total

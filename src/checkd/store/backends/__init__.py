@@ -63,6 +63,12 @@ class FoldStatements(Protocol):
 class StoreBackend(Protocol):
     """One dialect's hot paths."""
 
+    # Whether a bulk writer pauses after each transaction so the sampler's write gets the lock.
+    bulk_pauses: bool
+
+    def begin_bulk(self, conn: Connection) -> None:
+        """Begin a bulk writer's transaction on `conn` (see store.pacing.Pacer)."""
+
     def insert_missing(self, table: Table, values: dict[str, Any]) -> Insert:
         """An INSERT of one row into `table` that does nothing when the row exists already."""
 

@@ -245,6 +245,11 @@ class PostgresqlFold:
 class PostgresqlBackend:
     """PostgreSQL: one statement per batch on the psycopg connection; the fold through Core."""
 
+    bulk_pauses = False  # row locks: the sampler's insert never waits for a bulk writer
+
+    def begin_bulk(self, conn: Connection) -> None:
+        """Nothing: the transaction begins with its first statement."""
+
     def insert_missing(self, table: Table, values: dict[str, Any]) -> Insert:
         """INSERT ... ON CONFLICT DO NOTHING."""
         return postgresql.insert(table).values(values).on_conflict_do_nothing()

@@ -154,6 +154,13 @@ class SqliteFold:
 class SqliteBackend:
     """SQLite: the `sqlite3` connection's cursor for writes and folds."""
 
+    bulk_pauses = True  # one write lock for the whole database
+
+    def begin_bulk(self, conn: Connection) -> None:
+        """BEGIN IMMEDIATE: take the write lock before the first read, so the transaction never
+        has to upgrade a stale read snapshot (which fails at once instead of waiting)."""
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
     def insert_missing(self, table: Table, values: dict[str, Any]) -> Insert:
         """INSERT ... ON CONFLICT DO NOTHING."""
         return sqlite.insert(table).values(values).on_conflict_do_nothing()
