@@ -2,7 +2,7 @@
 
 Goal (issue 2): p50 with 1,000,000 stored checks within 1.5x of p50 with 10,000.
 
-It bulk-loads two SQLite databases (harness.bulk_load: checkd's own migrations and tables, one
+It bulk-loads two SQLite databases (bulk_load.py: checkd's own migrations and tables, one
 check per second, one disk and one service each), starts one `checkd serve` on each (sampler
 not started, so the data stay put), and sends the two servers the same request alternately
 from one keep-alive client, one at a time, --requests times each after a warm-up. Each request
@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import bulk_load
 import harness
 
 PATH = "/v1.0/checks/cpu/history?size=100"
@@ -91,7 +92,7 @@ def main() -> None:
             print(f"bulk-loading {n} checks ({name}) ...", flush=True)
             db = tmp / name / "checkd.db"
             db.parent.mkdir()
-            took = harness.bulk_load(db, n).seconds
+            took = bulk_load.bulk_load(db, n).seconds
             result[name] = {
                 "checks": harness.count_checks(db),
                 "load_s": round(took, 1),

@@ -5,7 +5,7 @@ a 1-hour chart; loading 10 M checks takes minutes, not hours. Latest-N latency a
 check are reported at each size too (bench/year_size.py judges the storage goal).
 
 For each size N it
-  1. bulk-loads N checks of host "bench-loaded" into a fresh SQLite file (harness.bulk_load: one
+  1. bulk-loads N checks of host "bench-loaded" into a fresh SQLite file (bulk_load.py: one
      disk, one service, 1 s apart, ending now) and reports the load rate;
   2. folds all of them into the rollups with checkd's own upkeep (Upkeep.fold, the catch-up
      after an import or a downtime) and reports its rate; then the steady state: 60 new checks (a
@@ -41,6 +41,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import bulk_load
 import harness
 
 HOST = "bench-loaded"
@@ -94,7 +95,7 @@ def build(db: Path, n: int) -> dict[str, Any]:
     for suffix in ("", "-wal", "-shm"):
         db.with_name(db.name + suffix).unlink(missing_ok=True)
     harness.log(f"{human(n)}: bulk-loading {n:,} checks")
-    res = harness.bulk_load(db, n, host=HOST)
+    res = bulk_load.bulk_load(db, n, host=HOST)
     harness.log(f"{human(n)}: {res.seconds:.1f} s = {res.rate:,.0f} checks/s; folding all with Upkeep.fold")
     engine = make_engine(f"sqlite:///{db}")
     t0 = time.monotonic()

@@ -5,7 +5,7 @@ Goal: a year at 1 s for one host fits in <= 500 MB on SQLite with the default re
 30 days of raw checks, 180 days of 1-minute rollups and 365 days of 1-hour rollups.
 
 It builds the raw tier as it then is: --days (30) of checks at 1 s, bulk-loaded
-(harness.bulk_load: one disk, one service, ending now), folded into rollups by checkd's own
+(bulk_load.py: one disk, one service, ending now), folded into rollups by checkd's own
 upkeep (Upkeep.fold, which lays rollup rows out as it does in production). From that file it
 measures bytes per raw check (tables and their index, from dbstat) and per rollup row, and
 estimates the year: raw checks x bytes per check + rollup rows (one per bucket and metric: cpu,
@@ -26,6 +26,7 @@ import argparse
 import time
 from typing import Any
 
+import bulk_load
 import harness
 
 DAY = 86400
@@ -76,7 +77,7 @@ def main() -> None:
     with harness.temp_dir("year-size") as tmp:
         db = tmp / "checkd.db"
         harness.log(f"bulk-loading {n:,} checks ({args.days:g} days at 1 s)")
-        load = harness.bulk_load(db, n, host=HOST)
+        load = bulk_load.bulk_load(db, n, host=HOST)
         result["load"] = {"seconds": round(load.seconds, 1), "checks_per_s": round(load.rate)}
         harness.log(f"  {load.seconds:.1f} s = {load.rate:,.0f} checks/s; folding all with Upkeep.fold")
         engine = make_engine(f"sqlite:///{db}")
