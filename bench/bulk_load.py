@@ -55,8 +55,10 @@ def bulk_load(
     services: int = 1,
     chunk: int = 250_000,
     progress: Callable[[int, int, float], None] | None = None,
+    end_at: int | None = None,
 ) -> LoadResult:
-    """Migrate `db` with checkd's migrations and load `n` checks of `host`, 1 s apart, ending now.
+    """Migrate `db` with checkd's migrations and load `n` checks of `host`, 1 s apart, ending now
+    (or at `end_at`, Unix seconds).
 
     Rows go into checkd.models' tables through DB-API `executemany` on INSERTs compiled from those
     tables, `chunk` checks per transaction, `synchronous=OFF` on this loading connection only. Each
@@ -98,7 +100,7 @@ def bulk_load(
     used_pool = [rng.randint(1_500_000, 5_000_000) for _ in range(p2)]
     load_pool = [rng.randint(0, 400) for _ in range(p3)]
     state_pool = [1 if rng.random() < 0.97 else rng.choice((0, 2)) for _ in range(p4)]
-    end = int(time.time())
+    end = int(time.time()) if end_at is None else end_at
     start_t = end - n + 1
 
     def check_rows(lo: int, hi: int) -> Iterator[tuple[object, ...]]:

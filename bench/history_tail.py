@@ -22,7 +22,6 @@ from pathlib import Path
 from types import ModuleType
 
 from bulk_load import bulk_load
-
 from checkd import store
 from checkd.db import make_engine
 from checkd.probes import Check

@@ -31,9 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bulk_load import bulk_load
-
 import harness as common
+from bulk_load import bulk_load
 
 HOST = common.HOST_NAME
 _MEMORY = (
