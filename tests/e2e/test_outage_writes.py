@@ -120,6 +120,8 @@ def test_sampler_changes_during_an_outage_answer_503_stay_applied_and_are_saved_
         server.close()
     again = _server(tmp_path, url, interval=None).start()
     try:
+        # PostgreSQL opens in the background: the saved state is restored before it says ok.
+        again.wait_for(lambda: again.get("/healthz").json()["database"] == "ok", timeout=60)
         status = again.get("/api/v2/sampler").json()
         assert (status["running"], status["interval_s"]) == (False, 7), "the restart keeps what was set"
     finally:
