@@ -104,6 +104,22 @@ class LoadAverage:
     load15: float
 
 
+@dataclass(frozen=True, slots=True)
+class EndpointResult:
+    """The latest result of one endpoint check ([[probes.http]] / [[probes.tcp]]), as of `checked_at`.
+
+    The history metrics `probe_up:<name>` (100/0) and `probe_latency_ms:<name>` come from it."""
+
+    name: str
+    kind: str  # "http" or "tcp"
+    up: bool
+    checked_at: float  # Unix s
+    latency_ms: float | None = None  # None when it never answered
+    error: str | None = None  # why it is down (or why TLS failed), else None
+    status_code: int | None = None  # http only
+    cert_expires_at: float | None = None  # https only: the earliest certificate expiry (Unix s)
+
+
 @dataclass(slots=True)
 class Check:
     """One sample of a host at one instant; a field is None when its probe failed."""
@@ -122,3 +138,4 @@ class Check:
     cpu_count: int | None = None  # logical CPUs, for load per core
     net: list[NetUsage] = field(default_factory=list)
     disk_io: list[DiskIO] = field(default_factory=list)
+    endpoints: list[EndpointResult] = field(default_factory=list)  # endpoint checks' latest results
