@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from checkd.config import DURATION_RE, parse_duration
 from checkd.schemas import utc
 from checkd.store.alerts import AlertRow
+from checkd.vocabulary import AlertRuleKind
 
 AlertStateName = Literal["pending", "firing", "gave-up", "resolved"]
 
@@ -60,7 +61,7 @@ class RuleOut(BaseModel):
     """A configured rule and its state now (`inactive` when it has no active alert)."""
 
     name: str
-    kind: Literal["threshold", "fill", "service", "stale"]
+    kind: AlertRuleKind
     severity: Literal["warning", "critical"]
     state: Literal["inactive", "pending", "firing", "gave-up"]
     value: float | None = Field(description="the last evaluated value (fill: seconds until full)")

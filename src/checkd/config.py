@@ -28,6 +28,7 @@ from pydantic_settings import (
 )
 
 from checkd.config_alerts import AlertRuleSettings, AlertsSettings, NotifySettings
+from checkd.config_probes import ProbesSettings
 
 SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_@]{0,99}$")
 DURATION_RE = re.compile(r"^(\d+)\s*([smhdwy])$")
@@ -208,6 +209,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     alerts: AlertsSettings = Field(default_factory=AlertsSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    probes: ProbesSettings = Field(default_factory=ProbesSettings)
 
     @field_validator("services")
     @classmethod
@@ -233,6 +235,14 @@ class Settings(BaseSettings):
         if toml is None:
             return init_settings, env_settings
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml)
+
+    @model_validator(mode="after")
+    def _probes_consistent(self) -> Settings:
+        """Endpoint checks: unique names, a timeout within the interval."""
+        found = self.probes.problem()
+        if found is not None:
+            raise ValueError(f"{found[0]}: {found[1]}")
+        return self
 
     @model_validator(mode="after")
     def _alerts_consistent(self) -> Settings:

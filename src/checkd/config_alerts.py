@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from checkd.vocabulary import HISTORY_METRICS
+from checkd.vocabulary import HISTORY_METRICS, PROBE_RULE
 
 if TYPE_CHECKING:
     from checkd.config import Settings
@@ -64,6 +64,8 @@ class AlertRuleSettings(_Section):
     restart_window: str | int = "10m"
     # staleness
     stale: str | int | None = None
+    # an endpoint check ([[probes.http]] / [[probes.tcp]]) that is down
+    probe: str | None = None
 
     _name = field_validator("name")(_checked_name)
 
@@ -74,9 +76,11 @@ class AlertRuleSettings(_Section):
 
     @property
     def kind(self) -> str:
-        """threshold, fill, service or stale."""
+        """threshold, fill, service, stale or probe."""
         if self.service is not None and self.metric is None:
             return "service"
+        if self.probe is not None:
+            return PROBE_RULE
         if self.stale is not None:
             return "stale"
         if self.fills_within is not None:
@@ -91,13 +95,18 @@ class AlertRuleSettings(_Section):
     def problem(self, settings: Settings) -> tuple[str, str] | None:
         """(key, why) of the first mistake given the other sections, or None."""
         watched = self.service if self.metric is None else None  # availability rules name one too
-        keys = {"service": watched, "stale": self.stale, "fills_within": self.fills_within}
+        keys = {
+            "service": watched,
+            "stale": self.stale,
+            "fills_within": self.fills_within,
+            "probe": self.probe,
+        }
         kinds = [k for k, v in {**keys, "metric": self.metric}.items() if v is not None]
         if self.fills_within is not None and self.metric is not None:
             kinds.remove("metric")  # a fill rule names its metric (disk_percent)
         if len(kinds) != 1:
             got = f" (got {', '.join(kinds)})" if kinds else ""
-            return ("metric", f"set exactly one of metric, fills_within, service or stale{got}")
+            return ("metric", f"set exactly one of metric, fills_within, service, stale or probe{got}")
         if self.restart and self.kind != "service":
             return ("restart", "only a service rule (service = ..., no metric) restarts")
         if self.kind == "threshold":
@@ -106,6 +115,11 @@ class AlertRuleSettings(_Section):
             if self.metric not in (None, "disk_percent"):
                 return ("metric", "a fills_within rule watches disk_percent")
             return self._path_problem(settings)
+        if self.kind == PROBE_RULE and self.probe not in settings.probes.names():
+            return (
+                "probe",
+                f"{self.probe!r} is not a configured endpoint check (see [[probes.http]], [[probes.tcp]])",
+            )
         if self.kind == "service":
             service = settings.services.get(self.service or "")
             if service is None:

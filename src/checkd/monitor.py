@@ -18,8 +18,10 @@ from checkd.config import Settings
 from checkd.control import ActionResult, ServiceRegistry
 from checkd.database_file import DatabaseFileGuard
 from checkd.db import DatabaseError, make_engine, migrate_in_child
+from checkd.endpoints import EndpointRunner, build_checks
 from checkd.notify import Delivery, build_targets
 from checkd.probes import Check, CheckProbe
+from checkd.probes.processes import ProcessTable
 from checkd.sampler import Sampler
 from checkd.upkeep import Upkeep
 
@@ -50,7 +52,13 @@ class Monitor:
         self.host = settings.host_name
         self.engine: Engine = make_engine(settings.database_url)
         self.registry = registry or ServiceRegistry(settings.services)
-        self.probe = CheckProbe(disk_paths=settings.sampler.disk_paths, service_states=self.registry.states)
+        self.endpoints = EndpointRunner(build_checks(settings.probes))
+        self.processes = ProcessTable()  # /api/v2/processes: cpu percent against the previous reading
+        self.probe = CheckProbe(
+            disk_paths=settings.sampler.disk_paths,
+            service_states=self.registry.states,
+            endpoint_results=self.endpoints.latest,
+        )
         self.sampler = Sampler(
             engine=self.engine, host=self.host, probe=self.probe, interval_s=settings.sampler.interval
         )
@@ -89,6 +97,7 @@ class Monitor:
     # -- start-up ---------------------------------------------------------------------------------
     def open(self) -> None:
         """Migrate and restore the sampler's state now (blocking; raises DatabaseError)."""
+        self.endpoints.start()  # needs no database (a no-op once started)
         if self.file_guard is not None and not self.file_guard.watch.path.exists():
             log.warning("database %s does not exist; creating a new, empty one", self.file_guard.watch.path)
         migrate_in_child(self.engine)
@@ -196,6 +205,7 @@ class Monitor:
         self._closing.set()
         deadline = time.monotonic() + timeout
         self.sampler.stop(timeout)
+        self.endpoints.stop()
         if not self.sampler.close():
             log.error("%d checks could not be written before exit", self.sampler.status().pending_writes)
         self.alerts.stop()

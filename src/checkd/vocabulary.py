@@ -36,3 +36,7 @@ HISTORY_METRICS: tuple[HistoryMetric, ...] = get_args(HistoryMetric)
 ALERT_STATES = ("pending", "firing", "gave-up", "resolved")
 ACTIVE_ALERT_STATES = ("pending", "firing", "gave-up")
 SEVERITIES = ("warning", "critical")
+
+# Alert rule kinds (docs/ALERTS.md); a probe rule fires while its endpoint check is down.
+AlertRuleKind = Literal["threshold", "fill", "service", "stale", "probe"]
+PROBE_RULE: AlertRuleKind = "probe"

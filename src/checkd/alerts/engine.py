@@ -22,6 +22,7 @@ from checkd.config_alerts import NotifySettings
 from checkd.probes import Check
 from checkd.store.alerts import AlertRow, active_alerts, silence_alert
 from checkd.store.checks import list_checks
+from checkd.vocabulary import PROBE_RULE
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,8 @@ class AlertEngine:
                     self._apply(rule, holds=holds, cleared=rule.cleared(value), value=value, now=now)
             elif kind == "service":
                 self._service(rule, check, now)
+            elif kind == PROBE_RULE:
+                self._probe(rule, check, now)
             elif kind == "fill":
                 left = self.fill.seconds_to_full(rule, now)
                 holds = left is not None and left <= rule.fills_within_s
@@ -189,6 +192,20 @@ class AlertEngine:
         alert = self._active.get(rule.name)
         if rule.restart and alert is not None and not active:
             self._set(self.remediator.remediate(rule, alert, self.ledger, now))
+
+    def _probe(self, rule: Rule, check: Check, now: float) -> None:
+        result = next((e for e in check.endpoints if e.name == rule.probe), None)
+        if result is None:
+            return  # not run yet: it says nothing
+        why = "up" if result.up else f"down: {result.error or 'no answer'}"
+        self._apply(
+            rule,
+            holds=not result.up,
+            cleared=result.up,
+            value=result.latency_ms,
+            now=now,
+            summary=f"probe {rule.probe} is {why}",
+        )
 
     def _apply(
         self, rule: Rule, *, holds: bool, cleared: bool, value: float | None, now: float, summary: str = ""

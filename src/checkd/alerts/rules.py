@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 
 from checkd.config_alerts import AlertRuleSettings
 from checkd.probes import Check
+from checkd.vocabulary import PROBE_RULE
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One alert rule; `kind` is threshold, fill, service or stale."""
+    """One alert rule; `kind` is threshold, fill, service, stale or probe."""
 
     name: str
     kind: str
@@ -31,6 +32,7 @@ class Rule:
     max_restarts: int = 0
     restart_window_s: int = 0
     stale_s: int = 0
+    probe: str | None = None  # the endpoint check a probe rule watches
 
     def value(self, check: Check) -> float | None:
         """The rule's metric in `check`; None when the check does not have it (its probe failed)."""
@@ -71,6 +73,8 @@ class Rule:
             return f"disk {self.qualifier} fills within {self.fills_within_s / 3600:g} h (full in {hours})"
         if self.kind == "stale":
             return f"no check stored for {_num(value)} s (limit {self.stale_s} s)"
+        if self.kind == PROBE_RULE:
+            return f"probe {self.probe} is down"
         return f"service {self.service} is not active"
 
 
@@ -88,6 +92,8 @@ def compile_rules(settings: Sequence[AlertRuleSettings]) -> list[Rule]:
             qualifier = s.service or "httpd"
         if s.kind == "service":
             labels["service"] = s.service or ""
+        elif s.kind == PROBE_RULE:
+            labels["probe"] = s.probe or ""
         elif qualifier is not None:
             labels["service" if s.metric == "availability" else "path"] = qualifier
         rules.append(
@@ -110,6 +116,7 @@ def compile_rules(settings: Sequence[AlertRuleSettings]) -> list[Rule]:
                 max_restarts=s.max_restarts,
                 restart_window_s=s.seconds("restart_window"),
                 stale_s=s.seconds("stale"),
+                probe=s.probe if s.kind == PROBE_RULE else None,
             )
         )
     return rules

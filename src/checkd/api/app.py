@@ -28,6 +28,8 @@ from checkd.api.routes import (
     hosts,
     metrics,
     notify,
+    probes,
+    processes,
     sampler,
     services,
     upkeep,
@@ -67,7 +69,20 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     monitor.sampler.on_written(cache.invalidate)
 
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
-    for module in (v1, checks, history, sampler, upkeep, services, actions, hosts, alerts, notify):
+    for module in (
+        v1,
+        checks,
+        history,
+        sampler,
+        upkeep,
+        services,
+        actions,
+        hosts,
+        alerts,
+        notify,
+        probes,
+        processes,
+    ):
         app.include_router(module.router, dependencies=reads, responses=error_responses(503))
     app.include_router(health.router)
     app.include_router(metrics.router_for(monitor), dependencies=reads)

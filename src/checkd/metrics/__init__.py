@@ -3,6 +3,7 @@
 from checkd.metrics.actions import ActionCounter
 from checkd.metrics.alerts import AlertsCollector
 from checkd.metrics.durations import CheckDurations
+from checkd.metrics.endpoints import EndpointCollector
 from checkd.metrics.host import HostCollector
 from checkd.metrics.notifications import NotificationCounter
 from checkd.metrics.sampler import SamplerCollector
@@ -12,6 +13,7 @@ __all__ = [
     "ActionCounter",
     "AlertsCollector",
     "CheckDurations",
+    "EndpointCollector",
     "HostCollector",
     "NotificationCounter",
     "SamplerCollector",

@@ -11,7 +11,15 @@ from functools import partial
 from typing import TypeVar
 
 from checkd.probes.devices import disk_io_probe, network_probe
-from checkd.probes.readings import Check, DiskIO, DiskUsage, LoadAverage, MemoryUsage, NetUsage
+from checkd.probes.readings import (
+    Check,
+    DiskIO,
+    DiskUsage,
+    EndpointResult,
+    LoadAverage,
+    MemoryUsage,
+    NetUsage,
+)
 from checkd.probes.system import CpuPercent, count_processes, read_disk, read_load, read_memory, read_swap
 
 log = logging.getLogger(__name__)
@@ -85,6 +93,7 @@ class CheckProbe:
         disk_devices: Sequence[str] = (),
         host_counts: bool = False,
         clock: Callable[[], float] = time.time,
+        endpoint_results: Callable[[], list[EndpointResult]] | None = None,
     ) -> None:
         self.disk_paths = list(disk_paths)
         self.service_states = service_states
@@ -97,6 +106,8 @@ class CheckProbe:
         self._devices = bool(net_interfaces), bool(disk_devices)
         # Swap, process count and CPU count: read only where they are kept (issue 12 stores them).
         self._host_counts = host_counts
+        # The endpoint checks' latest results: a snapshot their runner keeps; reading it never waits.
+        self._endpoint_results = endpoint_results
 
     def _guard(self, probe: str, read: Callable[[], T], at: float) -> T | None:
         try:
@@ -140,5 +151,6 @@ class CheckProbe:
             cpu_count=self._cpu_count if self._host_counts else None,
             net=net or [],
             disk_io=disk_io or [],
+            endpoints=self._endpoint_results() if self._endpoint_results is not None else [],
             duration_s=time.perf_counter() - started,
         )
