@@ -108,6 +108,8 @@ BAD = [
     (TARGET + 'type = "command"\n', "notify.targets.0.argv", "argv"),
     (TARGET + 'type = "apprise"\nurls = ["nosuch://h/"]\n', "notify.targets.0.urls.0", "nosuch"),
     (2 * (TARGET + 'type = "command"\nargv = ["true"]\n'), "notify.targets.1.name", "duplicate"),
+    (RULE + 'probe = "site"\n', "alerts.rules.0.probe", "not a configured endpoint check"),
+    (RULE + 'probe = "site"\nstale = "1m"\n', "alerts.rules.0.metric", "exactly one"),
 ]
 
 

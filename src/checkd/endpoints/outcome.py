@@ -15,11 +15,13 @@ _TIMEOUTS = {
 
 
 def _root(exc: BaseException) -> BaseException:
-    """The innermost cause (httpx wraps httpcore's error, which wraps the socket's)."""
+    """The innermost cause (httpx wraps httpcore's error, which was raised handling the socket's)."""
     seen = {id(exc)}
-    while exc.__cause__ is not None and id(exc.__cause__) not in seen:
-        exc = exc.__cause__
+    inner = exc.__cause__ or exc.__context__
+    while inner is not None and id(inner) not in seen:
+        exc = inner
         seen.add(id(exc))
+        inner = exc.__cause__ or exc.__context__
     return exc
 
 
