@@ -1,0 +1,82 @@
+"""ProcessTable against psutil and `ps`: the busy child leads by cpu, rss matches ps, a process that
+exits while being read is skipped, and the first reading waits only the short priming interval."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from checkd.probes.processes import PRIME_INTERVAL_S, ProcessTable, with_cmdline
+
+BUSY = "while True: pass"
+HOG = "import time; b = bytearray(150 << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(120)"
+
+
+@pytest.fixture
+def children() -> Iterator[tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]]:
+    """A child spinning on a core and one holding 150 MiB resident; killed by pid at teardown."""
+    busy = subprocess.Popen([sys.executable, "-c", BUSY])
+    hog = subprocess.Popen([sys.executable, "-c", HOG])
+    time.sleep(1.0)  # the hog has touched its pages
+    yield busy, hog
+    for child in (busy, hog):
+        child.kill()
+        child.wait()
+
+
+def _ps(pid: int, field: str) -> str:
+    return subprocess.run(
+        ["ps", "-o", f"{field}=", "-p", str(pid)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def test_top_by_cpu_and_memory_agrees_with_ps(
+    children: tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]],
+) -> None:
+    busy, hog = children
+    table = ProcessTable()
+    started = time.monotonic()
+    table.top("cpu", 5)  # the first reading primes: it waits about PRIME_INTERVAL_S
+    assert time.monotonic() - started < PRIME_INTERVAL_S + 2
+    time.sleep(1.0)
+    every = {p.pid: p for p in table.top("cpu", 100_000)}
+    cpu_order = [p.cpu_percent for p in every.values()]
+    assert cpu_order == sorted(cpu_order, reverse=True)
+    spinner = every[busy.pid]
+    assert spinner.cpu_percent > 25, spinner  # a whole core when the machine is idle, shared here
+    assert spinner.cmdline is None  # not asked for
+    assert spinner.name == _ps(busy.pid, "comm")
+    assert spinner.user == _ps(busy.pid, "user")
+    assert spinner.state == "running"
+    by_memory = table.top("memory", 100_000)
+    rss = [p.memory_rss for p in by_memory]
+    assert rss == sorted(rss, reverse=True)
+    held = next(p for p in by_memory if p.pid == hog.pid)
+    ps_rss = int(_ps(hog.pid, "rss")) * 1024
+    assert abs(held.memory_rss - ps_rss) < 0.05 * ps_rss
+    assert held.memory_rss > 150 << 20
+    assert held.state == "sleeping"
+    assert {p.pid for p in by_memory} >= {busy.pid, hog.pid}
+    assert len(table.top("memory", 3)) == 3
+
+
+def test_cmdline_is_read_only_when_asked(
+    children: tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]],
+) -> None:
+    busy, _ = children
+    rows = {p.pid: p for p in ProcessTable().top("cpu", 100_000, cmdline=True)}
+    assert rows[busy.pid].cmdline == [sys.executable, "-c", BUSY]
+
+
+def test_a_process_that_exits_while_being_read_is_skipped() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    table = ProcessTable()
+    (row,) = [p for p in table.top("memory", 100_000) if p.pid == child.pid]
+    child.kill()
+    child.wait()  # reaped: the pid is gone between reading the table and reading its command line
+    assert with_cmdline(row) is None
+    assert child.pid not in {p.pid for p in table.top("memory", 100_000, cmdline=True)}
