@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v2/processes", tags=["processes"])
     "",
     response_model=list[ProcessOut],
     summary="Top processes, read live",
-    responses=error_responses(401, 422, 429),
+    responses=error_responses(401, 403, 422, 429),
 )
 def processes(
     request: Request,
