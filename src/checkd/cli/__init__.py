@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from checkd.cli import alerts_cmd, import_cmd, local, remote, tokens
+from checkd.cli import alerts_cmd, import_cmd, local, probes_cmd, remote, tokens
 
 app = typer.Typer(
     help="checkd: host health checks with SQL history, an HTTP API, dashboard, metrics and a CLI.",
@@ -22,6 +22,7 @@ app.add_typer(remote.sampler_app, name="sampler")
 app.add_typer(remote.service_app, name="service")
 app.command()(alerts_cmd.alerts)
 app.add_typer(alerts_cmd.notify_app, name="notify")
+app.command()(probes_cmd.probes)
 
 
 def main() -> None:
