@@ -82,6 +82,7 @@ severity = "critical"
         assert 'probe_ssl_earliest_cert_expiry{probe="site"}' in metrics
         assert 'probe_ssl_earliest_cert_expiry{probe="db"}' not in metrics  # tcp: no certificate
         assert 'probe_duration_seconds{probe="site"}' in metrics
+        assert "checkd_endpoint_errors_total 0.0" in metrics and "checkd_endpoint_runs_total " in metrics
 
         def db_alert(state: str) -> dict[str, object] | None:
             items = server.get("/api/v2/alerts", params={"state": state}).json()["items"]

@@ -103,7 +103,8 @@ class EndpointRunner:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop scheduling; runs in flight end at their own timeout (not waited for)."""
+        """Stop scheduling; a run in flight ends at its own timeout (not waited for) and then closes
+        its probe, the others are closed now."""
         if self._thread is None:
             return
         self._stop.set()
@@ -113,7 +114,9 @@ class EndpointRunner:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-        for check in self.checks:
+        with self._lock:
+            idle = [c for c in self.checks if c.name not in self._in_flight]
+        for check in idle:
             check.probe.close()
 
     def _schedule(self) -> None:
@@ -165,6 +168,10 @@ class EndpointRunner:
             self.runs_total += 1
             self.cpu_seconds_total += spent
             self.errors_total += failed
+            stopped = self._stop.is_set()
+        if stopped:  # stop() left this probe open for this run: close it now, quietly
+            check.probe.close()
+            return
         if before is None or before.up != result.up:
             how = "up" if result.up else f"down: {result.error}"
             log.log(logging.INFO if result.up else logging.WARNING, "endpoint %s is %s", check.name, how)

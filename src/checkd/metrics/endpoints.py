@@ -4,23 +4,43 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from checkd.endpoints import RunnerStatus
 from checkd.probes.readings import EndpointResult
 
 
 class EndpointCollector:
     """probe_success, probe_duration_seconds, probe_http_status_code and probe_ssl_earliest_cert_expiry
-    labelled `probe` (the check's name), read from the runner's snapshot at each scrape."""
+    labelled `probe` (the check's name), read from the runner's snapshot at each scrape; and the
+    runner's own counters (runs, skipped slots, runs that raised)."""
 
-    def __init__(self, latest: Callable[[], Sequence[EndpointResult]]) -> None:
+    def __init__(
+        self, latest: Callable[[], Sequence[EndpointResult]], status: Callable[[], RunnerStatus]
+    ) -> None:
         self._latest = latest
+        self._status = status
 
     def collect(self) -> Iterator[Metric]:
         """One sample per check that has run (status code and expiry only where known)."""
         results = self._latest()
         if not results:
             return
+        st = self._status()
+        for name, value, doc in (
+            ("checkd_endpoint_runs", st.runs_total, "Endpoint check runs."),
+            (
+                "checkd_endpoint_skipped",
+                st.skipped_total,
+                "Endpoint check slots skipped: the last run had not ended.",
+            ),
+            (
+                "checkd_endpoint_errors",
+                st.errors_total,
+                "Endpoint check runs that raised (reported as down).",
+            ),
+        ):
+            yield CounterMetricFamily(name, doc, value=value)
         success = _family("probe_success", "Whether the endpoint check succeeded (1) or not (0).")
         duration = _family("probe_duration_seconds", "How long the endpoint check took, in seconds.")
         status = _family("probe_http_status_code", "The HTTP status code of the response.")

@@ -26,7 +26,7 @@ def build_registry(monitor: Monitor) -> CollectorRegistry:
     registry.register(HostCollector(lambda: monitor.sampler.latest, units))
     registry.register(SamplerCollector(monitor.sampler.status))
     registry.register(UpkeepCollector(monitor.upkeep.status))
-    registry.register(EndpointCollector(monitor.endpoints.latest))
+    registry.register(EndpointCollector(monitor.endpoints.latest, monitor.endpoints.status))
     durations = CheckDurations(registry)
     monitor.sampler.on_check(durations.observe)
     actions = ActionCounter(registry, [i.name for i in infos if i.control])
