@@ -125,3 +125,19 @@ port = 5432
     ]
     for check in checks:
         check.probe.close()
+
+
+def test_stop_while_a_run_is_in_flight_lets_it_end_on_its_own() -> None:
+    with Site() as site:
+        url = site.url("/slow?s=30")
+        runner = EndpointRunner(
+            [EndpointCheck("hangs", "http", url, 2, HttpProbe(HttpTarget("hangs", url, 1)))]
+        )
+        runner.start()
+        time.sleep(0.3)  # the first run waits for the page
+        runner.stop()
+        _wait(lambda: runner.result("hangs") is not None, timeout=5)
+    result = runner.result("hangs")
+    assert result is not None and not result.up
+    # Its client was not closed under it: it timed out as it would have (not "Bad file descriptor").
+    assert result.error == "read timed out"
