@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from checkd.config import ConfigError, Settings, load_settings
 from checkd_process import run_cli
+from config_text import assert_refused, load_text
 
 GOOD = """
 [[probes.http]]
@@ -31,14 +31,8 @@ probe = "site"
 """
 
 
-def _load(tmp_path: Path, text: str) -> Settings:
-    path = tmp_path / "checkd.toml"
-    path.write_text(text)
-    return load_settings(path, data_dir=tmp_path)
-
-
 def test_the_design_example_loads(tmp_path: Path) -> None:
-    s = _load(tmp_path, GOOD)
+    s = load_text(tmp_path, GOOD)
     (http,) = s.probes.http
     (tcp,) = s.probes.tcp
     assert (http.url, http.expect_status, http.timeout_s, http.interval_s) == (
@@ -83,12 +77,7 @@ BAD = [
 
 @pytest.mark.parametrize(("text", "key", "why"), BAD, ids=[f"{k}:{w}" for _, k, w in BAD])
 def test_each_mistake_is_one_line_naming_the_key(tmp_path: Path, text: str, key: str, why: str) -> None:
-    with pytest.raises(ConfigError) as err:
-        _load(tmp_path, text)
-    message = str(err.value)
-    assert "\n" not in message
-    assert message.startswith(f"config: {key}: "), message
-    assert why in message, message
+    assert_refused(tmp_path, text, key, why)
 
 
 def test_serve_refuses_a_bad_probe_at_start(tmp_path: Path) -> None:

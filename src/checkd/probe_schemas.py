@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Literal
 
@@ -65,12 +66,4 @@ class ProcessOut(BaseModel):
     @classmethod
     def of(cls, p: ProcessInfo) -> ProcessOut:
         """The API shape of a process reading."""
-        return cls(
-            pid=p.pid,
-            name=p.name,
-            user=p.user,
-            cpu_percent=p.cpu_percent,
-            memory_rss=p.memory_rss,
-            state=p.state,
-            cmdline=p.cmdline,
-        )
+        return cls(**dataclasses.asdict(p))

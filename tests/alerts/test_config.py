@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from checkd.config import ConfigError, load_settings
 from checkd_process import run_cli
+from config_text import assert_refused, load_text
 
 GOOD = """
 [services.locked]
@@ -67,21 +67,15 @@ argv = ["/bin/cat"]
 """
 
 
-def _load(tmp_path: Path, text: str) -> object:
-    path = tmp_path / "checkd.toml"
-    path.write_text(text)
-    return load_settings(path, data_dir=tmp_path)
-
-
 def test_the_design_example_loads(tmp_path: Path) -> None:
-    s = _load(tmp_path, GOOD)
-    rules = s.alerts.rules  # type: ignore[attr-defined]
+    s = load_text(tmp_path, GOOD)
+    rules = s.alerts.rules
     assert [r.kind for r in rules] == ["threshold", "fill", "service", "stale"]
     assert rules[0].seconds("for_") == 300 and rules[0].clear == 85
     assert rules[1].seconds("fills_within") == 86400 and rules[1].seconds("window") == 6 * 3600
     assert rules[2].restart and rules[2].seconds("restart_window") == 600
-    assert s.notify.repeat_s == 4 * 3600  # type: ignore[attr-defined]
-    assert [t.type for t in s.notify.targets] == ["webhook", "alertmanager", "apprise", "command"]  # type: ignore[attr-defined]
+    assert s.notify.repeat_s == 4 * 3600
+    assert [t.type for t in s.notify.targets] == ["webhook", "alertmanager", "apprise", "command"]
 
 
 SECOND = '[[alerts.rules]]\nname = "r"\n'
@@ -115,12 +109,7 @@ BAD = [
 
 @pytest.mark.parametrize(("text", "key", "why"), BAD, ids=[f"{k}:{w}" for _, k, w in BAD])
 def test_each_mistake_is_one_line_naming_the_key(tmp_path: Path, text: str, key: str, why: str) -> None:
-    with pytest.raises(ConfigError) as err:
-        _load(tmp_path, text)
-    message = str(err.value)
-    assert "\n" not in message
-    assert message.startswith(f"config: {key}: "), message
-    assert why in message, message
+    assert_refused(tmp_path, text, key, why)
 
 
 def test_serve_refuses_an_unknown_apprise_scheme_at_start(tmp_path: Path) -> None:

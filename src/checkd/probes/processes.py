@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -107,12 +108,4 @@ def with_cmdline(row: ProcessInfo) -> ProcessInfo | None:
         return None
     except psutil.AccessDenied:
         argv = []
-    return ProcessInfo(
-        pid=row.pid,
-        name=row.name,
-        user=row.user,
-        cpu_percent=row.cpu_percent,
-        memory_rss=row.memory_rss,
-        state=row.state,
-        cmdline=argv,
-    )
+    return dataclasses.replace(row, cmdline=argv)
