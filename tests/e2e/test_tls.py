@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,23 +11,14 @@ import pytest
 from checkd.cli.server import is_loopback, transport_refusal
 from checkd.config import ServerSettings
 from checkd_process import CheckdProcess, run_cli
+from tls_site import self_signed
 
 
 @pytest.fixture
 def cert_pair(tmp_path: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and localhost, made by the openssl CLI for this test."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert),
-            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )  # fmt: skip
-    return cert, key
+    pair = self_signed(tmp_path)
+    return pair.cert, pair.key
 
 
 def test_the_api_is_served_over_tls_and_verified_against_the_test_ca(
