@@ -7,10 +7,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
+import psutil
 import pytest
 
-from checkd.probes.processes import PRIME_INTERVAL_S, ProcessTable, with_cmdline
+from checkd.probes.processes import PRIME_INTERVAL_S, ProcessesUnreadable, ProcessTable, with_cmdline
 
 BUSY = "while True: pass"
 HOG = "import time; b = bytearray(150 << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(120)"
@@ -80,3 +82,16 @@ def test_a_process_that_exits_while_being_read_is_skipped() -> None:
     child.wait()  # reaped: the pid is gone between reading the table and reading its command line
     assert with_cmdline(row) is None
     assert child.pid not in {p.pid for p in table.top("memory", 100_000, cmdline=True)}
+
+
+def test_a_process_table_that_cannot_be_read_is_one_counted_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = ProcessTable()
+    monkeypatch.setattr(psutil, "PROCFS_PATH", str(tmp_path / "no-proc"))  # psutil's documented knob
+    with pytest.raises(ProcessesUnreadable) as err:
+        table.top("cpu", 5)
+    assert "no-proc" in str(err.value)
+    assert table.errors_total == 1 and table.last_error == str(err.value)
+    monkeypatch.undo()
+    assert table.top("cpu", 5)  # /proc again: it reads

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +12,8 @@ from typing import Literal
 
 import psutil
 
+log = logging.getLogger(__name__)
+
 ProcessSort = Literal["cpu", "memory"]
 # The first reading (or one after a long pause) is compared with a second taken this much later:
 # a request waits at most this long, once; later requests compare with the previous request's times.
@@ -18,6 +21,10 @@ PRIME_INTERVAL_S = 0.1
 # Readings older than this describe the past, not now: take a fresh pair instead.
 STALE_AFTER_S = 60.0
 _ATTRS = ["pid", "name", "username", "memory_info", "status", "cpu_times", "create_time"]
+
+
+class ProcessesUnreadable(Exception):
+    """The process table could not be read at all (e.g. /proc is not mounted); the message says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +51,22 @@ class ProcessTable:
         self._lock = threading.Lock()  # one reading at a time: each replaces the previous times
         self._times: dict[tuple[int, float], float] = {}  # (pid, create_time) -> user+system cpu s
         self._read_at: float | None = None
+        self.errors_total = 0  # readings that failed as a whole
+        self.last_error: str | None = None
 
     def top(self, sort: ProcessSort, limit: int, *, cmdline: bool = False) -> list[ProcessInfo]:
         """The `limit` processes using the most cpu or memory; `cmdline` read only when asked."""
         with self._lock:
-            if self._read_at is None or self._monotonic() - self._read_at > STALE_AFTER_S:
-                self._read()
-                self._sleep(PRIME_INTERVAL_S)
-            rows = self._read()
+            try:
+                if self._read_at is None or self._monotonic() - self._read_at > STALE_AFTER_S:
+                    self._read()
+                    self._sleep(PRIME_INTERVAL_S)
+                rows = self._read()
+            except (psutil.Error, OSError) as exc:  # a single process gone is skipped inside _read
+                self.errors_total += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.error("cannot read the process table: %s", self.last_error)
+                raise ProcessesUnreadable(self.last_error) from exc
         if sort == "cpu":
             rows.sort(key=lambda p: (p.cpu_percent, p.memory_rss), reverse=True)
         else:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from checkd.api.deps import MonitorDep, authenticate
 from checkd.api.respond import error_responses
 from checkd.probe_schemas import ProcessOut
-from checkd.probes.processes import ProcessSort
+from checkd.probes.processes import ProcessesUnreadable, ProcessSort
 from checkd.tokens import grants
 
 router = APIRouter(prefix="/api/v2/processes", tags=["processes"])
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v2/processes", tags=["processes"])
     "",
     response_model=list[ProcessOut],
     summary="Top processes, read live",
-    responses=error_responses(401, 403, 422, 429),
+    responses=error_responses(401, 403, 422, 429, 503),
 )
 def processes(
     request: Request,
@@ -30,9 +30,13 @@ def processes(
     limit: Annotated[int, Query(ge=1, le=1000, description="how many, 1..1000")] = 10,
 ) -> list[ProcessOut]:
     """The `limit` processes using the most cpu or memory now. Command lines can hold secrets: they
-    are shown only when the request carries a valid token with the read scope (a wrong one is 401)."""
+    are shown only when the request carries a valid token with the read scope (a wrong one is 401).
+    503 when the process table cannot be read at all (counted, logged)."""
     show_cmdline = False
     if request.headers.get("authorization"):
         show_cmdline = grants(authenticate(request).scope, "read")
-    rows = monitor.processes.top(sort, limit, cmdline=show_cmdline)
+    try:
+        rows = monitor.processes.top(sort, limit, cmdline=show_cmdline)
+    except ProcessesUnreadable as exc:
+        raise HTTPException(503, f"processes: cannot be read ({exc})") from None
     return [ProcessOut.of(p) for p in rows]
