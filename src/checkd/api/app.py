@@ -75,7 +75,9 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     app.mount("/static", dashboard.static_files(), name="static")
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # dashboard assets: ~89 KB -> ~36 KB
-    if not app.state.protect_reads:  # with protected reads every request must reach the token check
+    # Routes declare their answers cacheable (cache.cache_until_next_check); CacheFront keeps and
+    # serves them. With protected reads every request must reach the token check, so it is off.
+    if not app.state.protect_reads:
         app.add_middleware(CacheFront, cache=cache)
     # The token is checked before a body is read; ingest will add a larger limit for its prefix.
     app.add_middleware(BodyGate, auth=auth, max_body=monitor.settings.server.max_body)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from checkd.alert_schemas import AlertOut, AlertPage, AlertStateName, RuleOut, SilenceIn
-from checkd.api.deps import Actor, Conn, MonitorDep, require_ready, resolve_host
+from checkd.api.deps import Actor, Conn, MonitorDep, resolve_host
 from checkd.api.respond import error_responses
 from checkd.config import parse_duration
 from checkd.schemas import utc
@@ -74,17 +74,12 @@ async def silence(
     body: SilenceIn,
     monitor: MonitorDep,
     _actor: Actor,
+    conn: Conn,
 ) -> AlertOut:
     """No notifications of this alert until now + `for`; evaluation goes on. `"0s"` lifts it."""
-    require_ready(monitor)
     until = time.time() + parse_duration(body.for_)
     if not await run_in_threadpool(monitor.alerts.silence, alert_id, until):
         raise HTTPException(404, f"alert_id: no alert {alert_id}")
-
-    def read() -> AlertOut:
-        with monitor.engine.connect() as conn:
-            found = get_alert(conn=conn, alert_id=alert_id)
-        assert found is not None
-        return AlertOut.of(found)
-
-    return await run_in_threadpool(read)
+    found = await run_in_threadpool(lambda: get_alert(conn=conn, alert_id=alert_id))
+    assert found is not None
+    return AlertOut.of(found)
