@@ -55,7 +55,7 @@ def cache_until_next_check(*needs: str) -> params.Depends:
     It holds for reads of this checkd's own host only, and only when every query parameter in
     `needs` is given (a parameter whose default moves, such as `until` = now, is not stable)."""
 
-    def dependency(request: Request) -> None:
+    async def dependency(request: Request) -> None:
         _cache_until_next_check(request, needs=needs)
 
     return params.Depends(dependency)

@@ -7,10 +7,11 @@ import binascii
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
+from sqlalchemy import Connection
 
 from checkd import store
 from checkd.api.cache import cache_until_next_check
-from checkd.api.deps import Conn, HostQuery, IsoDateTime, MonitorDep, resolve_host, time_range
+from checkd.api.deps import HostQuery, IsoDateTime, MonitorDep, Read, resolve_host, time_range
 from checkd.api.respond import error_responses
 from checkd.schemas import CheckOut, CheckPage
 
@@ -49,8 +50,8 @@ Until = Annotated[
     responses=error_responses(404, 422),
     dependencies=[cache_until_next_check()],
 )
-def list_checks(
-    conn: Conn,
+async def list_checks(
+    read: Read,
     monitor: MonitorDep,
     host: HostQuery = None,
     since: Since = None,
@@ -63,11 +64,15 @@ def list_checks(
     """A page of checks newest first; stable under concurrent inserts (keyset on taken_at, id)."""
     t0, t1 = time_range(since, until)
     before = decode_cursor(cursor) if cursor else None
-    name = resolve_host(conn, monitor, host)
-    items = store.list_checks(conn=conn, host=name, since=t0, until=t1, limit=limit, before=before)
-    last = items[-1] if len(items) == limit else None
-    nxt = encode_cursor(int(last.taken_at), last.id) if last is not None and last.id else None
-    return CheckPage(items=[CheckOut.of(c) for c in items], next_cursor=nxt)
+
+    def page(conn: Connection) -> CheckPage:
+        name = resolve_host(conn, monitor, host)
+        items = store.list_checks(conn=conn, host=name, since=t0, until=t1, limit=limit, before=before)
+        last = items[-1] if len(items) == limit else None
+        nxt = encode_cursor(int(last.taken_at), last.id) if last is not None and last.id else None
+        return CheckPage(items=[CheckOut.of(c) for c in items], next_cursor=nxt)
+
+    return await read(page)
 
 
 @router.get(
@@ -77,13 +82,17 @@ def list_checks(
     responses=error_responses(404, 422),
     dependencies=[cache_until_next_check()],
 )
-def latest_check(conn: Conn, monitor: MonitorDep, host: HostQuery = None) -> CheckOut:
+async def latest_check(read: Read, monitor: MonitorDep, host: HostQuery = None) -> CheckOut:
     """The newest stored check of `host`; 404 when it has none."""
-    name = resolve_host(conn, monitor, host)
-    items = store.list_checks(conn=conn, host=name, limit=1)
-    if not items:
-        raise HTTPException(404, f"host: no checks yet for {name!r}")
-    return CheckOut.of(items[0])
+
+    def newest(conn: Connection) -> CheckOut:
+        name = resolve_host(conn, monitor, host)
+        items = store.list_checks(conn=conn, host=name, limit=1)
+        if not items:
+            raise HTTPException(404, f"host: no checks yet for {name!r}")
+        return CheckOut.of(items[0])
+
+    return await read(newest)
 
 
 @router.get(
@@ -92,11 +101,11 @@ def latest_check(conn: Conn, monitor: MonitorDep, host: HostQuery = None) -> Che
     summary="One check by id",
     responses=error_responses(404, 422),
 )
-def get_check(
-    conn: Conn, check_id: Annotated[int, Path(ge=1, le=2**62, description="the check's id")]
+async def get_check(
+    read: Read, check_id: Annotated[int, Path(ge=1, le=2**62, description="the check's id")]
 ) -> CheckOut:
     """The check with id `check_id` (of any host; not cached: its host may be another's)."""
-    check = store.get_check(conn=conn, check_id=check_id)
+    check = await read(lambda conn: store.get_check(conn=conn, check_id=check_id))
     if check is None:
         raise HTTPException(404, f"check_id: no check with id {check_id}")
     return CheckOut.of(check)

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
+from sqlalchemy import Connection
 
 from checkd import store
 from checkd.api.cache import cache_until_next_check
-from checkd.api.deps import Conn, HostQuery, IsoDateTime, MonitorDep, resolve_host, time_range
+from checkd.api.deps import HostQuery, IsoDateTime, MonitorDep, Read, resolve_host, time_range
 from checkd.api.respond import error_responses
 from checkd.schemas import HistoryOut, HistoryPoint
 from checkd.vocabulary import HistoryMetric
@@ -27,8 +28,8 @@ DEFAULT_SPAN_S = 3600
     # `until` defaults to now, so only requests with an explicit end are stable enough to cache.
     dependencies=[cache_until_next_check("until")],
 )
-def history(
-    conn: Conn,
+async def history(
+    read: Read,
     monitor: MonitorDep,
     metric: Annotated[
         HistoryMetric,
@@ -59,18 +60,20 @@ def history(
         raw=monitor.settings.retention.seconds("raw"), minute=monitor.settings.retention.seconds("minute")
     )
 
-    name = resolve_host(conn, monitor, host)
-    s = store.series(
-        conn=conn,
-        host=name,
-        metric=metric,
-        qualifier=qualifier,
-        since=t0,
-        until=t1,
-        points=points,
-        now=now,
-        keep=keep,
-    )
+    def series(conn: Connection) -> store.Series:
+        return store.series(
+            conn=conn,
+            host=resolve_host(conn, monitor, host),
+            metric=metric,
+            qualifier=qualifier,
+            since=t0,
+            until=t1,
+            points=points,
+            now=now,
+            keep=keep,
+        )
+
+    s = await read(series)
     return HistoryOut(
         metric=metric,
         resolution_s=s.resolution_s,

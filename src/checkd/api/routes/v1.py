@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from checkd import store
 from checkd.api.cache import cache_until_next_check
-from checkd.api.deps import Actor, Conn, MonitorDep
+from checkd.api.deps import Actor, MonitorDep, Read
 from checkd.api.respond import error_responses, sampler_answer
 from checkd.api.service_actions import perform
 from checkd.schemas import ActionOut, CheckV1, CpuPoint, SamplerOut, utc
@@ -29,9 +29,9 @@ Size = Annotated[int, Query(ge=0, le=10000, description="how many of the newest 
     responses=error_responses(422),
     dependencies=[cache_until_next_check()],
 )
-def checks(conn: Conn, monitor: MonitorDep, limit: Limit = 100) -> list[CheckV1]:
+async def checks(read: Read, monitor: MonitorDep, limit: Limit = 100) -> list[CheckV1]:
     """The newest `limit` checks of this host, oldest first, in the exam system's shape."""
-    items = store.list_checks(conn=conn, host=monitor.host, limit=limit)
+    items = await read(lambda conn: store.list_checks(conn=conn, host=monitor.host, limit=limit))
     return [CheckV1.of(c) for c in reversed(items)]
 
 
@@ -42,9 +42,9 @@ def checks(conn: Conn, monitor: MonitorDep, limit: Limit = 100) -> list[CheckV1]
     responses=error_responses(422),
     dependencies=[cache_until_next_check()],
 )
-def cpu_history(conn: Conn, monitor: MonitorDep, size: Size = 10) -> list[CpuPoint]:
+async def cpu_history(read: Read, monitor: MonitorDep, size: Size = 10) -> list[CpuPoint]:
     """The newest `size` cpu readings, oldest first; fewer when fewer exist."""
-    rows = store.cpu_history(conn=conn, host=monitor.host, size=size)
+    rows = await read(lambda conn: store.cpu_history(conn=conn, host=monitor.host, size=size))
     return [CpuPoint(taken_at=utc(t), cpu=c) for t, c in rows]
 
 
