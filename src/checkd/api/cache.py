@@ -16,28 +16,30 @@ JSON = "application/json"
 
 
 class ResponseCache:
-    """Serialized bodies keyed by request; valid until the next stored check."""
+    """JSON answers keyed by request, each built once and sent as often as asked; valid until the
+    next stored check."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._bodies: dict[str, bytes] = {}
+        self._answers: dict[str, Response] = {}
         self.generation = 0
 
-    def get(self, key: str) -> bytes | None:
-        """The cached body for `key`, if any."""
-        return self._bodies.get(key)
+    def get(self, key: str) -> Response | None:
+        """The cached answer for `key`, if any."""
+        return self._answers.get(key)
 
     def put(self, key: str, generation: int, body: bytes) -> None:
         """Keep `body`, unless a check was stored since `generation` was read (it may be stale)."""
+        answer = Response(body, media_type=JSON)
         with self._lock:
-            if generation == self.generation and len(self._bodies) < _MAX_ENTRIES:
-                self._bodies[key] = body
+            if generation == self.generation and len(self._answers) < _MAX_ENTRIES:
+                self._answers[key] = answer
 
     def invalidate(self, _check: Check | None = None) -> None:
         """Drop everything (a sampler on_written listener)."""
         with self._lock:
             self.generation += 1
-            self._bodies.clear()
+            self._answers.clear()
 
 
 def _cache_until_next_check(request: Request, *, needs: tuple[str, ...]) -> None:
@@ -77,9 +79,9 @@ class CacheFront:
             await self.app(scope, receive, send)
             return
         key = f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
-        body = self.cache.get(key)
-        if body is not None:
-            await Response(body, media_type=JSON)(scope, receive, send)
+        answer = self.cache.get(key)
+        if answer is not None:
+            await answer(scope, receive, send)  # a Response only reads itself when sent
             return
         generation = self.cache.generation
         chunks: list[bytes] | None = None
