@@ -22,8 +22,8 @@ machine can serve at all with this stack (--no-ceiling skips them).
 
 --before DIR (a src/ tree of a base commit, e.g. `git archive main src | tar -x -C DIR`) adds a
 second checkd serving a copy of the same database from that code (through PYTHONPATH, same
-venv), with rows "... (before)" in the same rotation and the ratio this checkout / before.
---no-glances leaves Glances out (then there is no "x Glances" column).
+venv), with rows "... (before)" in the same rotation and the ratio this checkout / before (the
+median of each round's ratio). --no-glances leaves Glances out (then there is no "x Glances" column).
 
 Run (from the repository root):
     .venv/bin/python bench/throughput.py [--seconds 10] [--rounds 3] [--populate 100000]
@@ -180,11 +180,11 @@ def main() -> None:
             "vs_glances": round(rps / base, 2),
             "argv": rs[0]["argv"],
         }
-    if args.before is not None:
+    if args.before is not None:  # the median of each round's ratio: both sides ran in that round
         result["after_vs_before"] = {
-            name: round(s["rps_median"] / summary[_before(name)]["rps_median"], 3)
-            for name, s in summary.items()
-            if _before(name) in summary and name != _before(name)
+            name: round(harness.median([a["rps"] / b["rps"] for a, b in _paired(rs, runs[_before(name)])]), 3)
+            for name, rs in runs.items()
+            if _before(name) in runs
         }
     result["summary"] = summary
     result["rss_mib_after"] = rss
@@ -198,6 +198,11 @@ def main() -> None:
     for name, ratio in result.get("after_vs_before", {}).items():
         print(f"{name:22} this checkout / before: {ratio:.3f}")
     harness.save("throughput", result)
+
+
+def _paired(these: list[dict[str, Any]], before: list[dict[str, Any]]) -> zip[tuple[Any, Any]]:
+    """Each round's result of a row with the same round's result of its "before" row."""
+    return zip(these, before, strict=True)
 
 
 def _before(name: str) -> str:
