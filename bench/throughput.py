@@ -20,9 +20,14 @@ fixed 400-byte body from bench/ceiling_app.py under the same uvicorn settings: "
 with a bare ASGI callable, "ceiling fastapi" through one FastAPI route; they show what this
 machine can serve at all with this stack (--no-ceiling skips them).
 
+--before DIR (a src/ tree of a base commit, e.g. `git archive main src | tar -x -C DIR`) adds a
+second checkd serving a copy of the same database from that code (through PYTHONPATH, same
+venv), with rows "... (before)" in the same rotation and the ratio this checkout / before (the
+median of each round's ratio). --no-glances leaves Glances out (then there is no "x Glances" column).
+
 Run (from the repository root):
     .venv/bin/python bench/throughput.py [--seconds 10] [--rounds 3] [--populate 100000]
-        [--no-uncached] [--no-ceiling]
+        [--no-uncached] [--no-ceiling] [--before DIR] [--no-glances]
 Results go to stdout and bench/out/throughput.json.
 """
 
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -91,6 +97,8 @@ def main() -> None:
     ap.add_argument("--populate", type=int, default=100_000, help="checks bulk-loaded before start")
     ap.add_argument("--no-uncached", action="store_true", help="skip the cache-busting rows")
     ap.add_argument("--no-ceiling", action="store_true", help="skip the bare uvicorn/FastAPI rows")
+    ap.add_argument("--before", type=Path, help="src/ tree of a base commit, served beside this one")
+    ap.add_argument("--no-glances", action="store_true", help="leave Glances out")
     args = ap.parse_args()
 
     result: dict[str, Any] = {"machine": harness.machine(), "populate": args.populate}
@@ -101,24 +109,33 @@ def main() -> None:
         result["load_s"] = round(bulk_load.bulk_load(data / "checkd.db", args.populate).seconds, 1)
         procs: list[harness.Served] = []
         try:
+            if args.before is not None:
+                (tmp / "before").mkdir()
+                shutil.copy(data / "checkd.db", tmp / "before" / "checkd.db")
             checkd = harness.start_checkd(data, interval=1)
             procs.append(checkd)
-            glances = harness.start_glances(tmp / "glances")
-            procs.append(glances)
-            targets = {
-                "glances": glances.url("/api/4/cpu"),
-                "latest": checkd.url("/api/v2/checks/latest"),
-                "history": checkd.url("/v1.0/checks/cpu/history?size=100"),
-            }
+            targets: dict[str, str] = {}
+            if not args.no_glances:
+                glances = harness.start_glances(tmp / "glances")
+                procs.append(glances)
+                targets["glances"] = glances.url("/api/4/cpu")
+            targets["latest"] = checkd.url("/api/v2/checks/latest")
+            targets["history"] = checkd.url("/v1.0/checks/cpu/history?size=100")
+            if args.before is not None:
+                env = {"PYTHONPATH": str(args.before.resolve())}
+                before = harness.start_checkd(tmp / "before", interval=1, name="checkd-before", env=env)
+                procs.append(before)
+                targets["latest (before)"] = before.url("/api/v2/checks/latest")
+                targets["history (before)"] = before.url("/v1.0/checks/cpu/history?size=100")
             for name, url in targets.items():
                 status, body = harness.http_get(url)
                 if status != 200:
                     raise RuntimeError(f"{name}: {url} answered {status}: {body[:200]!r}")
-                if name == "history" and len(json.loads(body)) != 100:
+                if name.startswith("history") and len(json.loads(body)) != 100:
                     raise RuntimeError("history did not return 100 points")
             extra = {}
             if not args.no_uncached:
-                extra = {"latest (uncached)": targets["latest"], "history (uncached)": targets["history"]}
+                extra = {f"{n} (uncached)": u for n, u in targets.items() if n != "glances"}
             if not args.no_ceiling:
                 for app in ("raw", "fastapi"):
                     procs.append(start_ceiling(app, tmp / "ceiling"))
@@ -151,7 +168,7 @@ def main() -> None:
                 harness.stop_process(p.proc)
 
     summary: dict[str, Any] = {}
-    base = harness.median([x["rps"] for x in runs["glances"]])
+    base = harness.median([x["rps"] for x in runs["glances"]]) if "glances" in runs else float("nan")
     for name, rs in runs.items():
         rps = harness.median([x["rps"] for x in rs])
         summary[name] = {
@@ -163,14 +180,35 @@ def main() -> None:
             "vs_glances": round(rps / base, 2),
             "argv": rs[0]["argv"],
         }
+    if args.before is not None:  # the median of each round's ratio: both sides ran in that round
+        result["after_vs_before"] = {
+            name: round(harness.median([a["rps"] / b["rps"] for a, b in _paired(rs, runs[_before(name)])]), 3)
+            for name, rs in runs.items()
+            if _before(name) in runs
+        }
     result["summary"] = summary
     result["rss_mib_after"] = rss
     print(f"\n{'url':22} {'req/s':>9} {'x Glances':>10}  goal")
     for name, s in summary.items():
         goal = GOALS.get(name)
-        verdict = "" if goal is None else f">= {goal}x: {'PASS' if s['vs_glances'] >= goal else 'FAIL'}"
+        verdict = ""
+        if goal is not None and "glances" in runs:
+            verdict = f">= {goal}x: {'PASS' if s['vs_glances'] >= goal else 'FAIL'}"
         print(f"{name:22} {s['rps_median']:9.1f} {s['vs_glances']:10.2f}  {verdict}")
+    for name, ratio in result.get("after_vs_before", {}).items():
+        print(f"{name:22} this checkout / before: {ratio:.3f}")
     harness.save("throughput", result)
+
+
+def _paired(these: list[dict[str, Any]], before: list[dict[str, Any]]) -> zip[tuple[Any, Any]]:
+    """Each round's result of a row with the same round's result of its "before" row."""
+    return zip(these, before, strict=True)
+
+
+def _before(name: str) -> str:
+    """The base commit's row matching `name`: "latest (uncached)" -> "latest (before) (uncached)"."""
+    head, _, rest = name.partition(" ")
+    return f"{head} (before){' ' + rest if rest else ''}"
 
 
 def _script(name: str) -> str | None:

@@ -221,7 +221,7 @@ class Sampler:
                 except Exception as exc:  # any DB fault: keep the checks, count it, retry later
                     for check in batch:
                         check.id = None
-                    if store.is_lock_wait(exc) and self._wait_more(started):
+                    if self._writer.is_lock_wait(exc) and self._wait_more(started):
                         continue
                     self._waiting_since = None
                     self._write_failed(exc)

@@ -215,11 +215,11 @@ def test_put_sampler_undecodable_body_is_422_naming_body(srv: CheckdProcess, bod
 @pytest.mark.parametrize(
     ("path", "allow"),
     [
-        ("/api/v2/sampler", "GET, PUT"),
-        ("/api/v2/checks", "GET"),
+        ("/api/v2/sampler", "GET, HEAD, PUT"),
+        ("/api/v2/checks", "GET, HEAD"),
         ("/api/v2/sampler/start", "POST"),
         ("/api/v2/services/httpd/restart", "POST"),
-        ("/v1.0/checks/start", "GET"),
+        ("/v1.0/checks/start", "GET"),  # it acts: no HEAD
         ("/static/vendor/nope.js", "GET, HEAD"),
     ],
 )

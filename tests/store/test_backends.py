@@ -13,7 +13,8 @@ from dataclasses import replace
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy.exc import DBAPIError
 
 from checkd import store
 from checkd.models import checks, disk_paths, hosts, metric_names, rollup_progress, rollups
@@ -139,3 +140,27 @@ def test_the_id_cache_holds_only_committed_ids(engine: Engine) -> None:
     with engine.begin() as conn:  # the rolled-back row really is gone, and is made anew
         assert dims.path_id(conn=conn, path="/gone") not in (None, kept)
     assert _count(engine, disk_paths) == 2
+
+
+def test_a_lock_wait_is_told_from_other_faults(engine: Engine) -> None:
+    """A write that finds another transaction's lock (given up after a few ms) is a lock wait; a
+    missing table is not."""
+    backend = backend_for(engine)
+    with engine.begin() as conn:
+        hid = dims.host_id(conn=conn, name="h")
+    touch = update(hosts).where(hosts.c.id == hid).values(checks_count=hosts.c.checks_count)
+    short_wait = (
+        "PRAGMA busy_timeout = 10" if engine.dialect.name == "sqlite" else "SET lock_timeout = '10ms'"
+    )
+    with engine.connect() as holder, engine.connect() as waiter:
+        holder.execute(touch)  # holds the lock until its transaction ends
+        waiter.exec_driver_sql(short_wait)
+        waiter.commit()
+        with pytest.raises(DBAPIError) as locked:
+            waiter.execute(touch)
+        waiter.rollback()
+        with pytest.raises(DBAPIError) as missing:
+            waiter.execute(text("SELECT * FROM nowhere"))
+        holder.rollback()
+    assert backend.is_lock_wait(locked.value), locked.value
+    assert not backend.is_lock_wait(missing.value), missing.value

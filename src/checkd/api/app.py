@@ -16,6 +16,7 @@ from checkd.api.body_gate import BodyGate
 from checkd.api.cache import CacheFront, ResponseCache
 from checkd.api.deps import read_access
 from checkd.api.errors import install_error_handlers
+from checkd.api.head import answer_head
 from checkd.api.hosts_guard import HostGuard
 from checkd.api.respond import error_responses
 from checkd.api.routes import (
@@ -69,6 +70,7 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     monitor.sampler.on_written(cache.invalidate)
 
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
+    # answer_head: HEAD answers like GET (without the body) on every GET route that only reads.
     for module in (
         v1,
         checks,
@@ -83,14 +85,16 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
         probes,
         processes,
     ):
-        app.include_router(module.router, dependencies=reads, responses=error_responses(503))
-    app.include_router(health.router)
-    app.include_router(metrics.router_for(monitor), dependencies=reads)
-    app.include_router(dashboard.router)  # GET / and /static/vendor/* (before the /static mount)
+        app.include_router(answer_head(module.router), dependencies=reads, responses=error_responses(503))
+    app.include_router(answer_head(health.router))
+    app.include_router(answer_head(metrics.router_for(monitor)), dependencies=reads)
+    app.include_router(answer_head(dashboard.router))  # GET / and /static/vendor/* (before the /static mount)
     app.mount("/static", dashboard.static_files(), name="static")
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # dashboard assets: ~89 KB -> ~36 KB
-    if not app.state.protect_reads:  # with protected reads every request must reach the token check
+    # Routes declare their answers cacheable (cache.cache_until_next_check); CacheFront keeps and
+    # serves them. With protected reads every request must reach the token check, so it is off.
+    if not app.state.protect_reads:
         app.add_middleware(CacheFront, cache=cache)
     # The token is checked before a body is read; ingest will add a larger limit for its prefix.
     app.add_middleware(BodyGate, auth=auth, max_body=monitor.settings.server.max_body)

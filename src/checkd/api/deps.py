@@ -1,26 +1,28 @@
-"""Request dependencies: the Monitor, a database connection, the token check and host resolution."""
+"""Request dependencies: the Monitor, the database reader, the token check and host resolution."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
 from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
 
 from checkd import store
 from checkd.api.authn import Authenticator, AuthRefused, Principal
 from checkd.monitor import Monitor
 from checkd.tokens import SCOPES, Scope, grants
 
+T = TypeVar("T")
 _bearer = HTTPBearer(auto_error=False, description="The API token (`checkd token` prints it)")
 
 
-def get_monitor(request: Request) -> Monitor:
-    """The Monitor this app serves."""
+async def get_monitor(request: Request) -> Monitor:
+    """The Monitor this app serves (async: FastAPI runs a plain function in its threadpool)."""
     monitor: Monitor = request.app.state.monitor
     return monitor
 
@@ -109,14 +111,29 @@ def require_ready(monitor: Monitor) -> None:
         raise HTTPException(503, f"database unavailable: {monitor.database_error or 'starting up'}")
 
 
-def db_conn(monitor: MonitorDep) -> Iterator[Connection]:
-    """A connection for one request; 503 while the database is not ready."""
-    require_ready(monitor)
-    with monitor.engine.connect() as conn:
-        yield conn
+class Reader:
+    """The one way a route reads the database: `await read(work)` runs `work(conn)` on a fresh
+    connection in the threadpool (one hop off the event loop) and returns what it returns."""
+
+    def __init__(self, monitor: Monitor) -> None:
+        self.monitor = monitor
+
+    async def __call__(self, work: Callable[[Connection], T]) -> T:
+        """`work(conn)`'s result; 503 while the database is not ready."""
+        require_ready(self.monitor)
+        return await run_in_threadpool(self._run, work)
+
+    def _run(self, work: Callable[[Connection], T]) -> T:
+        with self.monitor.engine.connect() as conn:
+            return work(conn)
 
 
-Conn = Annotated[Connection, Depends(db_conn)]
+async def reader(monitor: MonitorDep) -> Reader:
+    """The route's `Reader` (see `Read`)."""
+    return Reader(monitor)
+
+
+Read = Annotated[Reader, Depends(reader)]
 
 HostQuery = Annotated[
     str | None,

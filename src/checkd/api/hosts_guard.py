@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from checkd.auth import host_header_allowed
@@ -18,23 +18,9 @@ class HostGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            host = None
-            for key, value in scope["headers"]:
-                if key == b"host":
-                    host = value.decode("latin-1")
-                    break
+            host = Headers(scope=scope).get("host")
             if not host_header_allowed(host, self.allowed):
-                body = json.dumps({"detail": f"Host header {host!r} is not allowed"}).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 400,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
+                refusal = JSONResponse({"detail": f"Host header {host!r} is not allowed"}, status_code=400)
+                await refusal(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -1,49 +1,13 @@
-"""Helpers for routes: run blocking store reads off the event loop, cache local-host bodies."""
+"""Helpers for routes: the sampler's answers and the OpenAPI error responses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from fastapi import HTTPException, Request, Response
-from sqlalchemy import Connection
-from starlette.concurrency import run_in_threadpool
+from fastapi import HTTPException
 
-from checkd.api.cache import ResponseCache
-from checkd.api.deps import require_ready
 from checkd.monitor import Monitor, StateChange
 from checkd.schemas import SamplerOut
-
-JSON = "application/json"
-
-
-def read_with(monitor: Monitor, work: Callable[[Connection], bytes]) -> bytes:
-    """Run `work` on a fresh connection; 503 while the database is not ready."""
-    require_ready(monitor)
-    with monitor.engine.connect() as conn:
-        return work(conn)
-
-
-async def cached_json(
-    request: Request, monitor: Monitor, host: str | None, work: Callable[[Connection], bytes]
-) -> Response:
-    """The JSON body `work` builds, served from the cache while no newer check is stored.
-
-    Only reads about this checkd's own host are cached: other hosts' checks arrive through the
-    shared database without this process knowing."""
-    local = host is None or host == monitor.host
-    cache: ResponseCache = request.app.state.cache
-    key = f"{request.url.path}?{request.url.query}"
-    if local:
-        body = cache.get(key)
-        if body is not None:
-            return Response(body, media_type=JSON)
-    generation = cache.generation
-    body = await run_in_threadpool(read_with, monitor, work)
-    if local:
-        cache.put(key, generation, body)
-    return Response(body, media_type=JSON)
-
 
 _DESCRIPTIONS = {
     401: "missing or wrong token",

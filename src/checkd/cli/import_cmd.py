@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from
+from checkd.cli.common import Sources, fail, takes_sources
 
 _ROWS_LISTED = 20  # skipped rows listed one by one; the rest are only counted by reason
 
@@ -21,6 +21,7 @@ def _parse_time(value: str) -> float:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
+@takes_sources()
 def import_legacy_cmd(
     file: Annotated[Path, typer.Argument(help="the exam system's SQLite database", show_default=False)],
     interval: Annotated[int, typer.Option(min=1, max=86400, help="seconds between its checks")] = 60,
@@ -28,15 +29,14 @@ def import_legacy_cmd(
         str | None, typer.Option(help="time of the last row, ISO 8601 [default: the file's mtime]")
     ] = None,
     host: Annotated[str, typer.Option(help="host name to record the checks under")] = "legacy",
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
+    *,
+    sources: Sources,
 ) -> None:
     """Import FILE's `check` rows (prose strings) as numeric checks; a second run adds nothing."""
     from checkd.db import DatabaseError, make_engine, migrate
     from checkd.legacy import LegacyFileError, import_legacy, read_legacy_rows
 
-    settings = settings_from(config, data_dir, database_url)
+    settings = sources.settings()
     end = _parse_time(ended_at) if ended_at is not None else None
     try:
         total = len(read_legacy_rows(file))  # validates the file before anything is written

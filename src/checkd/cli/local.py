@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from, setup_logging
+from checkd.cli.common import Sources, fail, setup_logging, takes_sources
 
 # The heavy modules (SQLAlchemy, FastAPI, uvicorn) are imported inside the commands that use
 # them, so `checkd --help` and the client commands start fast.
@@ -18,10 +18,9 @@ history_app = typer.Typer(help="Read stored history.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
 
+@takes_sources()
 def serve(
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
+    sources: Sources,
     host: Annotated[
         str | None, typer.Option(help="bind address [default: 127.0.0.1]", show_default=False)
     ] = None,
@@ -37,10 +36,7 @@ def serve(
     from checkd.cli.server import run_server
 
     server: dict[str, object] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = settings_from(
-        config,
-        data_dir,
-        database_url,
+    settings = sources.settings(
         host_name=host_name,
         server=server or None,
         sampler={"interval": interval} if interval is not None else None,
@@ -49,18 +45,16 @@ def serve(
     run_server(settings)
 
 
+@takes_sources()
 def check(
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False, *, sources: Sources
 ) -> None:
     """Take one check now and print it (no server needed; nothing is stored)."""
     from checkd.control import ServiceRegistry
     from checkd.probes import CheckProbe
     from checkd.schemas import utc
 
-    settings = settings_from(config, data_dir, database_url)
+    settings = sources.settings()
     setup_logging("WARNING")
     registry = ServiceRegistry(settings.services)
     probe = CheckProbe(disk_paths=settings.sampler.disk_paths, service_states=registry.states)
@@ -87,19 +81,19 @@ def check(
 
 
 @history_app.command("cpu")
+@takes_sources()
 def history_cpu(
     size: Annotated[int, typer.Option(min=0, max=10000, help="how many of the newest readings")] = 10,
     host_name: Annotated[str | None, typer.Option("--host", help="host [default: this host]")] = None,
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
+    *,
+    sources: Sources,
 ) -> None:
     """Print the newest SIZE cpu readings, oldest first, from the store."""
     from checkd import store
     from checkd.db import make_engine
     from checkd.schemas import utc
 
-    settings = settings_from(config, data_dir, database_url)
+    settings = sources.settings()
     try:
         engine = make_engine(settings.database_url)
         with engine.connect() as conn:
@@ -111,13 +105,12 @@ def history_cpu(
 
 
 @db_app.command("upgrade")
-def db_upgrade(
-    config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseUrlOpt = None
-) -> None:
+@takes_sources()
+def db_upgrade(sources: Sources) -> None:
     """Apply database migrations up to the newest schema."""
     from checkd.db import DatabaseError, make_engine, migrate
 
-    settings = settings_from(config, data_dir, database_url)
+    settings = sources.settings()
     setup_logging(settings.log_level)
     try:
         migrate(make_engine(settings.database_url))

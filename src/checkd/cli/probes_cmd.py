@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import typer
 
-from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt
-from checkd.cli.remote import UrlOpt, call_server
+from checkd.cli.common import Sources, takes_sources
+from checkd.cli.remote import call_server
 
 
 def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def probes(
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    url: UrlOpt = None,
-) -> None:
+@takes_sources(url=True)
+def probes(sources: Sources) -> None:
     """List the endpoint checks ([[probes.http]], [[probes.tcp]]) and their latest results; exit 1
     when one is down."""
     from rich.console import Console
     from rich.table import Table
 
-    rows = call_server(config, data_dir, database_url, url, "GET", "/api/v2/probes")
+    rows = call_server(sources, "GET", "/api/v2/probes")
     if not rows:
         typer.echo("no endpoint checks configured ([[probes.http]], [[probes.tcp]])")
         return

@@ -6,38 +6,22 @@ from typing import Annotated, Any
 
 import typer
 
-from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from
+from checkd.cli.common import Sources, fail, takes_sources
 
 sampler_app = typer.Typer(help="Control the running server's sampler.", no_args_is_help=True)
 service_app = typer.Typer(help="Services: list, status, start, stop, restart.", no_args_is_help=True)
 
 NameArg = Annotated[str, typer.Argument(help="a configured service name, e.g. httpd")]
-UrlOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--url",
-        help="the server, e.g. http://127.0.0.1:9000 (default: [server] host/port of the config and env)",
-        show_default=False,
-    ),
-]
 
 
-def call_server(
-    config: Any,
-    data_dir: Any,
-    database_url: Any,
-    url: str | None,
-    method: str,
-    path: str,
-    ok: tuple[int, ...] = (),
-) -> Any:
+def call_server(sources: Sources, method: str, path: str, ok: tuple[int, ...] = ()) -> Any:
     """`method path` on the running server with the stored token; exit with one line on any failure."""
     # httpx is imported only by the commands that talk to a server, not by `checkd serve`.
     from checkd.auth import TokenError
     from checkd.client import ApiError, CheckdClient, ServerUnavailable
 
     try:
-        client = CheckdClient(settings_from(config, data_dir, database_url), url=url)
+        client = CheckdClient(sources.settings(), url=sources.url)
     except ValueError as exc:
         fail(f"--url: {exc}")
     except TokenError as exc:
@@ -67,74 +51,51 @@ def _print_sampler(body: dict[str, Any]) -> None:
 
 
 @sampler_app.command("start")
-def sampler_start(
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    url: UrlOpt = None,
-) -> None:
+@takes_sources(url=True)
+def sampler_start(sources: Sources) -> None:
     """Start the sampler (no-op when it runs)."""
-    _print_sampler(call_server(config, data_dir, database_url, url, "POST", "/api/v2/sampler/start"))
+    _print_sampler(call_server(sources, "POST", "/api/v2/sampler/start"))
 
 
 @sampler_app.command("stop")
-def sampler_stop(
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    url: UrlOpt = None,
-) -> None:
+@takes_sources(url=True)
+def sampler_stop(sources: Sources) -> None:
     """Stop the sampler (no-op when stopped)."""
-    _print_sampler(call_server(config, data_dir, database_url, url, "POST", "/api/v2/sampler/stop"))
+    _print_sampler(call_server(sources, "POST", "/api/v2/sampler/stop"))
 
 
 @sampler_app.command("status")
-def sampler_status(
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    url: UrlOpt = None,
-) -> None:
+@takes_sources(url=True)
+def sampler_status(sources: Sources) -> None:
     """Show the sampler's state and counters."""
-    _print_sampler(call_server(config, data_dir, database_url, url, "GET", "/api/v2/sampler"))
+    _print_sampler(call_server(sources, "GET", "/api/v2/sampler"))
 
 
 @service_app.command("list")
-def service_list(
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    url: UrlOpt = None,
-) -> None:
+@takes_sources(url=True)
+def service_list(sources: Sources) -> None:
     """List configured services and their state."""
     # rich is imported here, not at the top: `checkd serve` imports this module too (~1.7 MiB).
     from rich.console import Console
     from rich.table import Table
 
     table = Table("name", "unit", "state", "control")
-    for s in call_server(config, data_dir, database_url, url, "GET", "/api/v2/services"):
+    for s in call_server(sources, "GET", "/api/v2/services"):
         table.add_row(s["name"], s["unit"] or "-", s["state"], "yes" if s["control"] else "no")
     Console().print(table)
 
 
 @service_app.command("status")
-def service_status(
-    name: NameArg,
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    url: UrlOpt = None,
-) -> None:
+@takes_sources(url=True)
+def service_status(name: NameArg, sources: Sources) -> None:
     """Show one service's state."""
-    s = call_server(config, data_dir, database_url, url, "GET", f"/api/v2/services/{name}")
+    s = call_server(sources, "GET", f"/api/v2/services/{name}")
     unit = f" ({s['unit']})" if s["unit"] else ""
     typer.echo(f"{s['name']}{unit}: {s['state']}")
 
 
-def _act(action: str, name: str, config: Any, data_dir: Any, database_url: Any, url: str | None) -> None:
-    r = call_server(
-        config, data_dir, database_url, url, "POST", f"/api/v2/services/{name}/{action}", ok=(502, 504)
-    )
+def _act(action: str, name: str, sources: Sources) -> None:
+    r = call_server(sources, "POST", f"/api/v2/services/{name}/{action}", ok=(502, 504))
     typer.echo(
         f"{r['service']} {action}: {'ok' if r['ok'] else 'FAILED'}; state {r['state']}; "
         f"exit {r['exit_code']}; {r['duration_ms']} ms; {r['message']}"
@@ -146,36 +107,21 @@ def _act(action: str, name: str, config: Any, data_dir: Any, database_url: Any, 
 
 
 @service_app.command("start")
-def service_start(
-    name: NameArg,
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    url: UrlOpt = None,
-) -> None:
+@takes_sources(url=True)
+def service_start(name: NameArg, sources: Sources) -> None:
     """Start a service through the server (recorded in the audit log as `cli`)."""
-    _act("start", name, config, data_dir, database_url, url)
+    _act("start", name, sources)
 
 
 @service_app.command("stop")
-def service_stop(
-    name: NameArg,
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    url: UrlOpt = None,
-) -> None:
+@takes_sources(url=True)
+def service_stop(name: NameArg, sources: Sources) -> None:
     """Stop a service through the server."""
-    _act("stop", name, config, data_dir, database_url, url)
+    _act("stop", name, sources)
 
 
 @service_app.command("restart")
-def service_restart(
-    name: NameArg,
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
-    url: UrlOpt = None,
-) -> None:
+@takes_sources(url=True)
+def service_restart(name: NameArg, sources: Sources) -> None:
     """Restart a service through the server."""
-    _act("restart", name, config, data_dir, database_url, url)
+    _act("restart", name, sources)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, settings_from
+from checkd.cli.common import Sources, fail, takes_sources
 from checkd.tokens import SCOPES, token_name_ok
 
 if TYPE_CHECKING:
@@ -23,35 +22,27 @@ NameArg = Annotated[str, typer.Argument(help="the token's name", show_default=Fa
 
 
 @token_app.callback()
-def token(
-    ctx: typer.Context,
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
-) -> None:
+@takes_sources()
+def token(ctx: typer.Context, *, sources: Sources) -> None:
     """Print the admin API token (generating and saving it on first use)."""
     if ctx.invoked_subcommand is not None:
         # `checkd token --data-dir D list`: the subcommand falls back to these options.
-        ctx.obj = (config, data_dir, database_url)
+        ctx.obj = sources
         return
     from checkd.auth import TokenError, ensure_token
 
-    settings = settings_from(config, data_dir, database_url)
     try:
-        value, _ = ensure_token(settings)
+        value, _ = ensure_token(sources.settings())
     except TokenError as exc:
         fail(str(exc))
     typer.echo(value)
 
 
-def _migrated_engine(
-    ctx: typer.Context, config: Path | None, data_dir: Path | None, database_url: str | None
-) -> Engine:
+def _migrated_engine(ctx: typer.Context, sources: Sources) -> Engine:
     """The store the options (or those given before the subcommand) name, migrated to head."""
     from checkd.db import DatabaseError, make_engine, migrate
 
-    parent = ctx.obj or (None, None, None)
-    settings = settings_from(config or parent[0], data_dir or parent[1], database_url or parent[2])
+    settings = sources.or_(ctx.obj or Sources()).settings()
     try:
         engine = make_engine(settings.database_url)
         migrate(engine)
@@ -61,14 +52,14 @@ def _migrated_engine(
 
 
 @token_app.command("create")
+@takes_sources()
 def create(
     ctx: typer.Context,
     name: Annotated[str, typer.Option("--name", help="a unique name (letters, digits, ._-; at most 64)")],
     scope: Annotated[str, typer.Option("--scope", help=f"one of {', '.join(SCOPES)}")],
     host: Annotated[str | None, typer.Option("--host", help="ingest tokens: the one host they write")] = None,
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
+    *,
+    sources: Sources,
 ) -> None:
     """Create a named token and print it once (only its SHA-256 hash is stored)."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -85,7 +76,7 @@ def create(
         fail(
             "--host: an ingest token needs --host (the one host it writes), and only an ingest token takes it"
         )
-    engine = _migrated_engine(ctx, config, data_dir, database_url)
+    engine = _migrated_engine(ctx, sources)
     try:
         with engine.begin() as conn:
             secret = create_token(conn=conn, name=name, scope=scope, host=host)
@@ -98,17 +89,12 @@ def create(
 
 
 @token_app.command("revoke")
-def revoke(
-    ctx: typer.Context,
-    name: NameArg,
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
-) -> None:
+@takes_sources()
+def revoke(ctx: typer.Context, name: NameArg, *, sources: Sources) -> None:
     """Revoke the named token NAME at once (the admin token is changed in the config or token file)."""
     from checkd.store.tokens import revoke_token
 
-    engine = _migrated_engine(ctx, config, data_dir, database_url)
+    engine = _migrated_engine(ctx, sources)
     with engine.begin() as conn:
         if not revoke_token(conn=conn, name=name):
             fail(f"NAME: no token named {name!r}")
@@ -116,16 +102,12 @@ def revoke(
 
 
 @token_app.command("list")
-def list_cmd(
-    ctx: typer.Context,
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
-) -> None:
+@takes_sources()
+def list_cmd(ctx: typer.Context, *, sources: Sources) -> None:
     """List named tokens: name, scope, host and creation time (never the token)."""
     from checkd.store.tokens import list_tokens
 
-    engine = _migrated_engine(ctx, config, data_dir, database_url)
+    engine = _migrated_engine(ctx, sources)
     with engine.connect() as conn:
         tokens = list_tokens(conn=conn)
     if not tokens:

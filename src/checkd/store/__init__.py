@@ -13,7 +13,7 @@ from checkd.store.dims import host_id, metric_id
 from checkd.store.history import Retentions, Series, series
 from checkd.store.ingest import CheckWriter, insert_checks
 from checkd.store.legacy import imported_legacy_ids, mark_legacy_imported
-from checkd.store.pacing import Pacer, is_lock_wait
+from checkd.store.pacing import Pacer
 from checkd.store.rollups import delete_rollups_before, fold_new_checks, watermark
 from checkd.store.state import load_sampler_state, save_sampler_state
 
@@ -33,7 +33,6 @@ __all__ = [
     "host_summaries",
     "imported_legacy_ids",
     "insert_checks",
-    "is_lock_wait",
     "list_actions",
     "list_checks",
     "load_sampler_state",

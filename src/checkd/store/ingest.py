@@ -14,7 +14,6 @@ from checkd.models import disk_paths, hosts, service_names
 from checkd.probes import Check
 from checkd.store import dims
 from checkd.store.backends import StoreBackend, backend_for
-from checkd.store.pacing import is_lock_wait
 
 _HOSTS, _PATHS, _SERVICES = hosts.name, disk_paths.name, service_names.name
 
@@ -74,7 +73,8 @@ class CheckWriter:
                     self._learn(held, items)
                     ids = self._write(held, items)
             except Exception as exc:
-                if not is_lock_wait(exc):  # a lock wait leaves the connection and the ids as they were
+                # A lock wait leaves the connection and the ids as they were.
+                if not self._backend.is_lock_wait(exc):
                     # The database may not hold what the cache says (replaced, restored): learn anew.
                     dims.forget(self.engine)
                     self._release(invalidate=True)
@@ -121,6 +121,10 @@ class CheckWriter:
         if self._held is None:
             self._held = self._backend.hold(self.engine)
         return self._held
+
+    def is_lock_wait(self, exc: BaseException) -> bool:
+        """Whether `exc`, raised by `write`, says another writer holds the lock (retry it; no fault)."""
+        return self._backend.is_lock_wait(exc)
 
     def close(self) -> None:
         """Give the held connection back (a later write opens a new one)."""

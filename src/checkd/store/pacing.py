@@ -1,14 +1,12 @@
-"""Sharing the write lock: bulk writers in time-bounded transactions; lock waits told from faults."""
+"""Sharing the write lock: bulk writers in time-bounded transactions, paused where the backend says."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
 from checkd.store.backends import backend_for
 
@@ -22,21 +20,7 @@ PAUSE_S = 0.006
 # writer calls again at once; a write that waits is retried, not failed (see Sampler.flush).
 WRITER_BUSY_TIMEOUT_MS = 4
 
-_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
-_PG_LOCK_NOT_AVAILABLE = "55P03"
-
 Step = Callable[[Connection, int], int]
-
-
-def is_lock_wait(exc: BaseException) -> bool:
-    """True when `exc` says another writer holds the lock (SQLite busy/locked, PostgreSQL 55P03)."""
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc
-    if isinstance(orig, sqlite3.OperationalError):
-        code = getattr(orig, "sqlite_errorcode", None)
-        if code is not None:
-            return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
-        return "database is locked" in str(orig)
-    return getattr(orig, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE
 
 
 class Pacer:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy import Connection
 
 from checkd import store
-from checkd.api.deps import Conn, MonitorDep, resolve_host
+from checkd.api.deps import MonitorDep, Read, resolve_host
 from checkd.api.respond import error_responses
 from checkd.schemas import AuditOut, utc
 
@@ -20,8 +21,8 @@ router = APIRouter(prefix="/api/v2", tags=["actions"])
     summary="Audit log, newest first",
     responses=error_responses(404, 422),
 )
-def list_actions(
-    conn: Conn,
+async def list_actions(
+    read: Read,
     monitor: MonitorDep,
     limit: Annotated[int, Query(ge=1, le=10000, description="how many entries, 1..10000")] = 50,
     host: Annotated[
@@ -29,8 +30,12 @@ def list_actions(
     ] = None,
 ) -> list[AuditOut]:
     """Every service action attempt (refused ones included), newest first."""
-    if host is not None:
-        resolve_host(conn, monitor, host)  # 404 naming `host` when the database has never seen it
+
+    def entries(conn: Connection) -> list[store.AuditEntry]:
+        if host is not None:
+            resolve_host(conn, monitor, host)  # 404 naming `host` when the database has never seen it
+        return store.list_actions(conn=conn, host=host, limit=limit)
+
     return [
         AuditOut(
             id=e.id or 0,
@@ -46,5 +51,5 @@ def list_actions(
             duration_ms=e.duration_ms,
             message=e.message,
         )
-        for e in store.list_actions(conn=conn, host=host, limit=limit)
+        for e in await read(entries)
     ]

@@ -6,14 +6,15 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from checkd.alert_schemas import AlertOut, AlertPage, AlertStateName, RuleOut, SilenceIn
-from checkd.api.deps import Actor, Conn, MonitorDep, require_ready, resolve_host
+from checkd.api.deps import Actor, MonitorDep, Read, resolve_host
 from checkd.api.respond import error_responses
 from checkd.config import parse_duration
 from checkd.schemas import utc
-from checkd.store.alerts import get_alert, list_alerts
+from checkd.store.alerts import AlertRow, get_alert, list_alerts
 
 router = APIRouter(prefix="/api/v2/alerts", tags=["alerts"])
 
@@ -27,8 +28,8 @@ def _before(cursor: str | None) -> int | None:
 
 
 @router.get("", response_model=AlertPage, summary="Alerts, newest first", responses=error_responses(404, 422))
-def alerts(
-    conn: Conn,
+async def alerts(
+    read: Read,
     monitor: MonitorDep,
     state: Annotated[AlertStateName | None, Query(description="only alerts in this state")] = None,
     host: Annotated[
@@ -40,9 +41,14 @@ def alerts(
     ] = None,
 ) -> AlertPage:
     """Every alert episode (pending, firing, gave-up, resolved), newest first."""
-    if host is not None:
-        resolve_host(conn, monitor, host)  # 404 naming `host` when the database never saw it
-    items = list_alerts(conn=conn, host=host, state=state, limit=limit, before_id=_before(cursor))
+    before_id = _before(cursor)
+
+    def page(conn: Connection) -> list[AlertRow]:
+        if host is not None:
+            resolve_host(conn, monitor, host)  # 404 naming `host` when the database never saw it
+        return list_alerts(conn=conn, host=host, state=state, limit=limit, before_id=before_id)
+
+    items = await read(page)
     nxt = str(items[-1].id) if len(items) == limit else None
     return AlertPage(items=[AlertOut.of(a) for a in items], next_cursor=nxt)
 
@@ -74,17 +80,12 @@ async def silence(
     body: SilenceIn,
     monitor: MonitorDep,
     _actor: Actor,
+    read: Read,
 ) -> AlertOut:
     """No notifications of this alert until now + `for`; evaluation goes on. `"0s"` lifts it."""
-    require_ready(monitor)
     until = time.time() + parse_duration(body.for_)
     if not await run_in_threadpool(monitor.alerts.silence, alert_id, until):
         raise HTTPException(404, f"alert_id: no alert {alert_id}")
-
-    def read() -> AlertOut:
-        with monitor.engine.connect() as conn:
-            found = get_alert(conn=conn, alert_id=alert_id)
-        assert found is not None
-        return AlertOut.of(found)
-
-    return await run_in_threadpool(read)
+    found = await read(lambda conn: get_alert(conn=conn, alert_id=alert_id))
+    assert found is not None
+    return AlertOut.of(found)

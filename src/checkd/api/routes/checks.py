@@ -6,17 +6,16 @@ import base64
 import binascii
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
-from pydantic import TypeAdapter
+from fastapi import APIRouter, HTTPException, Path, Query
 from sqlalchemy import Connection
 
 from checkd import store
-from checkd.api.deps import HostQuery, IsoDateTime, MonitorDep, resolve_host, time_range
-from checkd.api.respond import cached_json, error_responses
+from checkd.api.cache import cache_until_next_check
+from checkd.api.deps import HostQuery, IsoDateTime, MonitorDep, Read, resolve_host, time_range
+from checkd.api.respond import error_responses
 from checkd.schemas import CheckOut, CheckPage
 
 router = APIRouter(prefix="/api/v2/checks", tags=["checks"])
-_page = TypeAdapter(CheckPage)
 
 
 def encode_cursor(taken_at: int, check_id: int) -> str:
@@ -49,9 +48,10 @@ Until = Annotated[
     response_model=CheckPage,
     summary="Checks, newest first, one page at a time",
     responses=error_responses(404, 422),
+    dependencies=[cache_until_next_check()],
 )
 async def list_checks(
-    request: Request,
+    read: Read,
     monitor: MonitorDep,
     host: HostQuery = None,
     since: Since = None,
@@ -60,19 +60,19 @@ async def list_checks(
     cursor: Annotated[
         str | None, Query(max_length=200, description="next_cursor of the previous page")
     ] = None,
-) -> Response:
+) -> CheckPage:
     """A page of checks newest first; stable under concurrent inserts (keyset on taken_at, id)."""
     t0, t1 = time_range(since, until)
     before = decode_cursor(cursor) if cursor else None
 
-    def work(conn: Connection) -> bytes:
+    def page(conn: Connection) -> CheckPage:
         name = resolve_host(conn, monitor, host)
         items = store.list_checks(conn=conn, host=name, since=t0, until=t1, limit=limit, before=before)
         last = items[-1] if len(items) == limit else None
         nxt = encode_cursor(int(last.taken_at), last.id) if last is not None and last.id else None
-        return _page.dump_json(CheckPage(items=[CheckOut.of(c) for c in items], next_cursor=nxt))
+        return CheckPage(items=[CheckOut.of(c) for c in items], next_cursor=nxt)
 
-    return await cached_json(request, monitor, host, work)
+    return await read(page)
 
 
 @router.get(
@@ -80,18 +80,19 @@ async def list_checks(
     response_model=CheckOut,
     summary="The newest check",
     responses=error_responses(404, 422),
+    dependencies=[cache_until_next_check()],
 )
-async def latest_check(request: Request, monitor: MonitorDep, host: HostQuery = None) -> Response:
+async def latest_check(read: Read, monitor: MonitorDep, host: HostQuery = None) -> CheckOut:
     """The newest stored check of `host`; 404 when it has none."""
 
-    def work(conn: Connection) -> bytes:
+    def newest(conn: Connection) -> CheckOut:
         name = resolve_host(conn, monitor, host)
         items = store.list_checks(conn=conn, host=name, limit=1)
         if not items:
             raise HTTPException(404, f"host: no checks yet for {name!r}")
-        return CheckOut.of(items[0]).model_dump_json().encode()
+        return CheckOut.of(items[0])
 
-    return await cached_json(request, monitor, host, work)
+    return await read(newest)
 
 
 @router.get(
@@ -101,16 +102,10 @@ async def latest_check(request: Request, monitor: MonitorDep, host: HostQuery = 
     responses=error_responses(404, 422),
 )
 async def get_check(
-    request: Request,
-    monitor: MonitorDep,
-    check_id: Annotated[int, Path(ge=1, le=2**62, description="the check's id")],
-) -> Response:
-    """The check with id `check_id` (of any host)."""
-
-    def work(conn: Connection) -> bytes:
-        check = store.get_check(conn=conn, check_id=check_id)
-        if check is None:
-            raise HTTPException(404, f"check_id: no check with id {check_id}")
-        return CheckOut.of(check).model_dump_json().encode()
-
-    return await cached_json(request, monitor, "*", work)
+    read: Read, check_id: Annotated[int, Path(ge=1, le=2**62, description="the check's id")]
+) -> CheckOut:
+    """The check with id `check_id` (of any host; not cached: its host may be another's)."""
+    check = await read(lambda conn: store.get_check(conn=conn, check_id=check_id))
+    if check is None:
+        raise HTTPException(404, f"check_id: no check with id {check_id}")
+    return CheckOut.of(check)

@@ -6,12 +6,13 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query
 from sqlalchemy import Connection
 
 from checkd import store
-from checkd.api.deps import HostQuery, IsoDateTime, MonitorDep, resolve_host, time_range
-from checkd.api.respond import cached_json, error_responses
+from checkd.api.cache import cache_until_next_check
+from checkd.api.deps import HostQuery, IsoDateTime, MonitorDep, Read, resolve_host, time_range
+from checkd.api.respond import error_responses
 from checkd.schemas import HistoryOut, HistoryPoint
 from checkd.vocabulary import HistoryMetric
 
@@ -24,9 +25,11 @@ DEFAULT_SPAN_S = 3600
     response_model=HistoryOut,
     summary="A metric's history as min/avg/max buckets",
     responses=error_responses(404, 422),
+    # `until` defaults to now, so only requests with an explicit end are stable enough to cache.
+    dependencies=[cache_until_next_check("until")],
 )
 async def history(
-    request: Request,
+    read: Read,
     monitor: MonitorDep,
     metric: Annotated[
         HistoryMetric,
@@ -44,7 +47,7 @@ async def history(
     service: Annotated[
         str | None, Query(max_length=100, description="service for availability (default httpd)")
     ] = None,
-) -> Response:
+) -> HistoryOut:
     """Raw checks for short ranges, 1-minute or 1-hour rollups for long ones; `resolution_s` says which."""
     now = int(time.time())
     given_since, given_until = time_range(since, until)
@@ -57,11 +60,10 @@ async def history(
         raw=monitor.settings.retention.seconds("raw"), minute=monitor.settings.retention.seconds("minute")
     )
 
-    def work(conn: Connection) -> bytes:
-        name = resolve_host(conn, monitor, host)
-        s = store.series(
+    def series(conn: Connection) -> store.Series:
+        return store.series(
             conn=conn,
-            host=name,
+            host=resolve_host(conn, monitor, host),
             metric=metric,
             qualifier=qualifier,
             since=t0,
@@ -70,15 +72,13 @@ async def history(
             now=now,
             keep=keep,
         )
-        out = HistoryOut(
-            metric=metric,
-            resolution_s=s.resolution_s,
-            points=[
-                HistoryPoint(t=datetime.fromtimestamp(t, UTC), min=lo, avg=avg, max=hi)
-                for t, lo, avg, hi in s.points
-            ],
-        )
-        return out.model_dump_json().encode()
 
-    # "until" defaults to now, so only requests with an explicit end are stable enough to cache.
-    return await cached_json(request, monitor, host if until is not None else "*", work)
+    s = await read(series)
+    return HistoryOut(
+        metric=metric,
+        resolution_s=s.resolution_s,
+        points=[
+            HistoryPoint(t=datetime.fromtimestamp(t, UTC), min=lo, avg=avg, max=hi)
+            for t, lo, avg, hi in s.points
+        ],
+    )

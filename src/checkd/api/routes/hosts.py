@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from checkd import store
-from checkd.api.deps import Conn
+from checkd.api.deps import Read
 from checkd.schemas import HostOut, utc
 
 router = APIRouter(prefix="/api/v2", tags=["hosts"])
 
 
 @router.get("/hosts", response_model=list[HostOut], summary="Hosts in this database")
-def list_hosts(conn: Conn) -> list[HostOut]:
+async def list_hosts(read: Read) -> list[HostOut]:
     """Each host with its newest check time and number of stored checks."""
-    return [HostOut(name=n, last_check_at=utc(t), checks=c) for n, t, c in store.host_summaries(conn=conn)]
+    summaries = await read(lambda conn: store.host_summaries(conn=conn))
+    return [HostOut(name=n, last_check_at=utc(t), checks=c) for n, t, c in summaries]

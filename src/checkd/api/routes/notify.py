@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from checkd.alert_schemas import NotificationOut, NotifyTestOut
-from checkd.api.deps import Actor, Conn, MonitorDep, require_ready
+from checkd.api.deps import Actor, MonitorDep, Read, require_ready
 from checkd.api.respond import error_responses
 from checkd.schemas import utc
 from checkd.store.notifications import list_notifications
@@ -23,8 +23,8 @@ router = APIRouter(prefix="/api/v2", tags=["notifications"])
     summary="Delivery log, newest first",
     responses=error_responses(422),
 )
-def notifications(
-    conn: Conn,
+async def notifications(
+    read: Read,
     monitor: MonitorDep,
     limit: Annotated[int, Query(ge=1, le=10000, description="how many entries, 1..10000")] = 100,
 ) -> list[NotificationOut]:
@@ -40,7 +40,7 @@ def notifications(
             last_error=n.last_error,
             sent_at=utc(n.sent_at),
         )
-        for n in list_notifications(conn=conn, host=monitor.host, limit=limit)
+        for n in await read(lambda conn: list_notifications(conn=conn, host=monitor.host, limit=limit))
     ]
 
 

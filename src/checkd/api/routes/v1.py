@@ -4,38 +4,35 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import TypeAdapter
-from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from checkd import store
-from checkd.api.deps import Actor, MonitorDep
-from checkd.api.respond import cached_json, error_responses, sampler_answer
+from checkd.api.cache import cache_until_next_check
+from checkd.api.deps import Actor, MonitorDep, Read
+from checkd.api.respond import error_responses, sampler_answer
 from checkd.api.service_actions import perform
 from checkd.schemas import ActionOut, CheckV1, CpuPoint, SamplerOut, utc
 
 router = APIRouter(prefix="/v1.0/checks", tags=["v1.0 (compatibility)"])
-_checks = TypeAdapter(list[CheckV1])
-_points = TypeAdapter(list[CpuPoint])
 
 Limit = Annotated[int, Query(ge=1, le=10000, description="how many of the newest checks, 1..10000")]
 Size = Annotated[int, Query(ge=0, le=10000, description="how many of the newest cpu readings, 0..10000")]
 
 
 @router.get(
-    "/", response_model=list[CheckV1], summary="Newest checks, oldest first", responses=error_responses(422)
+    "/",
+    response_model=list[CheckV1],
+    summary="Newest checks, oldest first",
+    responses=error_responses(422),
+    dependencies=[cache_until_next_check()],
 )
-async def checks(request: Request, monitor: MonitorDep, limit: Limit = 100) -> Response:
+async def checks(read: Read, monitor: MonitorDep, limit: Limit = 100) -> list[CheckV1]:
     """The newest `limit` checks of this host, oldest first, in the exam system's shape."""
-
-    def work(conn: Connection) -> bytes:
-        items = store.list_checks(conn=conn, host=monitor.host, limit=limit)
-        return _checks.dump_json([CheckV1.of(c) for c in reversed(items)])
-
-    return await cached_json(request, monitor, None, work)
+    items = await read(lambda conn: store.list_checks(conn=conn, host=monitor.host, limit=limit))
+    return [CheckV1.of(c) for c in reversed(items)]
 
 
 @router.get(
@@ -43,15 +40,12 @@ async def checks(request: Request, monitor: MonitorDep, limit: Limit = 100) -> R
     response_model=list[CpuPoint],
     summary="Newest cpu readings",
     responses=error_responses(422),
+    dependencies=[cache_until_next_check()],
 )
-async def cpu_history(request: Request, monitor: MonitorDep, size: Size = 10) -> Response:
+async def cpu_history(read: Read, monitor: MonitorDep, size: Size = 10) -> list[CpuPoint]:
     """The newest `size` cpu readings, oldest first; fewer when fewer exist."""
-
-    def work(conn: Connection) -> bytes:
-        rows = store.cpu_history(conn=conn, host=monitor.host, size=size)
-        return _points.dump_json([CpuPoint(taken_at=utc(t), cpu=c) for t, c in rows])
-
-    return await cached_json(request, monitor, None, work)
+    rows = await read(lambda conn: store.cpu_history(conn=conn, host=monitor.host, size=size))
+    return [CpuPoint(taken_at=utc(t), cpu=c) for t, c in rows]
 
 
 @router.get(
@@ -106,6 +100,7 @@ def _add_slash_variants(api_router: APIRouter) -> None:
             route.endpoint,
             methods=sorted(route.methods or ()),
             response_model=route.response_model,
+            dependencies=route.dependencies,
             include_in_schema=False,
         )
 

@@ -69,6 +69,9 @@ class StoreBackend(Protocol):
     def begin_bulk(self, conn: Connection) -> None:
         """Begin a bulk writer's transaction on `conn` (see store.pacing.Pacer)."""
 
+    def is_lock_wait(self, exc: BaseException) -> bool:
+        """True when `exc` says another writer holds the lock: the write waits, and is no fault."""
+
     def insert_missing(self, table: Table, values: dict[str, Any]) -> Insert:
         """An INSERT of one row into `table` that does nothing when the row exists already."""
 

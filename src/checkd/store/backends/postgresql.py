@@ -14,17 +14,10 @@ from sqlalchemy import Connection, Engine, Table, func, select, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql.base import PGDialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 
-from checkd.models import (
-    check_disks,
-    check_services,
-    checks,
-    disk_paths,
-    hosts,
-    rollup_progress,
-    rollups,
-)
+from checkd.models import check_disks, check_services, checks, disk_paths, hosts, rollup_progress, rollups
 from checkd.probes import Check
 from checkd.store import codec
 from checkd.store.backends import (
@@ -249,6 +242,11 @@ class PostgresqlBackend:
 
     def begin_bulk(self, conn: Connection) -> None:
         """Nothing: the transaction begins with its first statement."""
+
+    def is_lock_wait(self, exc: BaseException) -> bool:
+        """SQLSTATE 55P03, lock_not_available."""
+        orig = exc.orig if isinstance(exc, DBAPIError) else exc
+        return getattr(orig, "sqlstate", None) == "55P03"
 
     def insert_missing(self, table: Table, values: dict[str, Any]) -> Insert:
         """INSERT ... ON CONFLICT DO NOTHING."""

@@ -7,27 +7,23 @@ input; every value goes through a `?` parameter."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 
 from checkd.db import SQLITE_BUSY_TIMEOUT_MS
 from checkd.models import check_disks, check_services, checks, disk_paths
 from checkd.probes import Check
-from checkd.store import codec
-from checkd.store.backends import (
-    CHECK_COLUMNS,
-    DISK_COLUMNS,
-    SERVICE_COLUMNS,
-    Buckets,
-    FoldStatements,
-    IdOf,
-    Row,
-)
+from checkd.store import backends, codec
+from checkd.store.backends import Buckets, FoldStatements, IdOf, Row
 from checkd.store.pacing import WRITER_BUSY_TIMEOUT_MS
+
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # primary result codes (extended codes add high bits)
 
 
 def _plain_insert(table: Table, columns: Sequence[str]) -> str:
@@ -35,9 +31,9 @@ def _plain_insert(table: Table, columns: Sequence[str]) -> str:
     return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
 
 
-_CHECK = _plain_insert(checks, ["host_id", *CHECK_COLUMNS])
-_DISK = _plain_insert(check_disks, DISK_COLUMNS)
-_SERVICE = _plain_insert(check_services, SERVICE_COLUMNS)
+_CHECK = _plain_insert(checks, ["host_id", *backends.CHECK_COLUMNS])
+_DISK = _plain_insert(check_disks, backends.DISK_COLUMNS)
+_SERVICE = _plain_insert(check_services, backends.SERVICE_COLUMNS)
 
 _HOST = "SELECT id FROM hosts WHERE name = ?"
 _WATERMARK = "SELECT last_check_id FROM rollup_progress WHERE host_id = ?"
@@ -160,6 +156,16 @@ class SqliteBackend:
         """BEGIN IMMEDIATE: take the write lock before the first read, so the transaction never
         has to upgrade a stale read snapshot (which fails at once instead of waiting)."""
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def is_lock_wait(self, exc: BaseException) -> bool:
+        """SQLITE_BUSY or SQLITE_LOCKED (by its error code, or its message where there is none)."""
+        orig = exc.orig if isinstance(exc, DBAPIError) else exc
+        if not isinstance(orig, sqlite3.OperationalError):
+            return False
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+        return "database is locked" in str(orig)
 
     def insert_missing(self, table: Table, values: dict[str, Any]) -> Insert:
         """INSERT ... ON CONFLICT DO NOTHING."""
