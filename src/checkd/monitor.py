@@ -81,6 +81,8 @@ class Monitor:
             on_queued=self.delivery.wake,
         )
         self.sampler.on_written(self.alerts.submit)
+        # The fleet: checks pushed by agents (api/routes/ingest.py), called once they are stored.
+        self.ingest_listeners: list[Callable[[list[Check]], None]] = []
         self.ready = threading.Event()
         self.database_error: str | None = None
         self._closing = threading.Event()
@@ -189,6 +191,11 @@ class Monitor:
         """Change the sampling interval and remember it."""
         self.sampler.set_interval(interval_s)
         return self._persist(f"interval set to {interval_s}s", True)
+
+    def ingested(self, checks: list[Check]) -> None:
+        """Checks pushed by fleet agents are stored: pass them on to the listeners."""
+        for listener in self.ingest_listeners:
+            listener(checks)
 
     # -- shutdown ---------------------------------------------------------------------------------
     def close(self, timeout: float = 10.0) -> None:

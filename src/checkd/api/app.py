@@ -26,6 +26,7 @@ from checkd.api.routes import (
     health,
     history,
     hosts,
+    ingest,
     metrics,
     notify,
     sampler,
@@ -69,6 +70,7 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
     for module in (v1, checks, history, sampler, upkeep, services, actions, hosts, alerts, notify):
         app.include_router(module.router, dependencies=reads, responses=error_responses(503))
+    app.include_router(ingest.router, responses=error_responses(503))  # its own token check, not reads
     app.include_router(health.router)
     app.include_router(metrics.router_for(monitor), dependencies=reads)
     app.include_router(dashboard.router)  # GET / and /static/vendor/* (before the /static mount)
@@ -77,7 +79,12 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024)  # dashboard assets: ~89 KB -> ~36 KB
     if not app.state.protect_reads:  # with protected reads every request must reach the token check
         app.add_middleware(CacheFront, cache=cache)
-    # The token is checked before a body is read; ingest will add a larger limit for its prefix.
-    app.add_middleware(BodyGate, auth=auth, max_body=monitor.settings.server.max_body)
+    # The token is checked before a body is read; ingest takes larger bodies (agents' batches).
+    app.add_middleware(
+        BodyGate,
+        auth=auth,
+        max_body=monitor.settings.server.max_body,
+        route_limits={"/api/v2/ingest": ingest.MAX_BODY},
+    )
     app.add_middleware(HostGuard, allowed=allowed_host_names(monitor.settings))  # outermost
     return app
