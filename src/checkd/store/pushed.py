@@ -13,7 +13,9 @@ from checkd.store.backends import backend_for
 from checkd.store.ingest import insert_checks
 
 
-def store_pushed(*, conn: Connection, host: str, items: Sequence[tuple[int, Check]]) -> tuple[list[Check], int]:
+def store_pushed(
+    *, conn: Connection, host: str, items: Sequence[tuple[int, Check]]
+) -> tuple[list[Check], int]:
     """Insert `host`'s (seq, check) pairs above its stored sequence number, in seq order, as one
     statement, and move the number, inside the caller's transaction; return (stored, duplicates).
 
@@ -33,9 +35,7 @@ def store_pushed(*, conn: Connection, host: str, items: Sequence[tuple[int, Chec
     if ordered:
         insert_checks(conn=conn, host=host, items=ordered)
         conn.execute(
-            update(ingest_progress)
-            .where(ingest_progress.c.host_id == host_id)
-            .values(last_seq=max(fresh))
+            update(ingest_progress).where(ingest_progress.c.host_id == host_id).values(last_seq=max(fresh))
         )
     return ordered, len(items) - len(ordered)
 
