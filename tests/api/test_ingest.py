@@ -1,0 +1,127 @@
+"""POST /api/v2/ingest against a real server: tokens per host, limits, malformed checks, duplicates."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from agent_process import ingest_token, pushed_checks
+from checkd_process import CheckdProcess, run_cli
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def collector(make_server: Callable[..., CheckdProcess]) -> CheckdProcess:
+    return make_server()
+
+
+def _stored(srv: CheckdProcess, host: str) -> int:
+    r = srv.get("/api/v2/checks", params={"host": host, "limit": 10000})
+    return len(r.json()["items"]) if r.status_code == 200 else 0
+
+
+def test_a_batch_is_stored_once_and_read_with_host(collector: CheckdProcess) -> None:
+    token = ingest_token("web1", "--data-dir", str(collector.data_dir))
+    batch = pushed_checks("web1", range(1, 11))
+    r = collector.post("/api/v2/ingest", json=batch, headers=bearer(token))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"accepted": 10, "duplicates": 0}
+    again = collector.post(
+        "/api/v2/ingest", json=batch[5:] + pushed_checks("web1", [11]), headers=bearer(token)
+    )
+    assert again.json() == {"accepted": 1, "duplicates": 5}
+    assert _stored(collector, "web1") == 11
+    latest = collector.get("/api/v2/checks/latest", params={"host": "web1"}).json()
+    assert latest["host"] == "web1" and latest["cpu"] == 12.5 and latest["services"] == {"web": "active"}
+    hosts = {h["name"]: h for h in collector.get("/api/v2/hosts").json()}
+    assert hosts["web1"]["checks"] == 11
+    history = collector.get("/api/v2/history/cpu_percent", params={"host": "web1", "points": 10})
+    assert history.status_code == 200 and history.json()["points"]
+
+
+def test_gzip_and_ndjson_bodies(collector: CheckdProcess) -> None:
+    token = ingest_token("web2", "--data-dir", str(collector.data_dir))
+    ndjson = "\n".join(json.dumps(c) for c in pushed_checks("web2", [1, 2, 3])).encode()
+    r = collector.post(
+        "/api/v2/ingest",
+        content=gzip.compress(ndjson),
+        headers=bearer(token) | {"Content-Encoding": "gzip", "Content-Type": "application/x-ndjson"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json() == {"accepted": 3, "duplicates": 0}
+    r = collector.post(
+        "/api/v2/ingest", content=b"\x1f\x8bnot gzip", headers=bearer(token) | {"Content-Encoding": "gzip"}
+    )
+    assert r.status_code == 422 and r.json()["detail"].startswith("body: not valid gzip")
+
+
+def test_wrong_and_revoked_tokens_are_401_and_store_nothing(collector: CheckdProcess) -> None:
+    data = ("--data-dir", str(collector.data_dir))
+    token = ingest_token("web3", *data)
+    batch = pushed_checks("web3", [1, 2])
+    r = collector.post("/api/v2/ingest", json=batch, headers=bearer("x" * 43))
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    revoked = run_cli("hosts", "revoke", "web3", *data)
+    assert revoked.returncode == 0, revoked.stderr
+    r = collector.post("/api/v2/ingest", json=batch, headers=bearer(token))
+    assert r.status_code == 401
+    assert collector.get("/api/v2/checks/latest", params={"host": "web3"}).status_code == 404
+    again = run_cli("hosts", "revoke", "web3", *data)
+    assert again.returncode == 2 and "no ingest token" in again.stderr
+
+
+def test_an_ingest_token_pushes_only_its_host_and_does_nothing_else(collector: CheckdProcess) -> None:
+    token = ingest_token("web4", "--data-dir", str(collector.data_dir))
+    batch = pushed_checks("web4", [1]) + pushed_checks("db1", [1])
+    r = collector.post("/api/v2/ingest", json=batch, headers=bearer(token))
+    assert r.status_code == 403 and r.json()["detail"].startswith("checks[1].host:")
+    assert collector.get("/api/v2/checks/latest", params={"host": "web4"}).status_code == 404
+    assert collector.post("/api/v2/sampler/stop", headers=bearer(token)).status_code == 403
+    assert collector.get("/api/v2/sampler").json()["running"] is True
+    dup = run_cli("hosts", "add", "web4", "--data-dir", str(collector.data_dir))
+    assert dup.returncode == 2 and "already" in dup.stderr
+
+
+def test_a_malformed_check_is_422_naming_its_index_and_nothing_is_stored(collector: CheckdProcess) -> None:
+    token = ingest_token("web5", "--data-dir", str(collector.data_dir))
+    batch = pushed_checks("web5", range(1, 6))
+    batch[3]["memory"]["total"] = "lots"
+    r = collector.post("/api/v2/ingest", json=batch, headers=bearer(token))
+    assert r.status_code == 422
+    assert r.json()["detail"] == "checks[3].memory.total: must be a number"
+    batch = pushed_checks("web5", range(1, 6))
+    batch[2]["services"] = {"web": "sleepy"}
+    r = collector.post("/api/v2/ingest", json=batch, headers=bearer(token))
+    assert r.status_code == 422 and r.json()["detail"].startswith("checks[2].services.web: must be one of")
+    for body in (b"{}", b"[1,2", b'{"host": "web5"}\nnot json'):
+        r = collector.post("/api/v2/ingest", content=body, headers=bearer(token))
+        assert r.status_code == 422, body
+    assert collector.get("/api/v2/checks/latest", params={"host": "web5"}).status_code == 404
+
+
+def test_batches_over_the_limits_are_413(collector: CheckdProcess) -> None:
+    token = ingest_token("web6", "--data-dir", str(collector.data_dir))
+    many = pushed_checks("web6", range(1, 5002))
+    r = collector.post(
+        "/api/v2/ingest",
+        content=gzip.compress(json.dumps(many).encode()),
+        headers=bearer(token) | {"Content-Encoding": "gzip"},
+    )
+    assert r.status_code == 413 and "5000 checks" in r.json()["detail"]
+    big = b"[" + b" " * (4 * 1024 * 1024) + b"]"
+    r = collector.post("/api/v2/ingest", content=big, headers=bearer(token))
+    assert r.status_code == 413
+    r = collector.post("/api/v2/ingest", json=many[:5000], headers=bearer(token))
+    assert r.status_code == 200 and r.json()["accepted"] == 5000
+
+
+def test_a_bad_host_name_for_hosts_add_names_it(tmp_path: Path) -> None:
+    done = run_cli("hosts", "add", "a b", "--data-dir", str(tmp_path))
+    assert done.returncode == 2 and done.stderr.startswith("checkd: NAME:")
