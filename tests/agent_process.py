@@ -55,7 +55,12 @@ class AgentProcess:
         """Launch the agent."""
         log = self.log_path.open("ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.status_file.unlink(missing_ok=True)
         self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 30
+        while not self.status_file.exists():  # written once its signal handlers are in place
+            assert self.proc.poll() is None and time.monotonic() < deadline, self.log()
+            time.sleep(0.05)
         return self
 
     def log(self) -> str:
@@ -77,13 +82,14 @@ class AgentProcess:
             time.sleep(0.05)
         raise AssertionError(f"agent wrote no status in {timeout}s:\n{self.log()}")
 
-    def wait_for(self, predicate: Any, timeout: float = 30, step: float = 0.3) -> Any:
-        """Poll `predicate(status)` until truthy; fail with the agent's log otherwise."""
+    def wait_for(self, predicate: Any, timeout: float = 30, step: float = 0.3) -> dict[str, Any]:
+        """Poll the status until `predicate(status)` holds and return that status; fail with the
+        agent's log otherwise."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            value = predicate(self.status())
-            if value:
-                return value
+            status = self.status()
+            if predicate(status):
+                return status
             time.sleep(step)
         raise AssertionError(f"agent condition not met in {timeout}s:\n{self.log()[-3000:]}")
 
@@ -128,3 +134,31 @@ def pushed_checks(host: str, seqs: Sequence[int], *, taken_at: float | None = No
         )
         for i, seq in enumerate(seqs)
     ]
+
+
+def ingest_tokens(database_url: str, hosts: Sequence[str]) -> dict[str, str]:
+    """An ingest token per host, created in the (migrated) database as `checkd hosts add` does."""
+    from checkd.db import make_engine, migrate
+    from checkd.store.tokens import create_token
+
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        with engine.begin() as conn:
+            return {h: create_token(conn=conn, name=f"ingest-{h}", scope="ingest", host=h) for h in hosts}
+    finally:
+        engine.dispose()
+
+
+def stored_per_host(dsn: str) -> dict[str, tuple[int, int]]:
+    """(checks, distinct checks) per host name, straight from PostgreSQL: a check stored twice has
+    the same second, cpu, available memory and load (two real checks practically never do)."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT h.name, count(*),"
+            " count(DISTINCT (c.taken_at, c.cpu_pct, c.mem_available_kib, c.load1)) FROM checks c"
+            " JOIN hosts h ON h.id = c.host_id GROUP BY h.name"
+        ).fetchall()
+    return {name: (int(n), int(d)) for name, n, d in rows}

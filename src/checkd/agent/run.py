@@ -25,6 +25,7 @@ log = logging.getLogger("checkd.agent")
 
 BATCH = 500  # checks per push: a spool drains at this many per round trip
 _BACKOFF_MIN_S, _BACKOFF_MAX_S = 1.0, 10.0
+DRAIN_AT_EXIT_S = 5.0  # on SIGTERM, pushing what waits may take this long; the rest stays spooled
 
 
 class Agent:
@@ -46,6 +47,7 @@ class Agent:
         self.push_errors_total = 0
         self.last_error: str | None = None
         self.started_at = time.time()
+        self._drain_until = float("inf")  # once stopping: push what waits until then
 
     # -- sampling ---------------------------------------------------------------------------------
     def sample_once(self) -> None:
@@ -73,8 +75,10 @@ class Agent:
     def push_loop(self) -> None:
         """Push the oldest waiting checks; while no collector answers, spool them and back off."""
         backoff = _BACKOFF_MIN_S
-        while not self.stopping.is_set():
+        while True:
             batch = self.backlog.take(BATCH)
+            if self.stopping.is_set() and (not batch or time.monotonic() > self._drain_until):
+                return  # stopping: what is left stays in the spool
             if not batch:
                 self._queued.wait(1.0)
                 self._queued.clear()
@@ -84,6 +88,8 @@ class Agent:
                 continue
             self.backlog.spill()
             self.backlog.save_seq(self.seq + 1)
+            if self.stopping.is_set():
+                return
             self.stopping.wait(backoff)
             backoff = min(backoff * 2, _BACKOFF_MAX_S)
 
@@ -158,9 +164,10 @@ class Agent:
         try:
             self.sample_loop()
         finally:
+            self._drain_until = time.monotonic() + DRAIN_AT_EXIT_S
             self.stopping.set()
             self._queued.set()
-            pusher.join(self.collectors.timeout + 5)
+            pusher.join(DRAIN_AT_EXIT_S + self.collectors.timeout)
             self.backlog.save_seq(self.seq + 1)
             self.backlog.close()
             self.write_status()
@@ -185,6 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGUSR1, dump)
+    agent.write_status()  # says the handlers are in place (before, SIGUSR1 would end the process)
     log.info(
         "agent for host %s: every %ss to %s, spool %s",
         options.host,
