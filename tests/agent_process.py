@@ -32,7 +32,7 @@ class AgentProcess:
         token: str,
         collectors: Sequence[str],
         interval: float = 1.0,
-        spool_dir: Path | None | str = "default",
+        spool_dir: Path | str | None = "default",
         args: Sequence[str] = (),
     ) -> None:
         self.root = root / f"agent-{host}"

@@ -8,11 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
-import pytest
-
 from agent_process import AgentProcess, ingest_tokens, stored_per_host
-from checkd_process import CheckdProcess
+from checkd_process import CheckdProcess, run_cli
 from pg_server import PostgresServer
 
 # The issue asks for a 60 s outage with 20 agents; CHECKD_TEST_OUTAGE_S shortens it on a slow run.
@@ -187,18 +184,10 @@ def test_an_unusable_spool_dir_is_said_and_the_agent_samples_in_memory_within_it
 
 
 def test_bad_agent_options_exit_with_one_line(tmp_path: Path) -> None:
-    import subprocess
-
-    from checkd_process import CHECKD
-
     for args, expected in (
         (["--collector", "ftp://x", "--token-file", "/nope"], "--collector:"),
         (["--collector", "http://127.0.0.1:9", "--token-file", str(tmp_path / "nope")], "--token-file:"),
     ):
-        done = subprocess.run([*CHECKD, "agent", *args], capture_output=True, text=True, timeout=30)
+        done = run_cli("agent", *args)
         assert done.returncode == 2 and done.stderr.startswith(f"checkd agent: {expected}"), done.stderr
         assert "Traceback" not in done.stderr
-
-
-pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
-_ = psycopg
