@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
+
+from checkd.vocabulary import ServiceState
 
 
 class IngestOut(BaseModel):
@@ -19,3 +23,23 @@ class QueuedActionOut(BaseModel):
     service: str
     action: str
     actor: str
+
+
+class AgentActionResult(BaseModel):
+    """What an agent posts back after running a queued action (the same fields as an action result)."""
+
+    status: int = Field(ge=200, le=599, description="the HTTP status the action got on the agent's host")
+    ok: bool
+    state: ServiceState
+    exit_code: int | None = None
+    output: str = Field("", max_length=8192)
+    duration_ms: int = Field(ge=0)
+    at: datetime
+    message: str = Field(max_length=1000)
+
+
+class AgentActionAck(BaseModel):
+    """The result was stored."""
+
+    id: int
+    status: str

@@ -125,3 +125,45 @@ def test_batches_over_the_limits_are_413(collector: CheckdProcess) -> None:
 def test_a_bad_host_name_for_hosts_add_names_it(tmp_path: Path) -> None:
     done = run_cli("hosts", "add", "a b", "--data-dir", str(tmp_path))
     assert done.returncode == 2 and done.stderr.startswith("checkd: NAME:")
+
+
+def test_an_action_for_a_host_whose_agent_never_polls_is_504_and_recorded(collector: CheckdProcess) -> None:
+    token = ingest_token("ghost", "--data-dir", str(collector.data_dir))
+    assert (
+        collector.post("/api/v2/ingest", json=pushed_checks("ghost", [1]), headers=bearer(token)).status_code
+        == 200
+    )
+    r = collector.post(
+        "/api/v2/services/web/start", params={"host": "ghost", "wait": 1}, headers=collector.auth()
+    )
+    assert r.status_code == 504 and r.json()["detail"].startswith("host: no agent of 'ghost' took the action")
+    audit = collector.get("/api/v2/actions", params={"host": "ghost"}).json()
+    assert audit[0]["status"] == 504 and audit[0]["actor"] == "api" and audit[0]["service"] == "web"
+    # The agent polling later does not get the expired action.
+    r = collector.get("/api/v2/agents/ghost/actions", params={"wait": 0}, headers=bearer(token))
+    assert r.status_code == 200 and r.json() == []
+    r = collector.post("/api/v2/services/web/start", params={"host": "nobody"}, headers=collector.auth())
+    assert r.status_code == 404 and r.json()["detail"].startswith("host:")
+
+
+def test_an_ingest_token_polls_only_its_own_host_and_cannot_act(collector: CheckdProcess) -> None:
+    token = ingest_token("web7", "--data-dir", str(collector.data_dir))
+    r = collector.get("/api/v2/agents/web8/actions", params={"wait": 0}, headers=bearer(token))
+    assert r.status_code == 403 and r.json()["detail"].startswith("host:")
+    r = collector.post("/api/v2/services/web/start", params={"host": "web7"}, headers=bearer(token))
+    assert r.status_code == 403
+    r = collector.get("/api/v2/agents/web7/actions", params={"wait": 0}, headers=bearer("y" * 43))
+    assert r.status_code == 401
+    r = collector.post(
+        "/api/v2/agents/web7/actions/99",
+        json={
+            "status": 200,
+            "ok": True,
+            "state": "active",
+            "duration_ms": 1,
+            "at": "2026-01-01T00:00:00Z",
+            "message": "x",
+        },
+        headers=bearer(token),
+    )
+    assert r.status_code == 404 and r.json()["detail"].startswith("action_id:")

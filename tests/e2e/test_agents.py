@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from agent_process import AgentProcess, ingest_tokens, stored_per_host
-from checkd_process import CheckdProcess, run_cli
+from checkd_process import CheckdProcess, free_port, run_cli
 from pg_server import PostgresServer
+
+PIDWRAPPER = str(Path(__file__).parent.parent / "control" / "fixtures" / "pidwrapper.py")
 
 # The issue asks for a 60 s outage with 20 agents; CHECKD_TEST_OUTAGE_S shortens it on a slow run.
 OUTAGE_S = float(os.environ.get("CHECKD_TEST_OUTAGE_S", "60"))
@@ -191,3 +196,59 @@ def test_bad_agent_options_exit_with_one_line(tmp_path: Path) -> None:
         done = run_cli("agent", *args)
         assert done.returncode == 2 and done.stderr.startswith(f"checkd agent: {expected}"), done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_an_action_reaches_the_agents_command_service_and_its_result_comes_back(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    url = postgres.create_database()
+    first = _collector(tmp_path, "first", url).start()
+    second = _collector(tmp_path, "second", url).start()
+    pidfile, port = tmp_path / "web.pid", free_port()
+    config = tmp_path / "agent.toml"
+    config.write_text(
+        f"""
+[services.web]
+backend = "command"
+start = {json.dumps([sys.executable, PIDWRAPPER, "start", str(pidfile), str(port), str(tmp_path)])}
+stop = {json.dumps([sys.executable, PIDWRAPPER, "stop", str(pidfile)])}
+pidfile = "{pidfile}"
+timeout = 15
+"""
+    )
+    # The agent polls the second collector; the action is asked of the first: they share the database.
+    (agent,) = _agents(tmp_path, url, 1, [second.url("")], interval=0.5, args=("--config", str(config)))
+    try:
+        agent.start()
+        agent.wait_for(lambda s: s["pushed_total"] >= 1)
+        latest = first.get("/api/v2/checks/latest", params={"host": agent.host}).json()
+        assert latest["services"] == {"web": "inactive"}
+        r = first.post("/api/v2/services/web/start", params={"host": agent.host}, headers=first.auth())
+        assert r.status_code == 200, r.text
+        assert r.json()["ok"] is True and r.json()["state"] == "active" and r.json()["service"] == "web"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+            assert resp.status == 200  # the daemon the agent started answers
+        first.wait_for(
+            lambda: (
+                first.get("/api/v2/checks/latest", params={"host": agent.host}).json()["services"]
+                == {"web": "active"}
+            )
+        )
+        r = second.post("/api/v2/services/nope/stop", params={"host": agent.host}, headers=second.auth())
+        assert r.status_code == 404 and "nope" in r.json()["detail"]
+        r = first.post("/api/v2/services/web/stop", params={"host": agent.host}, headers=first.auth())
+        assert r.status_code == 200 and r.json()["state"] == "inactive", r.text
+        audit = first.get("/api/v2/actions", params={"host": agent.host}).json()
+        assert [(a["service"], a["action"], a["status"], a["actor"]) for a in audit] == [
+            ("web", "stop", 200, "api"),
+            ("nope", "stop", 404, "api"),
+            ("web", "start", 200, "api"),
+        ]
+        assert agent.status()["actions_total"] == 3
+    finally:
+        agent.close()
+        if pidfile.exists():
+            run_pidwrapper = [sys.executable, PIDWRAPPER, "stop", str(pidfile)]
+            subprocess.run(run_pidwrapper, check=False, timeout=30)
+        first.close()
+        second.close()

@@ -40,12 +40,20 @@ class Collectors:
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def request(
-        self, method: str, path: str, body: bytes | None = None, *, timeout: float | None = None
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        *,
+        timeout: float | None = None,
+        compress: bool = False,
     ) -> Any:
         """The JSON answer of the first collector that answers, starting with the last good one."""
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         if body is not None:
-            headers |= {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+            headers["Content-Type"] = "application/json"
+        if body is not None and compress:
+            headers["Content-Encoding"] = "gzip"
             body = gzip.compress(body, GZIP_LEVEL)
         errors = []
         for step in range(len(self.urls)):
@@ -73,7 +81,7 @@ class Collectors:
 
     def push(self, payloads: Sequence[bytes]) -> dict[str, int]:
         """POST one batch of encoded checks to /api/v2/ingest; its {"accepted","duplicates"}."""
-        answer = self.request("POST", "/api/v2/ingest", b"[" + b",".join(payloads) + b"]")
+        answer = self.request("POST", "/api/v2/ingest", b"[" + b",".join(payloads) + b"]", compress=True)
         return dict(answer)
 
 

@@ -28,6 +28,7 @@ class AgentOptions:
     spool_max: int = 256 * 1024**2
     disk_paths: list[str] = field(default_factory=lambda: ["/"])
     status_file: Path | None = None
+    config: Path | None = None  # TOML whose [services.NAME] sections the agent watches and controls
 
 
 def fail(message: str) -> NoReturn:
@@ -79,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
         "--disk-path", action="append", default=None, help="a mounted path to watch (repeat; default /)"
     )
     p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="TOML file with [services.NAME] sections, as for `checkd serve` (other sections are ignored)",
+    )
+    p.add_argument(
         "--status-file",
         type=Path,
         default=None,
@@ -122,4 +129,5 @@ def parse_options(argv: list[str]) -> AgentOptions:
         spool_max=spool_max,
         disk_paths=list(args.disk_path or ["/"]),
         status_file=status_file,
+        config=args.config,
     )

@@ -14,10 +14,13 @@ import time
 from types import FrameType
 from typing import Any
 
+from checkd.agent.actions import ActionLoop
 from checkd.agent.backlog import Backlog
 from checkd.agent.collector import Collectors, Refused, Unreachable
-from checkd.agent.options import AgentOptions, parse_options
+from checkd.agent.options import AgentOptions, fail, parse_options
+from checkd.agent.services import ServicesError, load_services
 from checkd.cadence import next_slot
+from checkd.control import ServiceRegistry
 from checkd.probes import CheckProbe
 from checkd.probes.wire import to_wire
 
@@ -31,8 +34,18 @@ DRAIN_AT_EXIT_S = 5.0  # on SIGTERM, pushing what waits may take this long; the 
 class Agent:
     """The sampling loop (the caller's thread) and the pusher thread, sharing one Backlog."""
 
-    def __init__(self, options: AgentOptions, *, probe: CheckProbe, collectors: Collectors) -> None:
+    def __init__(
+        self,
+        options: AgentOptions,
+        *,
+        probe: CheckProbe,
+        collectors: Collectors,
+        registry: ServiceRegistry | None = None,
+    ) -> None:
         self.options = options
+        self.actions = (
+            None if registry is None else ActionLoop(collectors, options.host, registry, threading.Event())
+        )
         self.probe = probe
         self.collectors = collectors
         self.backlog = Backlog(options.spool_dir, options.spool_max)
@@ -142,6 +155,7 @@ class Agent:
             "last_error": self.last_error,
             "spool_error": self.backlog.spool_error,
             "probe_errors_total": self.probe.errors.total,
+            "actions_total": 0 if self.actions is None else self.actions.actions_total,
         }
 
     def write_status(self) -> None:
@@ -161,11 +175,16 @@ class Agent:
         """Sample and push until SIGTERM/SIGINT; then keep what was not pushed in the spool."""
         pusher = threading.Thread(target=self.push_loop, name="checkd-agent-push", daemon=True)
         pusher.start()
+        if self.actions is not None:
+            # Not joined at exit: a long poll may hold it; an action it runs has its own timeout.
+            threading.Thread(target=self.actions.run, name="checkd-agent-actions", daemon=True).start()
         try:
             self.sample_loop()
         finally:
             self._drain_until = time.monotonic() + DRAIN_AT_EXIT_S
             self.stopping.set()
+            if self.actions is not None:
+                self.actions.stopping.set()
             self._queued.set()
             pusher.join(DRAIN_AT_EXIT_S + self.collectors.timeout)
             self.backlog.save_seq(self.seq + 1)
@@ -180,8 +199,15 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     options = parse_options(sys.argv[1:] if argv is None else argv)
-    probe = CheckProbe(disk_paths=options.disk_paths)
-    agent = Agent(options, probe=probe, collectors=Collectors(options.collectors, options.token))
+    try:
+        registry = ServiceRegistry(load_services(options.config) if options.config else {})
+    except (ServicesError, ValueError) as exc:
+        fail(f"--config: {exc}")
+    probe = CheckProbe(
+        disk_paths=options.disk_paths, service_states=registry.states if options.config else None
+    )
+    collectors = Collectors(options.collectors, options.token)
+    agent = Agent(options, probe=probe, collectors=collectors, registry=registry)
 
     def stop(_sig: int, _frame: FrameType | None) -> None:
         agent.stopping.set()

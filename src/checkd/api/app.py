@@ -20,6 +20,7 @@ from checkd.api.hosts_guard import HostGuard
 from checkd.api.respond import error_responses
 from checkd.api.routes import (
     actions,
+    agents,
     alerts,
     checks,
     dashboard,
@@ -70,7 +71,8 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
     for module in (v1, checks, history, sampler, upkeep, services, actions, hosts, alerts, notify):
         app.include_router(module.router, dependencies=reads, responses=error_responses(503))
-    app.include_router(ingest.router, responses=error_responses(503))  # its own token check, not reads
+    for module in (ingest, agents):  # their own token checks (ingest scope), not the reads'
+        app.include_router(module.router, responses=error_responses(503))
     app.include_router(health.router)
     app.include_router(metrics.router_for(monitor), dependencies=reads)
     app.include_router(dashboard.router)  # GET / and /static/vendor/* (before the /static mount)
