@@ -18,6 +18,7 @@ from checkd.config import Settings
 from checkd.control import ActionResult, ServiceRegistry
 from checkd.database_file import DatabaseFileGuard
 from checkd.db import DatabaseError, make_engine, migrate_in_child
+from checkd.fleet_alerts import FleetAlerts
 from checkd.notify import Delivery, build_targets
 from checkd.probes import Check, CheckProbe
 from checkd.sampler import Sampler
@@ -82,7 +83,14 @@ class Monitor:
         )
         self.sampler.on_written(self.alerts.submit)
         # The fleet: checks pushed by agents (api/routes/ingest.py), called once they are stored.
-        self.ingest_listeners: list[Callable[[list[Check]], None]] = []
+        self.fleet_alerts = FleetAlerts(
+            engine=self.engine,
+            rules=compile_rules(settings.alerts.rules),
+            notify=settings.notify,
+            actions=self.actions,
+            targets=self.delivery.targets,
+        )
+        self.ingest_listeners: list[Callable[[list[Check]], None]] = [self.fleet_alerts.submit]
         self.ready = threading.Event()
         self.database_error: str | None = None
         self._closing = threading.Event()
@@ -206,6 +214,7 @@ class Monitor:
         if not self.sampler.close():
             log.error("%d checks could not be written before exit", self.sampler.status().pending_writes)
         self.alerts.stop()
+        self.fleet_alerts.stop()
         self.delivery.stop()
         self.upkeep.stop()
         self.state_saves.close()

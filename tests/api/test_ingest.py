@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -167,3 +168,33 @@ def test_an_ingest_token_polls_only_its_own_host_and_cannot_act(collector: Check
         headers=bearer(token),
     )
     assert r.status_code == 404 and r.json()["detail"].startswith("action_id:")
+
+
+def test_rules_are_evaluated_for_ingested_hosts_and_a_restart_does_not_duplicate(
+    make_server: Callable[..., CheckdProcess], tmp_path: Path
+) -> None:
+    config = tmp_path / "alerts.toml"
+    config.write_text('[[alerts.rules]]\nname = "cpu-busy"\nmetric = "cpu_percent"\nabove = 10\nfor = "0s"\n')
+    data = tmp_path / "collector"
+    srv = make_server(data, args=("--config", str(config)))
+    token = ingest_token("busy1", "--data-dir", str(data))
+    assert (
+        srv.post("/api/v2/ingest", json=pushed_checks("busy1", [1, 2]), headers=bearer(token)).status_code
+        == 200
+    )
+
+    def firing() -> list[dict[str, object]]:
+        items = srv.get("/api/v2/alerts", params={"host": "busy1"}).json()["items"]
+        return [a for a in items if a["state"] == "firing"]
+
+    (alert,) = srv.wait_for(firing)
+    assert alert["rule"] == "cpu-busy" and alert["host"] == "busy1" and alert["value"] == 12.5
+    srv.stop()
+    srv.start()
+    assert srv.post("/api/v2/ingest", json=pushed_checks("busy1", [3, 4]), headers=bearer(token)).json() == {
+        "accepted": 2,
+        "duplicates": 0,
+    }
+    time.sleep(2)  # the evaluator has seen the new checks
+    items = srv.get("/api/v2/alerts", params={"host": "busy1"}).json()["items"]
+    assert [(a["rule"], a["state"], a["id"]) for a in items] == [("cpu-busy", "firing", alert["id"])]
