@@ -8,7 +8,7 @@ import sys
 def main() -> None:
     """Dispatch `checkd agent ...` to the agent (stdlib + psutil), anything else to the Typer CLI."""
     if len(sys.argv) > 1 and sys.argv[1] == "agent":
-        from checkd.agent.run import main as agent_main
+        from checkd.agent.main import main as agent_main
 
         agent_main(sys.argv[2:])
         return

@@ -1,5 +1,5 @@
 """`python -m checkd.agent` runs the fleet agent."""
 
-from checkd.agent.run import main
+from checkd.agent.main import main
 
 main()

@@ -1,4 +1,5 @@
-"""The agent's HTTP client (urllib): push gzipped batches, long-poll actions, post their results.
+"""The agent's HTTP client (http.client, one kept-alive connection per collector and thread): push
+gzipped batches, long-poll actions, post their results.
 
 Several collectors may be given; a request that cannot reach one moves on to the next, since
 collectors share one database and any of them may take any batch."""
@@ -6,11 +7,12 @@ collectors share one database and any of them may take any batch."""
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
-import urllib.error
-import urllib.request
+import threading
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 GZIP_LEVEL = 6
 
@@ -28,6 +30,13 @@ class Refused(Exception):
         self.detail = detail
 
 
+def _detail(body: bytes) -> str:
+    try:
+        return str(json.loads(body).get("detail", ""))
+    except (ValueError, AttributeError):
+        return body[:200].decode("utf-8", "replace")
+
+
 class Collectors:
     """The collectors' base URLs, the token, and which collector answered last."""
 
@@ -36,8 +45,24 @@ class Collectors:
         self.token = token
         self.timeout = timeout
         self.current = 0
-        # No proxies from the environment: the agent talks to its collectors directly.
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self._local = threading.local()  # each thread keeps its own connections
+
+    def _connection(self, index: int, timeout: float) -> http.client.HTTPConnection:
+        held: dict[int, http.client.HTTPConnection] = self._local.__dict__.setdefault("held", {})
+        conn = held.get(index)
+        if conn is None:
+            parts = urlsplit(self.urls[index])
+            make = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+            conn = held[index] = make(parts.hostname or "", parts.port, timeout=timeout)
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        return conn
+
+    def _drop(self, index: int) -> None:
+        conn = self._local.__dict__.get("held", {}).pop(index, None)
+        if conn is not None:
+            conn.close()
 
     def request(
         self,
@@ -58,35 +83,31 @@ class Collectors:
         errors = []
         for step in range(len(self.urls)):
             index = (self.current + step) % len(self.urls)
-            # The scheme is http(s), checked by the options.
-            req = urllib.request.Request(  # noqa: S310
-                self.urls[index] + path, data=body, headers=headers, method=method
-            )
+            base = urlsplit(self.urls[index]).path
             try:
-                with self._opener.open(req, timeout=timeout or self.timeout) as resp:
-                    answer = json.loads(resp.read() or b"null")
-            except urllib.error.HTTPError as exc:
-                detail = _detail(exc)
-                if exc.code >= 500 or exc.code == 429:
-                    errors.append(f"{self.urls[index]}: {exc.code} {detail}")
-                    continue
-                self.current = index
-                raise Refused(exc.code, detail) from None
-            except (OSError, ValueError) as exc:  # refused, reset, timed out, a garbled answer
+                conn = self._connection(index, timeout or self.timeout)
+                conn.request(method, base + path, body=body, headers=headers)
+                resp = conn.getresponse()
+                status, answer = resp.status, resp.read()
+            except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, garbled
+                self._drop(index)
                 errors.append(f"{self.urls[index]}: {type(exc).__name__}: {exc}")
                 continue
+            if resp.will_close:
+                self._drop(index)
+            if status >= 500 or status == 429:
+                errors.append(f"{self.urls[index]}: {status} {_detail(answer)}")
+                continue
             self.current = index
-            return answer
+            if status >= 400:
+                raise Refused(status, _detail(answer))
+            try:
+                return json.loads(answer or b"null")
+            except ValueError:
+                errors.append(f"{self.urls[index]}: an answer that is not JSON")
         raise Unreachable("; ".join(errors))
 
     def push(self, payloads: Sequence[bytes]) -> dict[str, int]:
         """POST one batch of encoded checks to /api/v2/ingest; its {"accepted","duplicates"}."""
         answer = self.request("POST", "/api/v2/ingest", b"[" + b",".join(payloads) + b"]", compress=True)
         return dict(answer)
-
-
-def _detail(exc: urllib.error.HTTPError) -> str:
-    try:
-        return str(json.loads(exc.read()).get("detail", ""))
-    except (OSError, ValueError, AttributeError):
-        return exc.reason if isinstance(exc.reason, str) else ""

@@ -24,6 +24,7 @@ class AgentOptions:
     token: str
     host: str
     interval: float = 60.0
+    push_every: float = 5.0  # after a push that emptied the backlog, the next one waits this long
     spool_dir: Path | None = None
     spool_max: int = 256 * 1024**2
     disk_paths: list[str] = field(default_factory=lambda: ["/"])
@@ -80,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
         "--disk-path", action="append", default=None, help="a mounted path to watch (repeat; default /)"
     )
     p.add_argument(
+        "--push-every",
+        type=float,
+        default=5.0,
+        help="seconds between pushes once caught up: checks taken meanwhile go in one batch (default 5)",
+    )
+    p.add_argument(
         "--config",
         type=Path,
         default=None,
@@ -103,6 +110,8 @@ def parse_options(argv: list[str]) -> AgentOptions:
             fail(f"--collector: {url!r} is not an http(s) URL")
     if not 0.05 <= args.interval <= 86400:
         fail("--interval: seconds between 0.05 and 86400")
+    if not 0 <= args.push_every <= 3600:
+        fail("--push-every: seconds between 0 and 3600")
     try:
         spool_max = parse_size(args.spool_max)
     except ValueError:
@@ -125,6 +134,7 @@ def parse_options(argv: list[str]) -> AgentOptions:
         token=token,
         host=host,
         interval=args.interval,
+        push_every=args.push_every,
         spool_dir=spool_dir,
         spool_max=spool_max,
         disk_paths=list(args.disk_path or ["/"]),

@@ -17,7 +17,7 @@ from typing import Any
 from checkd.agent.actions import ActionLoop
 from checkd.agent.backlog import Backlog
 from checkd.agent.collector import Collectors, Refused, Unreachable
-from checkd.agent.options import AgentOptions, fail, parse_options
+from checkd.agent.options import AgentOptions, fail
 from checkd.agent.services import ServicesError, load_services
 from checkd.cadence import next_slot
 from checkd.control import ServiceRegistry
@@ -98,6 +98,8 @@ class Agent:
                 continue
             if self.push(batch):
                 backoff = _BACKOFF_MIN_S
+                if len(batch) < BATCH:  # caught up: the next checks go together, push_every later
+                    self.stopping.wait(self.options.push_every)
                 continue
             self.backlog.spill()
             self.backlog.save_seq(self.seq + 1)
@@ -193,12 +195,8 @@ class Agent:
             log.info("stopped; %d checks left waiting", sum(self.backlog.waiting()))
 
 
-def main(argv: list[str] | None = None) -> None:
-    """The `checkd agent` / `checkd-agent` entry point."""
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    options = parse_options(sys.argv[1:] if argv is None else argv)
+def run(options: AgentOptions) -> None:
+    """Run the agent with `options` until SIGTERM/SIGINT."""
     try:
         registry = ServiceRegistry(load_services(options.config) if options.config else {})
     except (ServicesError, ValueError) as exc:
@@ -227,7 +225,3 @@ def main(argv: list[str] | None = None) -> None:
         options.spool_dir or "none",
     )
     agent.run()
-
-
-if __name__ == "__main__":
-    main()
