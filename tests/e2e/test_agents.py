@@ -252,3 +252,22 @@ timeout = 15
             subprocess.run(run_pidwrapper, check=False, timeout=30)
         first.close()
         second.close()
+
+
+def test_a_kept_alive_connection_the_collector_closed_is_no_push_error(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    """uvicorn closes a connection idle for 5 s; pushing every 6 s must reconnect, not fail."""
+    url = postgres.create_database()
+    collector = _collector(tmp_path, "collector", url).start()
+    (agent,) = _agents(tmp_path, url, 1, [collector.url("")], interval=1, args=("--push-every", "6"))
+    try:
+        agent.start()
+        first = agent.wait_for(lambda s: s["pushed_total"] >= 1 and s["last_error"] is None)
+        # Three pushes later, each after the connection sat idle for 6 s:
+        status = agent.wait_for(lambda s: s["pushed_total"] >= first["pushed_total"] + 13, timeout=60)
+        assert status["push_errors_total"] == first["push_errors_total"] and status["last_error"] is None
+        assert status["waiting_in_spool"] == 0
+    finally:
+        agent.close()
+        collector.close()

@@ -64,6 +64,29 @@ class Collectors:
         if conn is not None:
             conn.close()
 
+    def _exchange(
+        self, index: int, method: str, path: str, body: bytes | None, headers: dict[str, str], timeout: float
+    ) -> tuple[http.client.HTTPResponse, bytes]:
+        """One request on collector `index`'s connection; a kept-alive connection the server has
+        closed meanwhile (its idle timeout) is replaced and the request sent again, once."""
+        url = urlsplit(self.urls[index]).path + path
+        for attempt in (1, 2):
+            conn = self._connection(index, timeout)
+            reused = conn.sock is not None
+            try:
+                conn.request(method, url, body=body, headers=headers)
+                resp = conn.getresponse()
+                answer = resp.read()
+            except (OSError, http.client.HTTPException):
+                self._drop(index)
+                if reused and attempt == 1:
+                    continue
+                raise
+            if resp.will_close:
+                self._drop(index)
+            return resp, answer
+        raise AssertionError("unreachable")  # the second attempt returns or raises
+
     def request(
         self,
         method: str,
@@ -83,18 +106,12 @@ class Collectors:
         errors = []
         for step in range(len(self.urls)):
             index = (self.current + step) % len(self.urls)
-            base = urlsplit(self.urls[index]).path
             try:
-                conn = self._connection(index, timeout or self.timeout)
-                conn.request(method, base + path, body=body, headers=headers)
-                resp = conn.getresponse()
-                status, answer = resp.status, resp.read()
+                resp, answer = self._exchange(index, method, path, body, headers, timeout or self.timeout)
             except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, garbled
-                self._drop(index)
                 errors.append(f"{self.urls[index]}: {type(exc).__name__}: {exc}")
                 continue
-            if resp.will_close:
-                self._drop(index)
+            status = resp.status
             if status >= 500 or status == 429:
                 errors.append(f"{self.urls[index]}: {status} {_detail(answer)}")
                 continue
