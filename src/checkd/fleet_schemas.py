@@ -31,9 +31,9 @@ class AgentActionResult(BaseModel):
     status: int = Field(ge=200, le=599, description="the HTTP status the action got on the agent's host")
     ok: bool
     state: ServiceState
-    exit_code: int | None = None
-    output: str = Field("", max_length=8192)
-    duration_ms: int = Field(ge=0)
+    exit_code: int | None = Field(None, ge=-(2**31), le=2**31 - 1)
+    output: str = Field("", max_length=8192)  # the runner keeps the last 4 KiB
+    duration_ms: int = Field(ge=0, le=2**31 - 1)
     at: datetime
     message: str = Field(max_length=1000)
 

@@ -198,3 +198,30 @@ def test_rules_are_evaluated_for_ingested_hosts_and_a_restart_does_not_duplicate
     time.sleep(2)  # the evaluator has seen the new checks
     items = srv.get("/api/v2/alerts", params={"host": "busy1"}).json()["items"]
     assert [(a["rule"], a["state"], a["id"]) for a in items] == [("cpu-busy", "firing", alert["id"])]
+
+
+def test_bodies_the_fuzzer_found_are_422_not_200_or_500(collector: CheckdProcess) -> None:
+    auth = collector.auth()
+    r = collector.post("/api/v2/ingest", headers=auth)
+    assert r.status_code == 422 and r.json()["detail"].startswith("body: missing")
+    for field, value in (("host", "a\x00b"), ("host", "a\ud800b")):
+        batch = pushed_checks("fuzz1", [1])
+        batch[0][field] = value
+        body = json.dumps(batch).encode()  # ensure_ascii: the lone surrogate travels as \\ud800
+        r = collector.post(
+            "/api/v2/ingest", content=body, headers=auth | {"Content-Type": "application/json"}
+        )
+        assert r.status_code == 422 and r.json()["detail"].startswith("checks[0].host:"), r.text
+    r = collector.post(
+        "/api/v2/agents/fuzz1/actions/9776137316760311808",
+        json={
+            "status": 200,
+            "ok": True,
+            "state": "active",
+            "duration_ms": 1,
+            "at": "2026-01-01T00:00:00Z",
+            "message": "x",
+        },
+        headers=auth,
+    )
+    assert r.status_code == 422 and r.json()["detail"].startswith("action_id:")

@@ -13,8 +13,9 @@ from checkd.probes.readings import Check, DiskUsage, LoadAverage, MemoryUsage
 from checkd.vocabulary import SERVICE_STATES
 
 HOST_MAX = 255
-SEQ_MAX = 2**63 - 1
-_MEMORY = ("total", "available", "used", "percent")
+SEQ_MAX = 2**53 - 1  # byte counts and sequence numbers: what every JSON reader keeps exact
+LOAD_MAX = 1_000_000.0  # stored as hundredths in a 32-bit integer
+MEMORY_KEYS = ("total", "available", "used", "percent")
 _DISK = ("path", "total", "used", "free", "percent")
 _LOAD = ("load1", "load5", "load15")
 
@@ -41,20 +42,23 @@ def to_wire(check: Check, *, host: str, seq: int) -> dict[str, Any]:
         "seq": seq,
         "taken_at": iso(check.taken_at),
         "cpu": check.cpu,
-        "memory": None if m is None else {k: getattr(m, k) for k in _MEMORY},
+        "memory": None if m is None else {k: getattr(m, k) for k in MEMORY_KEYS},
         "load": None if ld is None else {k: getattr(ld, k) for k in _LOAD},
         "disks": [{k: getattr(d, k) for k in _DISK} for d in check.disks],
         "services": dict(check.services),
     }
 
 
-def _number(value: object, field: str, *, whole: bool = False, percent: bool = False) -> float:
+def _number(
+    value: object, field: str, *, whole: bool = False, percent: bool = False, most: float = SEQ_MAX
+) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise WireError(field, "must be a number")
-    if whole and not isinstance(value, int):
+    if whole and not float(value).is_integer():  # 564.0 is an integer to JSON Schema too
         raise WireError(field, "must be an integer")
-    if value < 0 or (percent and value > 100) or (whole and value > SEQ_MAX):
-        raise WireError(field, "out of range" + (" (0..100)" if percent else ""))
+    top = 100 if percent else most
+    if not 0 <= value <= top:
+        raise WireError(field, f"out of range (0..{top:g})")
     return value
 
 
@@ -70,6 +74,12 @@ def _object(value: object, field: str, keys: tuple[str, ...]) -> dict[str, Any]:
 def _text(value: object, field: str, limit: int) -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= limit:
         raise WireError(field, f"must be a string of 1..{limit} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise WireError(field, "must not hold control characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise WireError(field, "must be valid Unicode (no lone surrogates)") from None
     return value
 
 
@@ -104,7 +114,7 @@ def from_wire(obj: object) -> tuple[str, int, Check]:
     check = Check(
         taken_at=taken_at,
         cpu=None if cpu is None else _number(cpu, "cpu", percent=True),
-        memory=None if memory is None else _memory(_object(memory, "memory", _MEMORY)),
+        memory=None if memory is None else _memory(_object(memory, "memory", MEMORY_KEYS)),
         load=None if load is None else _load(_object(load, "load", _LOAD)),
         disks=[_disk(_object(d, f"disks[{i}]", _DISK), f"disks[{i}]") for i, d in enumerate(disks)],
         services={
@@ -125,7 +135,7 @@ def _memory(m: dict[str, Any]) -> MemoryUsage:
 
 
 def _load(v: dict[str, Any]) -> LoadAverage:
-    return LoadAverage(*(_number(v[k], f"load.{k}") for k in _LOAD))
+    return LoadAverage(*(_number(v[k], f"load.{k}", most=LOAD_MAX) for k in _LOAD))
 
 
 def _disk(d: dict[str, Any], field: str) -> DiskUsage:

@@ -69,11 +69,11 @@ def _finish(monitor: Monitor, host: str, action_id: int, result: AgentActionResu
     "/{host}/actions/{action_id}",
     response_model=AgentActionAck,
     summary="Post the result of an action this host's agent ran",
-    responses=error_responses(401, 403, 404, 422, 429),
+    responses=error_responses(401, 403, 404, 413, 422, 429),
 )
 async def post_result(
     host: HostPath,
-    action_id: Annotated[int, Path(ge=1)],
+    action_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="the id the long poll handed out")],
     result: AgentActionResult,
     monitor: MonitorDep,
     principal: Ingest,

@@ -15,8 +15,9 @@ from checkd.api.respond import error_responses
 from checkd.fleet_schemas import IngestOut
 from checkd.monitor import Monitor
 from checkd.probes import Check
-from checkd.probes.wire import WireError, from_wire
+from checkd.probes.wire import HOST_MAX, LOAD_MAX, MEMORY_KEYS, SEQ_MAX, WireError, from_wire
 from checkd.store.pushed import store_pushed
+from checkd.vocabulary import SERVICE_STATES
 
 router = APIRouter(prefix="/api/v2", tags=["fleet"])
 
@@ -26,6 +27,60 @@ MAX_INFLATED = 64 * 1024 * 1024  # a gzip body inflated: more is refused, not bu
 
 Pushed = list[tuple[str, int, Check]]
 
+_PERCENT = {"type": "number", "minimum": 0, "maximum": 100}
+_BYTES = {"type": "integer", "minimum": 0, "maximum": SEQ_MAX}
+_NAME = {"type": "string", "minLength": 1, "pattern": "^[^\\x00-\\x1f\\x7f]+$"}
+_LOAD = {"type": "number", "minimum": 0, "maximum": LOAD_MAX}
+
+
+def _obj(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required}
+
+
+# One pushed check (probes/wire.py): null where the agent's probe failed.
+CHECK_SCHEMA = _obj(
+    {
+        "host": {**_NAME, "maxLength": HOST_MAX},
+        "seq": {"type": "integer", "minimum": 0, "maximum": SEQ_MAX, "description": "the agent's number"},
+        "taken_at": {"type": "string", "format": "date-time", "description": "ISO 8601, UTC"},
+        "cpu": {"anyOf": [_PERCENT, {"type": "null"}]},
+        "memory": {
+            "anyOf": [
+                _obj(
+                    {"total": _BYTES, "available": _BYTES, "used": _BYTES, "percent": _PERCENT},
+                    list(MEMORY_KEYS),
+                ),
+                {"type": "null"},
+            ]
+        },
+        "load": {
+            "anyOf": [
+                _obj({k: _LOAD for k in ("load1", "load5", "load15")}, ["load1", "load5", "load15"]),
+                {"type": "null"},
+            ]
+        },
+        "disks": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "path": {**_NAME, "maxLength": 4096},
+                    "total": _BYTES,
+                    "used": _BYTES,
+                    "free": _BYTES,
+                    "percent": _PERCENT,
+                },
+                ["path", "total", "used", "free", "percent"],
+            ),
+        },
+        "services": {
+            "type": "object",
+            "propertyNames": {**_NAME, "maxLength": 100},
+            "additionalProperties": {"type": "string", "enum": list(SERVICE_STATES)},
+        },
+    },
+    ["host", "seq", "taken_at"],
+)
+
 _BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -34,7 +89,7 @@ _BODY_DOC: dict[str, Any] = {
             " `Content-Encoding: gzip`; at most 5,000 checks and 4 MiB as sent."
         ),
         "content": {
-            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "application/json": {"schema": {"type": "array", "items": CHECK_SCHEMA}},
             "application/x-ndjson": {"schema": {"type": "string"}},
         },
     }
@@ -63,6 +118,8 @@ def inflate(raw: bytes, encoding: str) -> bytes:
 def parse_checks(body: bytes) -> Pushed:
     """(host, seq, check) of each pushed check, in order; 413 over MAX_CHECKS, 422 naming the index."""
     text = body.lstrip()
+    if not text:
+        raise HTTPException(422, "body: missing; send a JSON array or NDJSON of checks")
     if text.startswith(b"["):
         try:
             items = json.loads(text)
