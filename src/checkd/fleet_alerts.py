@@ -38,8 +38,10 @@ class FleetAlerts:
         notify: NotifySettings,
         actions: ServiceActions,
         targets: Sequence[Target],
+        local_host: str,
     ) -> None:
         self.engine = engine
+        self.local_host = local_host  # evaluated by the Monitor's own engine, not here
         self.rules = [dataclasses.replace(r, restart=False) for r in rules]
         self.notify = notify
         self.actions = actions
@@ -54,7 +56,7 @@ class FleetAlerts:
         if not self.rules:
             return
         for check in checks:
-            if check.host is not None:
+            if check.host is not None and check.host != self.local_host:
                 self._engine(check.host).submit(check)
 
     def _engine(self, host: str) -> AlertEngine:

@@ -89,6 +89,7 @@ class Monitor:
             notify=settings.notify,
             actions=self.actions,
             targets=self.delivery.targets,
+            local_host=self.host,
         )
         self.ingest_listeners: list[Callable[[list[Check]], None]] = [self.fleet_alerts.submit]
         self.ready = threading.Event()

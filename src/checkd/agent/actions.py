@@ -19,6 +19,7 @@ log = logging.getLogger("checkd.agent")
 
 POLL_WAIT_S = 30  # the collector holds a poll this long when nothing is queued
 _RETRY_S = 5.0
+_REFUSED_RETRY_S = 60.0  # a refused poll (a revoked token) is a configuration to fix, not a blip
 _POST_TRIES = 5
 
 
@@ -67,9 +68,13 @@ class ActionLoop:
                 queued = self.collectors.request(
                     "GET", f"{self.path}?wait={POLL_WAIT_S}", timeout=POLL_WAIT_S + 15
                 )
-            except (Unreachable, Refused) as exc:
+            except Unreachable as exc:
                 log.debug("action poll failed: %s", exc)
                 self.stopping.wait(_RETRY_S)
+                continue
+            except Refused as exc:
+                log.error("collector refused the action poll: %s", exc)
+                self.stopping.wait(_REFUSED_RETRY_S)
                 continue
             for item in queued or []:
                 self.handle(item)
