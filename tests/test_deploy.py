@@ -173,3 +173,65 @@ def test_polkit_rule_lets_checkd_control_only_the_listed_units() -> None:
     )
     assert proc.returncode == 0, proc
     assert dict(zip(cases, json.loads(proc.stdout), strict=True)) == cases
+
+
+AGENT_UNIT = DEPLOY / "checkd-agent.service"
+
+
+def test_the_agent_unit_verifies_and_is_as_sandboxed(tmp_path: Path) -> None:
+    text = AGENT_UNIT.read_text()
+    assert text.count(INSTALLED_CHECKD) == 1
+    unit = tmp_path / "checkd-agent.service"
+    unit.write_text(text.replace(INSTALLED_CHECKD, VENV_CHECKD))
+    analyze = _tool("systemd-analyze")
+    proc = subprocess.run([analyze, "verify", str(unit)], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc
+    assert [line for line in (proc.stdout + proc.stderr).splitlines() if "checkd" in line] == []
+    proc = subprocess.run(
+        [analyze, "security", "--offline=yes", "--no-pager", str(unit)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = re.search(r"Overall exposure level for checkd-agent\.service: (\d+\.\d+) (\w+)", proc.stdout)
+    assert found and float(found.group(1)) <= MAX_EXPOSURE, proc.stdout
+    d = _directives(text)
+    assert (
+        d["User"] == ["checkd"]
+        and d["StateDirectory"] == ["checkd-agent"]
+        and d["ProtectSystem"] == ["strict"]
+    )
+
+
+def test_the_agent_exec_start_runs_and_pushes(tmp_path: Path) -> None:
+    """ExecStart as systemd runs it, with the variables of agent.env and the unit expanded."""
+    from agent_process import ingest_token
+
+    config_dir, state_dir = tmp_path / "etc-checkd", tmp_path / "var-lib-checkd-agent"
+    config_dir.mkdir()
+    state_dir.mkdir(mode=0o700)
+    collector = CheckdProcess(tmp_path / "collector", interval=60).start()
+    try:
+        (config_dir / "agent-token").write_text(ingest_token("edge1", "--data-dir", str(collector.data_dir)))
+        (config_dir / "checkd.toml").write_text("")
+        exec_start = _directives(AGENT_UNIT.read_text())["ExecStart"][0]
+        for name, value in (
+            ("CONFIGURATION_DIRECTORY", str(config_dir)),
+            ("STATE_DIRECTORY", str(state_dir)),
+            ("COLLECTOR", collector.url("")),
+            ("INTERVAL", "0.5"),
+        ):
+            exec_start = exec_start.replace("${" + name + "}", value)
+        argv = shlex.split(exec_start)
+        assert argv[0] == INSTALLED_CHECKD and "$" not in exec_start
+        agent = subprocess.Popen([VENV_CHECKD, *argv[1:], "--host-name", "edge1"])
+        try:
+            collector.wait_for(
+                lambda: collector.get("/api/v2/checks/latest", params={"host": "edge1"}).status_code == 200
+            )
+            assert (state_dir / "spool.db").exists()
+        finally:
+            agent.terminate()
+            assert agent.wait(30) == 0
+    finally:
+        collector.close()

@@ -1,5 +1,5 @@
-"""`python -m checkd` runs the CLI."""
+"""`python -m checkd` runs the CLI (`python -m checkd agent` the lean agent)."""
 
-from checkd.cli import main
+from checkd.launch import main
 
 main()

@@ -29,8 +29,8 @@ from pydantic_settings import (
 
 from checkd.config_alerts import AlertRuleSettings, AlertsSettings, NotifySettings
 from checkd.config_probes import ProbesSettings
+from checkd.vocabulary import service_name_ok
 
-SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_@]{0,99}$")
 DURATION_RE = re.compile(r"^(\d+)\s*([smhdwy])$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 DB_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
@@ -58,11 +58,6 @@ def default_data_dir() -> Path:
         return Path("/var/lib/checkd")
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "checkd"
-
-
-def service_name_ok(name: str) -> bool:
-    """True when `name` is a valid service name: letters, digits and `.-_@`, at most 100 chars."""
-    return bool(SERVICE_NAME_RE.match(name))
 
 
 class _Section(BaseModel):

@@ -221,3 +221,32 @@ notifications = Table(
     Column("sent_at", Float),
     Index("ix_notifications_host_status_target", "host_id", "status", "target", "id"),
 )
+
+# -- the fleet: agents pushing to collectors (migration 0008) -------------------------------------
+# Each host's newest stored sequence number: an ingested batch stores only the checks above it
+# and moves it in the same transaction, so a retried batch is stored once whichever collector
+# takes it (collectors keep no state of their own).
+ingest_progress = Table(
+    "ingest_progress",
+    metadata,
+    Column("host_id", Integer, ForeignKey("hosts.id"), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+)
+
+# Service actions for a host whose agent runs them: queued by the service route, taken by the
+# agent's long poll, answered with its result (times are Unix seconds as floats).
+agent_actions = Table(
+    "agent_actions",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("host_id", Integer, ForeignKey("hosts.id"), nullable=False),
+    Column("service", String(100), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("status", String(16), nullable=False),  # queued, taken, done, expired
+    Column("queued_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),  # not taken by then: expired (504)
+    Column("taken_at", Float),
+    Column("result", Text),  # the agent's ActionOut JSON, with its HTTP status
+    Index("ix_agent_actions_host_status", "host_id", "status", "id"),
+)

@@ -19,6 +19,7 @@ from checkd.control import ActionResult, ServiceRegistry
 from checkd.database_file import DatabaseFileGuard
 from checkd.db import DatabaseError, make_engine, migrate_in_child
 from checkd.endpoints import EndpointRunner, build_checks
+from checkd.fleet_alerts import FleetAlerts
 from checkd.notify import Delivery, build_targets
 from checkd.probes import Check, CheckProbe
 from checkd.probes.processes import ProcessTable
@@ -89,6 +90,16 @@ class Monitor:
             on_queued=self.delivery.wake,
         )
         self.sampler.on_written(self.alerts.submit)
+        # The fleet: checks pushed by agents (api/routes/ingest.py), called once they are stored.
+        self.fleet_alerts = FleetAlerts(
+            engine=self.engine,
+            rules=compile_rules(settings.alerts.rules),
+            notify=settings.notify,
+            actions=self.actions,
+            targets=self.delivery.targets,
+            local_host=self.host,
+        )
+        self.ingest_listeners: list[Callable[[list[Check]], None]] = [self.fleet_alerts.submit]
         self.ready = threading.Event()
         self.database_error: str | None = None
         self._closing = threading.Event()
@@ -199,6 +210,11 @@ class Monitor:
         self.sampler.set_interval(interval_s)
         return self._persist(f"interval set to {interval_s}s", True)
 
+    def ingested(self, checks: list[Check]) -> None:
+        """Checks pushed by fleet agents are stored: pass them on to the listeners."""
+        for listener in self.ingest_listeners:
+            listener(checks)
+
     # -- shutdown ---------------------------------------------------------------------------------
     def close(self, timeout: float = 10.0) -> None:
         """Stop the sampler (joined, last write flushed), the upkeep and the engine."""
@@ -209,6 +225,7 @@ class Monitor:
         if not self.sampler.close():
             log.error("%d checks could not be written before exit", self.sampler.status().pending_writes)
         self.alerts.stop()
+        self.fleet_alerts.stop()
         self.delivery.stop()
         self.upkeep.stop()
         self.state_saves.close()

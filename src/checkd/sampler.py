@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from checkd import store
+from checkd.cadence import next_slot
 from checkd.probes import Check, CheckProbe, ProbeFailure
 
 log = logging.getLogger(__name__)
@@ -269,13 +270,9 @@ class Sampler:
 
     def _next_slot(self, slot: float, now: float) -> float:
         """The first slot after `slot` that is still ahead; passed-over slots are counted, not bunched."""
-        interval = self._interval
-        nxt = slot + interval
-        if nxt > now:
-            return nxt
-        skipped = math.floor((now - nxt) / interval) + 1
+        nxt, skipped = next_slot(slot, now, self._interval)
         self.missed_slots_total += skipped
-        return nxt + skipped * interval
+        return nxt
 
     def _run(self) -> None:
         """The probe thread: one check per slot, queued; it never touches the database."""

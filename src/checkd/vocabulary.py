@@ -6,6 +6,7 @@ the API), so a state or a metric is never spelled in two places."""
 from __future__ import annotations
 
 import enum
+import re
 from typing import Literal, get_args
 
 
@@ -22,6 +23,14 @@ class ServiceState(enum.StrEnum):
 
 
 SERVICE_STATES: tuple[str, ...] = tuple(state.value for state in ServiceState)
+
+SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_@]{0,99}$")
+
+
+def service_name_ok(name: str) -> bool:
+    """True when `name` is a valid service name: letters, digits and `.-_@`, at most 100 chars."""
+    return bool(SERVICE_NAME_RE.match(name))
+
 
 Action = Literal["start", "stop", "restart"]
 ACTIONS: tuple[Action, ...] = get_args(Action)

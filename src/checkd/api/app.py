@@ -21,12 +21,14 @@ from checkd.api.hosts_guard import HostGuard
 from checkd.api.respond import error_responses
 from checkd.api.routes import (
     actions,
+    agents,
     alerts,
     checks,
     dashboard,
     health,
     history,
     hosts,
+    ingest,
     metrics,
     notify,
     probes,
@@ -86,6 +88,8 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
         processes,
     ):
         app.include_router(answer_head(module.router), dependencies=reads, responses=error_responses(503))
+    for module in (ingest, agents):  # their own token checks (ingest scope), not the reads'
+        app.include_router(module.router, responses=error_responses(503))
     app.include_router(answer_head(health.router))
     app.include_router(answer_head(metrics.router_for(monitor)), dependencies=reads)
     app.include_router(answer_head(dashboard.router))  # GET / and /static/vendor/* (before the /static mount)
@@ -96,7 +100,12 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     # serves them. With protected reads every request must reach the token check, so it is off.
     if not app.state.protect_reads:
         app.add_middleware(CacheFront, cache=cache)
-    # The token is checked before a body is read; ingest will add a larger limit for its prefix.
-    app.add_middleware(BodyGate, auth=auth, max_body=monitor.settings.server.max_body)
+    # The token is checked before a body is read; ingest takes larger bodies (agents' batches).
+    app.add_middleware(
+        BodyGate,
+        auth=auth,
+        max_body=monitor.settings.server.max_body,
+        route_limits={"/api/v2/ingest": ingest.MAX_BODY},
+    )
     app.add_middleware(HostGuard, allowed=allowed_host_names(monitor.settings))  # outermost
     return app

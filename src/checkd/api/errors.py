@@ -61,7 +61,7 @@ async def _on_http(request: Request, exc: Exception) -> Response:
         # FastAPI answers 400 when a body cannot be decoded at all (not UTF-8, nested too deep).
         reason = "not UTF-8" if isinstance(exc.__cause__, UnicodeError) else "cannot be parsed"
         return JSONResponse({"detail": f"body: not valid JSON ({reason})"}, status_code=422)
-    if exc.status_code == 413:
+    if exc.status_code == 413 and not str(exc.detail).startswith("body: "):  # a route's own 413 says why
         limit = request.scope.get(MAX_BODY_SIZE_SCOPE_KEY)
         return JSONResponse({"detail": too_large(limit) if limit else "body: too large"}, status_code=413)
     if exc.status_code == 405:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from checkd.cli import alerts_cmd, import_cmd, local, probes_cmd, remote, tokens
+from checkd.cli import alerts_cmd, hosts_cmd, import_cmd, local, probes_cmd, remote, tokens
 
 app = typer.Typer(
     help="checkd: host health checks with SQL history, an HTTP API, dashboard, metrics and a CLI.",
@@ -18,6 +18,7 @@ app.command("import-legacy")(import_cmd.import_legacy_cmd)
 app.add_typer(local.history_app, name="history")
 app.add_typer(local.db_app, name="db")
 app.add_typer(tokens.token_app, name="token")
+app.add_typer(hosts_cmd.hosts_app, name="hosts")
 app.add_typer(remote.sampler_app, name="sampler")
 app.add_typer(remote.service_app, name="service")
 app.command()(alerts_cmd.alerts)

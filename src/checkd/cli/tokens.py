@@ -38,7 +38,7 @@ def token(ctx: typer.Context, *, sources: Sources) -> None:
     typer.echo(value)
 
 
-def _migrated_engine(ctx: typer.Context, sources: Sources) -> Engine:
+def migrated_engine(ctx: typer.Context, sources: Sources) -> Engine:
     """The store the options (or those given before the subcommand) name, migrated to head."""
     from checkd.db import DatabaseError, make_engine, migrate
 
@@ -76,7 +76,7 @@ def create(
         fail(
             "--host: an ingest token needs --host (the one host it writes), and only an ingest token takes it"
         )
-    engine = _migrated_engine(ctx, sources)
+    engine = migrated_engine(ctx, sources)
     try:
         with engine.begin() as conn:
             secret = create_token(conn=conn, name=name, scope=scope, host=host)
@@ -94,7 +94,7 @@ def revoke(ctx: typer.Context, name: NameArg, *, sources: Sources) -> None:
     """Revoke the named token NAME at once (the admin token is changed in the config or token file)."""
     from checkd.store.tokens import revoke_token
 
-    engine = _migrated_engine(ctx, sources)
+    engine = migrated_engine(ctx, sources)
     with engine.begin() as conn:
         if not revoke_token(conn=conn, name=name):
             fail(f"NAME: no token named {name!r}")
@@ -107,7 +107,7 @@ def list_cmd(ctx: typer.Context, *, sources: Sources) -> None:
     """List named tokens: name, scope, host and creation time (never the token)."""
     from checkd.store.tokens import list_tokens
 
-    engine = _migrated_engine(ctx, sources)
+    engine = migrated_engine(ctx, sources)
     with engine.connect() as conn:
         tokens = list_tokens(conn=conn)
     if not tokens:

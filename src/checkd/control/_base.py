@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from checkd.config import ServiceSettings
+from checkd.control._spec import ServiceSpec
 from checkd.vocabulary import ACTIONS, Action, ServiceState
 
 log = logging.getLogger("checkd.control")
@@ -41,12 +41,12 @@ def safe_state(backend: Backend) -> ServiceState:
         return ServiceState.UNKNOWN
 
 
-def configured_argv(settings: ServiceSettings, action: Action) -> list[str] | None:
+def configured_argv(settings: ServiceSpec, action: Action) -> list[str] | None:
     """The argv configured for `action` in the service settings, if any."""
     argv: list[str] | None = getattr(settings, action)
     return list(argv) if argv else None
 
 
-def status_timeout(settings: ServiceSettings) -> float:
+def status_timeout(settings: ServiceSpec) -> float:
     """How long a status command may run: the service timeout, capped at STATUS_TIMEOUT_S."""
     return min(settings.timeout, STATUS_TIMEOUT_S)

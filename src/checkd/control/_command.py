@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from checkd.config import ServiceSettings
 from checkd.control._base import Action, configured_argv, status_timeout
 from checkd.control._runner import CommandRunner
+from checkd.control._spec import ServiceSpec
 from checkd.control._states import match_state, pidfile_state, state_from_lsb
 from checkd.vocabulary import ServiceState
 
@@ -15,7 +15,7 @@ class CommandService:
     kind = "command"
     # `unit` is only what the config names: the commands are what is controlled, not an init-system unit.
 
-    def __init__(self, unit: str | None, settings: ServiceSettings, runner: CommandRunner) -> None:
+    def __init__(self, unit: str | None, settings: ServiceSpec, runner: CommandRunner) -> None:
         self.unit = unit
         self._settings = settings
         self._runner = runner

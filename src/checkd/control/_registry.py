@@ -7,21 +7,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checkd.config import ServiceSettings, service_name_ok
 from checkd.control._action import perform
 from checkd.control._base import ACTIONS, Action, Backend, safe_state
 from checkd.control._command import CommandService
 from checkd.control._detect import detect_init_system, resolve_unit
 from checkd.control._model import ActionInProgress, ActionResult, NotControllable, ServiceInfo, UnknownService
 from checkd.control._runner import CommandRunner
+from checkd.control._spec import ServiceSpec
 from checkd.control._systemd import SystemdService, systemd_states
 from checkd.control._sysv import SysvService
-from checkd.vocabulary import ServiceState
+from checkd.vocabulary import ServiceState, service_name_ok
 
 INIT_SYSTEMS = ("systemd", "sysv")
 
 
-def choose_backend(settings: ServiceSettings, init_system: str) -> str:
+def choose_backend(settings: ServiceSpec, init_system: str) -> str:
     """The configured backend; on "auto": "command" when commands or a match are set, else the init system."""
     if settings.backend != "auto":
         return settings.backend
@@ -30,9 +30,7 @@ def choose_backend(settings: ServiceSettings, init_system: str) -> str:
     return init_system
 
 
-def _make_backend(
-    kind: str, name: str, settings: ServiceSettings, runner: CommandRunner, root: Path
-) -> Backend:
+def _make_backend(kind: str, name: str, settings: ServiceSpec, runner: CommandRunner, root: Path) -> Backend:
     if kind == "command":
         # The commands are what is controlled, not an init-system unit: show only a configured one.
         return CommandService(settings.unit, settings, runner)
@@ -45,7 +43,7 @@ def _make_backend(
 @dataclass
 class _Entry:
     info: ServiceInfo
-    settings: ServiceSettings
+    settings: ServiceSpec
     backend: Backend
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -55,7 +53,7 @@ class ServiceRegistry:
 
     def __init__(
         self,
-        services: Mapping[str, ServiceSettings],
+        services: Mapping[str, ServiceSpec],
         *,
         init_system: str | None = None,
         runner: CommandRunner | None = None,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from checkd.config import ServiceSettings
 from checkd.control._base import Action, configured_argv
 from checkd.control._runner import CommandRunner
+from checkd.control._spec import ServiceSpec
 from checkd.vocabulary import ServiceState
 
 SHOW_PROPERTIES = "Id,ActiveState,LoadState"
@@ -84,7 +84,7 @@ class SystemdService:
 
     kind = "systemd"
 
-    def __init__(self, unit: str, settings: ServiceSettings, runner: CommandRunner) -> None:
+    def __init__(self, unit: str, settings: ServiceSpec, runner: CommandRunner) -> None:
         self.unit = unit
         self._settings = settings
         self._runner = runner

@@ -6,9 +6,9 @@ import os
 import re
 from pathlib import Path
 
-from checkd.config import ServiceSettings
 from checkd.control._base import Action, configured_argv, status_timeout
 from checkd.control._runner import CommandRunner
+from checkd.control._spec import ServiceSpec
 from checkd.control._states import pidfile_state, state_from_lsb
 from checkd.vocabulary import ServiceState
 
@@ -64,7 +64,7 @@ class SysvService:
     kind = "sysv"
 
     def __init__(
-        self, unit: str, settings: ServiceSettings, runner: CommandRunner, root: Path = Path("/")
+        self, unit: str, settings: ServiceSpec, runner: CommandRunner, root: Path = Path("/")
     ) -> None:
         self.unit = unit
         self._settings = settings

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from checkd.api.deps import Actor, MonitorDep
+from checkd.api.deps import Actor, HostQuery, MonitorDep
+from checkd.api.remote_actions import perform_remote
 from checkd.api.respond import error_responses
 from checkd.api.service_actions import perform
 from checkd.control import ServiceInfo, UnknownService
@@ -58,11 +59,20 @@ async def act(
     action: Annotated[Action, Path(description="start, stop or restart")],
     monitor: MonitorDep,
     actor: Actor,
+    host: HostQuery = None,
+    wait: Annotated[
+        float, Query(gt=0, le=300, description="a fleet host: seconds its agent has to take the action")
+    ] = 30,
 ) -> JSONResponse:
     """Run the action, then wait until the state follows (or the service's timeout passes).
 
     Nothing to do is a success: start on an active service and stop on a stopped one run no
     command and answer 200 "already active"/"already inactive"; restart of a stopped one starts it.
+    With `host` naming a fleet host, its agent runs the action (queued until it polls; 504, and
+    recorded, when it does not take it within `wait` seconds).
     """
+    if host is not None and host != monitor.host:
+        status, body = await perform_remote(monitor, actor, host, name, action, wait)
+        return JSONResponse(body.model_dump(mode="json"), status_code=status)
     status, body = await perform(monitor, actor, name, action)
     return JSONResponse(body.model_dump(mode="json"), status_code=status)

@@ -1,0 +1,1 @@
+"""The lean fleet agent (`checkd agent`): the standard library and psutil only."""

@@ -1,0 +1,154 @@
+"""A Check as the fleet agent pushes it (one JSON object) and back: stdlib only, both directions here.
+
+The agent encodes with `to_wire`; the collector's ingest route decodes with `from_wire`, which
+names the offending field of a malformed check so the answer can say where it is."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from checkd.probes.readings import Check, DiskUsage, LoadAverage, MemoryUsage
+from checkd.vocabulary import SERVICE_STATES
+
+HOST_MAX = 255
+SEQ_MAX = 2**53 - 1  # byte counts and sequence numbers: what every JSON reader keeps exact
+LOAD_MAX = 1_000_000.0  # stored as hundredths in a 32-bit integer
+MEMORY_KEYS = ("total", "available", "used", "percent")
+_DISK = ("path", "total", "used", "free", "percent")
+_LOAD = ("load1", "load5", "load15")
+
+
+class WireError(ValueError):
+    """A malformed check: `field` names where (e.g. `memory.total`), the message says why."""
+
+    def __init__(self, field: str, why: str) -> None:
+        super().__init__(f"{field}: {why}")
+        self.field = field
+        self.why = why
+
+
+def iso(t: float) -> str:
+    """Unix seconds as ISO 8601 UTC with microseconds (`2026-11-30T19:50:00.123456Z`)."""
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def to_wire(check: Check, *, host: str, seq: int) -> dict[str, Any]:
+    """The JSON object the agent sends for `check`, the `seq`-th of `host`."""
+    m, ld = check.memory, check.load
+    return {
+        "host": host,
+        "seq": seq,
+        "taken_at": iso(check.taken_at),
+        "cpu": check.cpu,
+        "memory": None if m is None else {k: getattr(m, k) for k in MEMORY_KEYS},
+        "load": None if ld is None else {k: getattr(ld, k) for k in _LOAD},
+        "disks": [{k: getattr(d, k) for k in _DISK} for d in check.disks],
+        "services": dict(check.services),
+    }
+
+
+def _number(
+    value: object, field: str, *, whole: bool = False, percent: bool = False, most: float = SEQ_MAX
+) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise WireError(field, "must be a number")
+    if whole and not float(value).is_integer():  # 564.0 is an integer to JSON Schema too
+        raise WireError(field, "must be an integer")
+    top = 100 if percent else most
+    if not 0 <= value <= top:
+        raise WireError(field, f"out of range (0..{top:g})")
+    return value
+
+
+def _object(value: object, field: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise WireError(field, "must be an object")
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise WireError(f"{field}.{missing[0]}", "missing")
+    return value
+
+
+def _text(value: object, field: str, limit: int) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= limit:
+        raise WireError(field, f"must be a string of 1..{limit} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise WireError(field, "must not hold control characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise WireError(field, "must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def _taken_at(value: object) -> float:
+    if not isinstance(value, str):
+        raise WireError("taken_at", "must be an ISO 8601 date-time string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise WireError("taken_at", "not an ISO 8601 date-time") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def from_wire(obj: object) -> tuple[str, int, Check]:
+    """(host, seq, Check) of one pushed object; raises WireError naming the field."""
+    if not isinstance(obj, dict):
+        raise WireError("check", "must be a JSON object")
+    host = _text(obj.get("host"), "host", HOST_MAX)
+    seq = int(_number(obj.get("seq"), "seq", whole=True))
+    taken_at = _taken_at(obj.get("taken_at"))
+    cpu = obj.get("cpu")
+    memory = obj.get("memory")
+    load = obj.get("load")
+    disks = obj.get("disks", [])
+    services = obj.get("services", {})
+    if not isinstance(disks, list):
+        raise WireError("disks", "must be a list")
+    if not isinstance(services, dict):
+        raise WireError("services", "must be an object")
+    check = Check(
+        taken_at=taken_at,
+        cpu=None if cpu is None else _number(cpu, "cpu", percent=True),
+        memory=None if memory is None else _memory(_object(memory, "memory", MEMORY_KEYS)),
+        load=None if load is None else _load(_object(load, "load", _LOAD)),
+        disks=[_disk(_object(d, f"disks[{i}]", _DISK), f"disks[{i}]") for i, d in enumerate(disks)],
+        services={
+            _text(name, "services", 100): _state(state, f"services.{name}")
+            for name, state in services.items()
+        },
+    )
+    return host, seq, check
+
+
+def _memory(m: dict[str, Any]) -> MemoryUsage:
+    return MemoryUsage(
+        total=int(_number(m["total"], "memory.total", whole=True)),
+        available=int(_number(m["available"], "memory.available", whole=True)),
+        used=int(_number(m["used"], "memory.used", whole=True)),
+        percent=_number(m["percent"], "memory.percent", percent=True),
+    )
+
+
+def _load(v: dict[str, Any]) -> LoadAverage:
+    return LoadAverage(*(_number(v[k], f"load.{k}", most=LOAD_MAX) for k in _LOAD))
+
+
+def _disk(d: dict[str, Any], field: str) -> DiskUsage:
+    return DiskUsage(
+        path=_text(d["path"], f"{field}.path", 4096),
+        total=int(_number(d["total"], f"{field}.total", whole=True)),
+        used=int(_number(d["used"], f"{field}.used", whole=True)),
+        free=int(_number(d["free"], f"{field}.free", whole=True)),
+        percent=_number(d["percent"], f"{field}.percent", percent=True),
+    )
+
+
+def _state(value: object, field: str) -> str:
+    if value not in SERVICE_STATES:
+        raise WireError(field, f"must be one of {', '.join(SERVICE_STATES)}")
+    return str(value)
