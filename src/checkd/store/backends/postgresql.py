@@ -35,6 +35,7 @@ from checkd.store.backends import (
     FoldStatements,
     IdOf,
     Row,
+    pg_partitions,
 )
 
 # SQLAlchemy leaves the dialect's __init__ untyped.
@@ -276,6 +277,18 @@ class PostgresqlBackend:
     def fold_statements(self, conn: Connection) -> FoldStatements:
         """Core statements on `conn`."""
         return PostgresqlFold(conn)
+
+    def make_partitions(self, conn: Connection, now: int) -> int:
+        """Today's and the next days' partitions of checks and children (pg_partitions)."""
+        return pg_partitions.make_ahead(conn, now)
+
+    def drop_partition(self, conn: Connection, cutoff: int) -> int | None:
+        """The oldest day of checks past `cutoff`, when folded, and the child ranges it freed."""
+        return pg_partitions.drop_oldest(conn, cutoff)
+
+    def row_cutoff(self, conn: Connection, cutoff: int) -> int:
+        """Rows older than every day partition (in the default partition)."""
+        return pg_partitions.row_cutoff(conn, cutoff)
 
 
 BACKEND = PostgresqlBackend()

@@ -1,0 +1,34 @@
+"""checks and their children partitioned by time on PostgreSQL (a no-op on SQLite)
+
+Revision ID: 0009
+Revises: 0006
+"""
+
+import time
+
+from alembic import op
+
+from checkd.store.backends import pg_partitions
+
+revision = "0009"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    # Every row is copied into the new partitions inside this migration's one transaction; child
+    # tables added by later migrations are listed in pg_partitions.CHILDREN.
+    pg_partitions.partition_checks(bind, int(time.time()))
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    pg_partitions.rebuild(bind, pg_partitions.PARENT, ["id"], None)
+    for child in pg_partitions.CHILDREN:
+        pg_partitions.rebuild(bind, child, pg_partitions.primary_key(bind, child), None)

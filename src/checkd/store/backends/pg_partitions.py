@@ -1,0 +1,294 @@
+"""PostgreSQL's time partitions: checks by day of `taken_at`, their children by day-aligned id ranges.
+
+`checks` is range-partitioned by `taken_at`, one partition per UTC day. The child tables keep
+only `check_id`, so they are range-partitioned by it: at the start of each day the id sequence
+jumps to that day's base (`day << ID_BITS`), so the ids written on day D fall in the child range
+[base(D), base(D+1)), aligned with D's partition of `checks`. Each table has a DEFAULT partition,
+so a write never fails for a missing one; the upkeep creates today's and the next AHEAD_DAYS
+partitions (moving any rows the default holds for them) and drops whole partitions past the
+retention. Names are the models' own constants and day stamps; values are bound parameters."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection
+
+log = logging.getLogger(__name__)
+
+DAY = 86400
+AHEAD_DAYS = 3  # partitions exist for today and this many days ahead
+ID_BITS = 32  # room for 2**32 ids a day before a day's ids spill into the next range (harmless)
+PARENT, PARENT_KEY, PARENT_ID_SEQ = "checks", "taken_at", "checks_id_seq"
+# Tables of per-check rows keyed by `check_id` (the lead adds new ones here and in migration 0009).
+CHILDREN = ("check_disks", "check_services")
+CHILD_KEY = "check_id"
+_LOCK_KEY = 0x636B_7061  # one partition keeper at a time across every checkd on this database
+LOCK_TIMEOUT = "5s"  # a DDL waiting longer than this gives up (retried next round): writers queue behind it
+_BOUND = re.compile(r"FROM \((\S+)\) TO \((\S+)\)")
+
+
+def id_base(day: int) -> int:
+    """The first check id of `day` (days since the epoch)."""
+    return day << ID_BITS
+
+
+def stamp(day: int) -> str:
+    """YYYYMMDD of `day`, the suffix of its partitions' names."""
+    return datetime.fromtimestamp(day * DAY, UTC).strftime("%Y%m%d")
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One partition of a table: a range [lo, hi) (lo None = MINVALUE), or the default (both None)."""
+
+    name: str
+    lo: int | None
+    hi: int | None
+
+    @property
+    def is_default(self) -> bool:
+        """True for the DEFAULT partition."""
+        return self.hi is None
+
+
+def _bound(text: str) -> int | None:
+    value = text.strip("'")
+    return None if value.upper() == "MINVALUE" else int(value)
+
+
+def is_partitioned(conn: Connection, table: str) -> bool:
+    """True when `table` is a partitioned table."""
+    kind = conn.exec_driver_sql("SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)", (table,)).scalar()
+    return kind == "p"
+
+
+def partitions(conn: Connection, table: str) -> list[Partition]:
+    """`table`'s partitions, ranges by their lower bound, the default last."""
+    rows = conn.exec_driver_sql(
+        "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i"
+        " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass(%s)",
+        (table,),
+    ).all()
+    out = []
+    for name, bound in rows:
+        found = _BOUND.search(bound)
+        out.append(
+            Partition(name, None, None) if found is None else Partition(name, *map(_bound, found.groups()))
+        )
+    return sorted(out, key=lambda p: (p.is_default, -(2**63) if p.lo is None else p.lo))
+
+
+def _lock(conn: Connection) -> None:
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+
+
+def create_range(conn: Connection, table: str, key: str, name: str, lo: int, hi: int) -> None:
+    """Attach partition `name` = [lo, hi) of `table`, moving in the rows its default holds for it."""
+    conn.exec_driver_sql(f'CREATE TABLE "{name}" (LIKE "{table}" INCLUDING DEFAULTS)')
+    default = f"{table}_default"
+    if conn.exec_driver_sql("SELECT to_regclass(%s)", (default,)).scalar() is not None:
+        conn.exec_driver_sql(
+            f'WITH moved AS (DELETE FROM "{default}" WHERE {key} >= %s AND {key} < %s RETURNING *)'  # noqa: S608
+            f' INSERT INTO "{name}" SELECT * FROM moved',
+            (lo, hi),
+        )
+    conn.exec_driver_sql(f'ALTER TABLE "{table}" ATTACH PARTITION "{name}" FOR VALUES FROM ({lo}) TO ({hi})')
+
+
+def make_ahead(conn: Connection, now: int) -> int:
+    """Create the partitions of today and AHEAD_DAYS days ahead that are missing, and move the id
+    sequence to today's base if it is below; return how many partitions were created."""
+    if not is_partitioned(conn, PARENT):
+        return 0
+    _lock(conn)
+    today = now // DAY
+    days = range(today, today + AHEAD_DAYS + 1)
+    created = 0
+    have = {p.lo for p in partitions(conn, PARENT)}
+    for day in days:
+        if day * DAY not in have:
+            create_range(conn, PARENT, PARENT_KEY, f"{PARENT}_{stamp(day)}", day * DAY, (day + 1) * DAY)
+            created += 1
+    for child in CHILDREN:
+        have = {p.lo for p in partitions(conn, child)}
+        for day in days:
+            if id_base(day) not in have:
+                create_range(conn, child, CHILD_KEY, f"{child}_{stamp(day)}", id_base(day), id_base(day + 1))
+                created += 1
+    # Writers keep calling nextval meanwhile: setval only ever moves the sequence forward, and
+    # the advisory lock keeps two keepers from both moving it.
+    conn.exec_driver_sql(
+        f"SELECT setval(CAST(%s AS regclass), %s, false) FROM {PARENT_ID_SEQ} WHERE last_value < %s",  # noqa: S608
+        (PARENT_ID_SEQ, id_base(today), id_base(today)),
+    )
+    if created:
+        log.info("partitions: created %d ahead", created)
+    return created
+
+
+def drop_oldest(conn: Connection, cutoff: int) -> int | None:
+    """Drop the oldest day of `checks` that ends by `cutoff` when all its checks are folded (each
+    host's newest id there at most its watermark), taking it off the hosts' counts; then the child
+    ranges no remaining check can own. Return the checks dropped, or None when no day was."""
+    if not is_partitioned(conn, PARENT):
+        return None
+    _lock(conn)
+    dropped = None
+    ranges = [p for p in partitions(conn, PARENT) if not p.is_default]
+    if ranges and ranges[0].hi is not None and ranges[0].hi <= cutoff:
+        oldest = ranges[0]
+        per_host = conn.exec_driver_sql(
+            "SELECT c.host_id, count(*), max(c.id) <= coalesce(max(r.last_check_id), 0)"  # noqa: S608
+            f' FROM "{oldest.name}" c LEFT JOIN rollup_progress r ON r.host_id = c.host_id'
+            " GROUP BY c.host_id"
+        ).all()
+        if all(folded for _h, _n, folded in per_host):
+            for host_id, count, _ in per_host:
+                conn.exec_driver_sql(
+                    "UPDATE hosts SET checks_count = checks_count - %s WHERE id = %s", (count, host_id)
+                )
+            conn.exec_driver_sql(f'DROP TABLE "{oldest.name}"')
+            dropped = sum(int(n) for _h, n, _ in per_host)
+            log.info("partitions: dropped %s (%d checks)", oldest.name, dropped)
+        else:
+            log.warning("partitions: %s is past retention but holds checks not folded yet; kept", oldest.name)
+    _drop_children(conn)
+    return dropped
+
+
+def _drop_children(conn: Connection) -> None:
+    """Drop child ranges below every remaining check's id, except the ranges of the id sequence's
+    day and the day before (a write still in flight, its check not visible yet, keeps its rows)."""
+    lowest = conn.exec_driver_sql(f"SELECT min(id) FROM {PARENT}").scalar()  # noqa: S608
+    if lowest is None:
+        return
+    current = int(conn.exec_driver_sql(f"SELECT last_value FROM {PARENT_ID_SEQ}").scalar_one())  # noqa: S608
+    limit = min(int(lowest), id_base((current >> ID_BITS) - 1))
+    for child in CHILDREN:
+        for part in partitions(conn, child):
+            if part.hi is not None and part.hi <= limit:
+                conn.exec_driver_sql(f'DROP TABLE "{part.name}"')
+                log.info("partitions: dropped %s", part.name)
+
+
+def row_cutoff(conn: Connection, cutoff: int) -> int:
+    """Before when retention deletes rows one by one: only rows older than every day partition
+    (in the default partition) are; the days themselves are dropped whole."""
+    if not is_partitioned(conn, PARENT):
+        return cutoff
+    ranges = [p.lo for p in partitions(conn, PARENT) if p.lo is not None]
+    return min([cutoff, *ranges])
+
+
+# -- converting a plain table (migration 0009) ----------------------------------------------------
+
+
+def primary_key(conn: Connection, table: str) -> list[str]:
+    """The columns of `table`'s primary key, in order."""
+    return list(
+        conn.exec_driver_sql(
+            "SELECT a.attname FROM pg_constraint k"
+            " JOIN unnest(k.conkey) WITH ORDINALITY AS u(attnum, n) ON true"
+            " JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum"
+            " WHERE k.conrelid = to_regclass(%s) AND k.contype = 'p' ORDER BY u.n",
+            (table,),
+        ).scalars()
+    )
+
+
+def _definitions(conn: Connection, table: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The CREATE INDEX statements of `table`'s plain indexes, and (name, definition) of its FKs."""
+    indexes = conn.exec_driver_sql(
+        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = to_regclass(%s)"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
+        (table,),
+    ).scalars()
+    fks = conn.exec_driver_sql(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = to_regclass(%s) AND contype = 'f'",
+        (table,),
+    ).all()
+    # A partitioned table's indexes read "ON ONLY t": re-created on the new table, they cascade.
+    return [i.replace(" ON ONLY ", " ON ", 1) for i in indexes], [(str(n), str(d)) for n, d in fks]
+
+
+def rebuild(conn: Connection, table: str, primary_key: Sequence[str], partition_by: str | None) -> None:
+    """Re-create `table` with the same columns, defaults, indexes, FKs and owned sequences, partitioned
+    by range of `partition_by` (with a DEFAULT partition) or plain when None, keeping every row.
+    Range partitions to route the rows into are created by the caller between `rebuild_begin`
+    and `rebuild_finish`; this runs both back to back."""
+    rebuild_begin(conn, table, primary_key, partition_by)
+    rebuild_finish(conn, table)
+
+
+def rebuild_begin(conn: Connection, table: str, primary_key: Sequence[str], partition_by: str | None) -> None:
+    """Rename `table` to `<table>_old` (and its indexes) and create the new, empty `table`."""
+    indexes, fks = _definitions(conn, table)
+    old = f"{table}_old"
+    conn.exec_driver_sql(f'ALTER TABLE "{table}" RENAME TO "{old}"')
+    for index in conn.exec_driver_sql(
+        "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = to_regclass(%s)", (old,)
+    ).scalars():
+        conn.exec_driver_sql(f'ALTER INDEX {index} RENAME TO "{index.strip(chr(34))}_old"')
+    by = f" PARTITION BY RANGE ({partition_by})" if partition_by else ""
+    conn.exec_driver_sql(f'CREATE TABLE "{table}" (LIKE "{old}" INCLUDING DEFAULTS){by}')
+    conn.exec_driver_sql(
+        f'ALTER TABLE "{table}" ADD CONSTRAINT "pk_{table}" PRIMARY KEY ({", ".join(primary_key)})'
+    )
+    for statement in indexes:
+        conn.exec_driver_sql(statement)
+    for name, definition in fks:
+        conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+    if partition_by:
+        conn.exec_driver_sql(f'CREATE TABLE "{table}_default" PARTITION OF "{table}" DEFAULT')
+
+
+def rebuild_finish(conn: Connection, table: str) -> None:
+    """Copy `<table>_old`'s rows into `table`, hand its sequences over, and drop it."""
+    old = f"{table}_old"
+    conn.exec_driver_sql(f'INSERT INTO "{table}" SELECT * FROM "{old}"')  # noqa: S608
+    owned = conn.exec_driver_sql(
+        "SELECT s.oid::regclass::text, a.attname FROM pg_depend d JOIN pg_class s ON s.oid = d.objid"
+        " JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
+        " WHERE s.relkind = 'S' AND d.refobjid = to_regclass(%s) AND d.deptype = 'a'",
+        (old,),
+    ).all()
+    for sequence, column in owned:
+        conn.exec_driver_sql(f'ALTER SEQUENCE {sequence} OWNED BY "{table}"."{column}"')
+    conn.exec_driver_sql(f'DROP TABLE "{old}"')
+
+
+def partition_checks(conn: Connection, now: int) -> None:
+    """Convert plain `checks` and its children (migration 0009): a partition per day that holds
+    checks, one child range below today's base for every existing row, then today and ahead."""
+    rebuild_begin(conn, PARENT, ["id", PARENT_KEY], PARENT_KEY)
+    days = conn.exec_driver_sql(
+        f"SELECT DISTINCT {PARENT_KEY} / {DAY} FROM {PARENT}_old WHERE {PARENT_KEY} >= 0"  # noqa: S608
+    ).scalars()
+    for day in sorted(int(d) for d in days):
+        conn.exec_driver_sql(
+            f'CREATE TABLE "{PARENT}_{stamp(day)}" PARTITION OF "{PARENT}"'
+            f" FOR VALUES FROM ({day * DAY}) TO ({(day + 1) * DAY})"
+        )
+    rebuild_finish(conn, PARENT)
+    for child in CHILDREN:
+        partition_child(conn, child, now)
+    make_ahead(conn, now)
+
+
+def partition_child(conn: Connection, table: str, now: int) -> None:
+    """Convert plain child `table` (keyed by check_id, the first column of its primary key) into id
+    ranges: one below today's base holding every existing row; make_ahead adds the days."""
+    rebuild_begin(conn, table, primary_key(conn, table), CHILD_KEY)
+    today = now // DAY
+    conn.exec_driver_sql(
+        f'CREATE TABLE "{table}_before_{stamp(today)}" PARTITION OF "{table}"'
+        f" FOR VALUES FROM (MINVALUE) TO ({id_base(today)})"
+    )
+    rebuild_finish(conn, table)
