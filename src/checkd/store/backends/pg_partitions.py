@@ -165,11 +165,9 @@ def drop_oldest(conn: Connection, cutoff: int) -> int | None:
 def _drop_children(conn: Connection) -> None:
     """Drop child ranges below every remaining check's id, except the ranges of the id sequence's
     day and the day before (a write still in flight, its check not visible yet, keeps its rows)."""
-    lowest = conn.exec_driver_sql(f"SELECT min(id) FROM {PARENT}").scalar()  # noqa: S608
-    if lowest is None:
-        return
     current = int(conn.exec_driver_sql(f"SELECT last_value FROM {PARENT_ID_SEQ}").scalar_one())  # noqa: S608
-    limit = min(int(lowest), id_base((current >> ID_BITS) - 1))
+    lowest = conn.exec_driver_sql(f"SELECT min(id) FROM {PARENT}").scalar()  # noqa: S608
+    limit = min(current if lowest is None else int(lowest), id_base((current >> ID_BITS) - 1))
     for child in CHILDREN:
         for part in partitions(conn, child):
             if part.hi is not None and part.hi <= limit:

@@ -1,0 +1,124 @@
+"""Retention of one day of checks on PostgreSQL (issue 13): a whole partition dropped vs rows deleted.
+
+Goal: dropping a day's partition holding 10 M checks takes under 1 s. Two fresh databases of the
+same throw-away cluster (pg_virtualenv, as fleet_ingest.py) get the same --checks checks of one
+day 40 days ago (--hosts hosts, one disk and two services each, all folded): one migrated to head
+(partitioned, migration 0009), one only to 0006 (plain tables). Timed: the upkeep's
+`drop_partition` on the first (the per-host count it takes off hosts.checks_count, the DROP of
+the day's partitions of checks and children, the commit) and, beside it on the second, the
+fastest row-by-row removal of the same rows: one DELETE per table in one transaction (the
+upkeep's own paced row deletes take longer still). Rows are generated inside PostgreSQL.
+
+Run (from the repository root; about 10 minutes at 10 M):
+    .venv/bin/python bench/partition_retention.py [--checks 10000000] [--hosts 1000]
+Results go to stdout and bench/out/partition_retention.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Any
+
+import fleet_capacity
+import fleet_ingest as fi
+import harness
+
+DAY = 86400
+
+
+def fill(dbname: str, day: int, first_id: int, checks: int, hosts: int) -> float:
+    """`checks` checks of `hosts` hosts on `day` with ids from `first_id`, their children, all
+    folded (watermark and counts set); return the seconds it took."""
+    started = time.monotonic()
+    sql = f"""
+    INSERT INTO hosts (id, name) SELECT h, 'host' || h FROM generate_series(1, {hosts}) h;
+    INSERT INTO disk_paths (id, path) VALUES (1, '/');
+    INSERT INTO service_names (id, name) VALUES (1, 'httpd'), (2, 'sshd');
+    INSERT INTO checks (id, host_id, taken_at, cpu_pct, load1, load5, load15,
+                        mem_total_kib, mem_available_kib, mem_used_kib, mem_pct)
+      SELECT {first_id} + i, 1 + i % {hosts}, {day * DAY} + (i * {DAY}::bigint) / {checks},
+             (i * 37) % 10001, i % 400, i % 300, i % 200, 24000000, 20000000 - i % 1000,
+             3000000 + i % 1000, 1667 + i % 50
+      FROM generate_series(0, {checks - 1}) i;
+    INSERT INTO check_disks (check_id, path_id, total_kib, used_kib, free_kib, pct)
+      SELECT {first_id} + i, 1, 260000000, 24000000, 223000000, 971 FROM generate_series(0, {checks - 1}) i;
+    INSERT INTO check_services (check_id, service_id, state)
+      SELECT {first_id} + i, s, 1 FROM generate_series(0, {checks - 1}) i, generate_series(1, 2) s;
+    INSERT INTO rollup_progress (host_id, last_check_id)
+      SELECT host_id, max(id) FROM checks GROUP BY host_id;
+    UPDATE hosts SET checks_count = n FROM (SELECT host_id, count(*) n FROM checks GROUP BY host_id) c
+      WHERE hosts.id = c.host_id;
+    VACUUM ANALYZE;
+    """
+    for statement in filter(str.strip, sql.split(";")):
+        fi.pg(statement, dbname)
+    return time.monotonic() - started
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--checks", type=int, default=10_000_000)
+    ap.add_argument("--hosts", type=int, default=1000)
+    args = ap.parse_args()
+    if "PGPORT" not in os.environ:  # a throw-away cluster on a free port, removed when this exits
+        env = {**os.environ, "PGPORT": str(harness.free_port())}
+        argv = ["pg_virtualenv", "-t", "-o", "max_connections=200", sys.executable, *sys.argv]
+        os.execvpe(argv[0], argv, env)
+    os.environ["PGHOST"] = "127.0.0.1"
+    fi.configure(fi.DURABLE)
+    from checkd.db import head_revision, make_engine
+    from checkd.store.backends import pg_partitions
+
+    day = int(time.time()) // DAY - 40
+    result: dict[str, Any] = {"machine": harness.machine(), "checks": args.checks, "hosts": args.hosts}
+
+    url, part_db = fleet_capacity.database(head_revision())
+    engine = make_engine(url)
+    with engine.begin() as conn:  # the day's partitions, as the upkeep made them ahead on that day
+        pg_partitions.make_ahead(conn, day * DAY)
+    result["fill_partitioned_s"] = round(
+        fill(part_db, day, pg_partitions.id_base(day), args.checks, args.hosts), 1
+    )
+    harness.log(f"partitioned database filled in {result['fill_partitioned_s']} s")
+    name = f"checks_{pg_partitions.stamp(day)}"
+    result["day_partition_bytes"] = fi.pg(f"SELECT pg_total_relation_size('{name}')", part_db)[0][0]
+    started = time.monotonic()
+    fi.pg(f"SELECT host_id, count(*), max(id) FROM {name} GROUP BY host_id", part_db)
+    result["count_scan_s"] = round(time.monotonic() - started, 3)
+    started = time.monotonic()
+    with engine.begin() as conn:
+        dropped = pg_partitions.drop_oldest(conn, (day + 1) * DAY)
+    result["drop_partition_s"] = round(time.monotonic() - started, 3)
+    result["dropped_checks"] = dropped
+    left = (
+        fi.pg("SELECT count(*) FROM checks", part_db)[0][0],
+        fi.pg("SELECT count(*) FROM check_services", part_db)[0][0],
+    )
+    result["left_after_drop"] = left
+    engine.dispose()
+    harness.log(f"drop_partition: {result['drop_partition_s']} s for {dropped:,} checks")
+
+    _url, plain_db = fleet_capacity.database("0006")
+    result["fill_plain_s"] = round(fill(plain_db, day, 1, args.checks, args.hosts), 1)
+    started = time.monotonic()
+    for table, where in (
+        ("check_disks", f"check_id <= {args.checks}"),
+        ("check_services", f"check_id <= {args.checks}"),
+        ("checks", f"taken_at < {(day + 1) * DAY}"),
+    ):
+        fi.pg(f"DELETE FROM {table} WHERE {where}", plain_db)
+    result["delete_rows_s"] = round(time.monotonic() - started, 1)
+    harness.log(f"row-by-row DELETE of the same rows: {result['delete_rows_s']} s")
+
+    print(f"\n== retention of one day, {args.checks:,} checks of {args.hosts} hosts ==")
+    print(f"drop the day's partitions (upkeep's drop_partition): {result['drop_partition_s']} s"
+          f" (of which the per-host count scan alone: {result['count_scan_s']} s)")  # fmt: skip
+    print(f"DELETE the same rows (one statement per table):     {result['delete_rows_s']} s")
+    harness.save("partition_retention", result)
+
+
+if __name__ == "__main__":
+    main()
