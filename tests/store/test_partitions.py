@@ -157,6 +157,19 @@ def test_the_upkeep_creates_partitions_ahead_and_moves_the_sequence(pg_engine: E
     assert ids[0] == parts.id_base(later) and there == 3
 
 
+def test_a_clock_before_the_migrations_day_makes_the_days_and_no_overlapping_id_range(
+    pg_engine: Engine,
+) -> None:
+    back = TODAY - 40
+    upkeep = Upkeep(engine=pg_engine, host="alpha", retention=RetentionSettings(), clock=lambda: back * DAY)
+    assert upkeep.make_partitions() == parts.AHEAD_DAYS + 1  # the days of checks; the ids stay where they are
+    assert upkeep.status().errors_total == 0
+    write(pg_engine, "alpha", make_checks(back * DAY + 60, 2))
+    with pg_engine.connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM checks_{parts.stamp(back)}").scalar() == 2
+        assert counts(conn) == (2, 4, 4)
+
+
 def test_a_write_with_no_partition_yet_lands_in_the_default_and_moves_into_its_day(pg_engine: Engine) -> None:
     far = TODAY + 400  # beyond every partition made ahead
     write(pg_engine, "alpha", make_checks(far * DAY + 100, 4))

@@ -116,10 +116,13 @@ def make_ahead(conn: Connection, now: int) -> int:
             create_range(conn, PARENT, PARENT_KEY, f"{PARENT}_{stamp(day)}", day * DAY, (day + 1) * DAY)
             created += 1
     for child in CHILDREN:
-        have = {p.lo for p in partitions(conn, child)}
+        # A day's range overlaps one only when the clock went back before the migration's day:
+        # its ids (the sequence never goes back) fall in the ranges already there.
+        taken = [(p.lo, p.hi) for p in partitions(conn, child) if p.hi is not None]
         for day in days:
-            if id_base(day) not in have:
-                create_range(conn, child, CHILD_KEY, f"{child}_{stamp(day)}", id_base(day), id_base(day + 1))
+            lo, hi = id_base(day), id_base(day + 1)
+            if not any((a is None or a < hi) and lo < b for a, b in taken):
+                create_range(conn, child, CHILD_KEY, f"{child}_{stamp(day)}", lo, hi)
                 created += 1
     # Writers keep calling nextval meanwhile: setval only ever moves the sequence forward, and
     # the advisory lock keeps two keepers from both moving it.
