@@ -117,6 +117,8 @@ def test_migration_0009_keeps_every_check_and_every_answer(old_engine: Engine) -
         assert answers(conn, since, TODAY * DAY + DAY) == before
         assert store.get_check(conn=conn, check_id=some) == before_one
         default_rows = conn.exec_driver_sql("SELECT count(*) FROM checks_default").scalar()
+        per_day = conn.exec_driver_sql(f"SELECT host_id, sum(count) FROM {parts.DAY_COUNTS} GROUP BY 1").all()
+    assert [n for _h, n in per_day] == [452], "the folded checks of alpha, counted per day"
     assert default_rows == 0, "every migrated day got its own partition"
     names = relations(old_engine, "checks")
     for day in range(TODAY - 3, TODAY + parts.AHEAD_DAYS + 1):
@@ -192,6 +194,9 @@ def test_retention_drops_whole_old_days_and_the_rollups_still_answer_for_them(pg
     keep = RetentionSettings(raw="30d", minute="180d", hour="5y")
     for day in (old, old + 1):  # their partitions were made ahead on their day
         Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda d=day: d * DAY).make_partitions()
+        if day == old:  # gamma wrote a little that day, then stopped: its watermark stays behind
+            write(pg_engine, "gamma", make_checks(day * DAY, 5))
+            assert Upkeep(engine=pg_engine, host="gamma", retention=keep).fold() == 5
         for host in HOSTS:
             write(pg_engine, host, make_checks(day * DAY, 144, step=600))
     upkeeps = {
@@ -202,9 +207,9 @@ def test_retention_drops_whole_old_days_and_the_rollups_still_answer_for_them(pg
     upkeeps["alpha"].fold()
     span = (old * DAY, (old + 2) * DAY - 1)
     with pg_engine.connect() as conn:
-        assert conn.exec_driver_sql(f"SELECT count(*) FROM checks_{parts.stamp(old)}").scalar() == 2 * 144
+        assert conn.exec_driver_sql(f"SELECT count(*) FROM checks_{parts.stamp(old)}").scalar() == 2 * 144 + 5
         assert (
-            conn.exec_driver_sql(f"SELECT count(*) FROM check_disks_{parts.stamp(old)}").scalar() == 4 * 144
+            conn.exec_driver_sql(f"SELECT count(*) FROM check_disks_{parts.stamp(old)}").scalar() == 4 * 144 + 10
         )
 
     # beta's old checks are not folded yet: no old day may go, and no row of it either.
@@ -215,8 +220,8 @@ def test_retention_drops_whole_old_days_and_the_rollups_still_answer_for_them(pg
     with pg_engine.connect() as conn:
         history = answers(conn, *span)
         summaries = dict((h, n) for h, _t, n in store.host_summaries(conn=conn))
-    assert summaries == {"alpha": 2 * 144 + 10, "beta": 2 * 144}
-    assert upkeeps["beta"].prune() == 2 * 2 * 144
+    assert summaries == {"alpha": 2 * 144 + 10, "beta": 2 * 144, "gamma": 5}
+    assert upkeeps["beta"].prune() == 2 * 2 * 144 + 5
     assert upkeeps["alpha"].prune() == 0
     for table in ("checks", "check_disks", "check_services"):
         names = relations(pg_engine, table)
@@ -224,7 +229,11 @@ def test_retention_drops_whole_old_days_and_the_rollups_still_answer_for_them(pg
         assert f"{table}_{parts.stamp(today)}" in names
     with pg_engine.connect() as conn:
         assert counts(conn) == (10, 20, 20)
-        assert dict((h, n) for h, _t, n in store.host_summaries(conn=conn)) == {"alpha": 10, "beta": 0}
+        assert dict((h, n) for h, _t, n in store.host_summaries(conn=conn)) == {
+            "alpha": 10,
+            "beta": 0,
+            "gamma": 0,
+        }
         after = answers(conn, *span)
     for host in HOSTS:  # the raw checks are gone, the rollups answer the same history
         assert after[f"{host} checks"] == []

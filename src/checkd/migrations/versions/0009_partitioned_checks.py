@@ -29,6 +29,7 @@ def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
+    bind.exec_driver_sql(f"DROP TABLE {pg_partitions.DAY_COUNTS}")
     pg_partitions.rebuild(bind, pg_partitions.PARENT, ["id"], None)
     for child in pg_partitions.CHILDREN:
         pg_partitions.rebuild(bind, child, pg_partitions.primary_key(bind, child), None)

@@ -88,6 +88,36 @@ def _lock(conn: Connection) -> None:
     conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
 
 
+# Folded checks per host and day, kept by the fold beside hosts.checks_count: dropping a day takes
+# its counts off the hosts without counting the day's rows.
+DAY_COUNTS = "check_day_counts"
+_DAY_COUNTS_DDL = f"""
+CREATE TABLE {DAY_COUNTS} (
+  host_id integer NOT NULL, day integer NOT NULL, count bigint NOT NULL,
+  CONSTRAINT pk_{DAY_COUNTS} PRIMARY KEY (host_id, day)
+)"""
+_COUNTED = "checkd_day_counts"  # Connection.info key: this connection saw the table
+
+
+def count_folded(conn: Connection, host_id: int, taken_at: Sequence[int]) -> None:
+    """Add the folded checks taken at `taken_at` to `host_id`'s counts per day (once the table exists)."""
+    if not taken_at:
+        return
+    if not conn.info.get(_COUNTED):
+        if conn.exec_driver_sql("SELECT to_regclass(%s)", (DAY_COUNTS,)).scalar() is None:
+            return  # not migrated to 0009 yet: nothing is partitioned, nothing is dropped whole
+        conn.info[_COUNTED] = True
+    days: dict[int, int] = {}
+    for t in taken_at:
+        days[t // DAY] = days.get(t // DAY, 0) + 1
+    conn.exec_driver_sql(
+        f"INSERT INTO {DAY_COUNTS} (host_id, day, count)"  # noqa: S608
+        " SELECT %s, d, n FROM unnest(%s::integer[], %s::bigint[]) AS u(d, n)"
+        f" ON CONFLICT (host_id, day) DO UPDATE SET count = {DAY_COUNTS}.count + excluded.count",
+        (host_id, list(days), list(days.values())),
+    )
+
+
 def create_range(conn: Connection, table: str, key: str, name: str, lo: int, hi: int) -> None:
     """Attach partition `name` = [lo, hi) of `table`, moving in the rows its default holds for it."""
     conn.exec_driver_sql(f'CREATE TABLE "{name}" (LIKE "{table}" INCLUDING DEFAULTS)')
@@ -136,33 +166,59 @@ def make_ahead(conn: Connection, now: int) -> int:
 
 
 def drop_oldest(conn: Connection, cutoff: int) -> int | None:
-    """Drop the oldest day of `checks` that ends by `cutoff` when all its checks are folded (each
-    host's newest id there at most its watermark), taking it off the hosts' counts; then the child
-    ranges no remaining check can own. Return the checks dropped, or None when no day was."""
+    """Drop the oldest day of `checks` that ends by `cutoff` when all its checks are folded, taking
+    its folded checks off the hosts' counts; then the child ranges no remaining check can own.
+    Return the folded checks dropped, or None when no day was."""
     if not is_partitioned(conn, PARENT):
         return None
     _lock(conn)
     dropped = None
     ranges = [p for p in partitions(conn, PARENT) if not p.is_default]
-    if ranges and ranges[0].hi is not None and ranges[0].hi <= cutoff:
-        oldest = ranges[0]
-        per_host = conn.exec_driver_sql(
-            "SELECT c.host_id, count(*), max(c.id) <= coalesce(max(r.last_check_id), 0)"  # noqa: S608
-            f' FROM "{oldest.name}" c LEFT JOIN rollup_progress r ON r.host_id = c.host_id'
-            " GROUP BY c.host_id"
-        ).all()
-        if all(folded for _h, _n, folded in per_host):
-            for host_id, count, _ in per_host:
+    if ranges and ranges[0].lo is not None and ranges[0].hi is not None and ranges[0].hi <= cutoff:
+        oldest, day = ranges[0], ranges[0].lo // DAY
+        if _all_folded(conn, oldest.name):
+            conn.exec_driver_sql(
+                f"UPDATE hosts SET checks_count = checks_count - d.count FROM {DAY_COUNTS} d"  # noqa: S608
+                " WHERE d.host_id = hosts.id AND d.day = %s",
+                (day,),
+            )
+            dropped = int(
                 conn.exec_driver_sql(
-                    "UPDATE hosts SET checks_count = checks_count - %s WHERE id = %s", (count, host_id)
-                )
+                    f"SELECT coalesce(sum(count), 0) FROM {DAY_COUNTS} WHERE day = %s",  # noqa: S608
+                    (day,),
+                ).scalar_one()
+            )
+            # Days before it were never partitioned: their rows were deleted (and uncounted) one by one.
+            conn.exec_driver_sql(f"DELETE FROM {DAY_COUNTS} WHERE day <= %s", (day,))  # noqa: S608
             conn.exec_driver_sql(f'DROP TABLE "{oldest.name}"')
-            dropped = sum(int(n) for _h, n, _ in per_host)
             log.info("partitions: dropped %s (%d checks)", oldest.name, dropped)
         else:
             log.warning("partitions: %s is past retention but holds checks not folded yet; kept", oldest.name)
     _drop_children(conn)
     return dropped
+
+
+def _all_folded(conn: Connection, partition: str) -> bool:
+    """Whether every check in `partition` is folded: each host there has its watermark at or past
+    the partition's newest id (index probes), or else at or past its own newest id there."""
+    newest = conn.exec_driver_sql(f'SELECT max(id) FROM "{partition}"').scalar()  # noqa: S608
+    if newest is None:
+        return True
+    behind = conn.exec_driver_sql(
+        "SELECT h.id, coalesce(r.last_check_id, 0) FROM hosts h"  # noqa: S608
+        " LEFT JOIN rollup_progress r ON r.host_id = h.id"
+        " WHERE coalesce(r.last_check_id, 0) < %s"
+        f' AND EXISTS (SELECT 1 FROM "{partition}" c WHERE c.host_id = h.id)',
+        (newest,),
+    ).all()
+    for host_id, mark in behind:  # a host that stopped writing that day: its own rows only
+        own = conn.exec_driver_sql(
+            f'SELECT max(id) FROM "{partition}" WHERE host_id = %s',  # noqa: S608
+            (host_id,),
+        ).scalar()
+        if own is not None and own > mark:
+            return False
+    return True
 
 
 def _drop_children(conn: Connection) -> None:
@@ -278,6 +334,12 @@ def partition_checks(conn: Connection, now: int) -> None:
             f" FOR VALUES FROM ({day * DAY}) TO ({(day + 1) * DAY})"
         )
     rebuild_finish(conn, PARENT)
+    conn.exec_driver_sql(_DAY_COUNTS_DDL)
+    conn.exec_driver_sql(
+        f"INSERT INTO {DAY_COUNTS} (host_id, day, count) SELECT c.host_id, c.{PARENT_KEY} / {DAY}, count(*)"  # noqa: S608
+        f" FROM {PARENT} c JOIN rollup_progress r ON r.host_id = c.host_id AND c.id <= r.last_check_id"
+        f" WHERE c.{PARENT_KEY} >= 0 GROUP BY 1, 2"
+    )
     for child in CHILDREN:
         partition_child(conn, child, now)
     make_ahead(conn, now)

@@ -159,6 +159,7 @@ class PostgresqlFold:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.taken: list[int] = []  # when the checks of this fold were taken
 
     def host_id(self, host: str) -> int | None:
         """The host's id, or None."""
@@ -181,12 +182,14 @@ class PostgresqlFold:
 
     def new_checks(self, host_id: int, start: int, since: int, batch: int) -> Sequence[Row]:
         """The next checks to fold, in the host index's order."""
-        return self.conn.execute(
+        rows = self.conn.execute(
             select(checks.c.id, checks.c.taken_at, checks.c.cpu_pct, checks.c.mem_pct, checks.c.load1)
             .where(checks.c.host_id == host_id, checks.c.taken_at >= since, checks.c.id > start)
             .order_by(checks.c.taken_at, checks.c.id)
             .limit(batch)
         ).all()
+        self.taken = [int(r[1]) for r in rows]
+        return rows
 
     def disks(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
         """Disk rows of the checks being folded."""
@@ -238,6 +241,7 @@ class PostgresqlFold:
         self.conn.execute(
             update(hosts).where(hosts.c.id == host_id).values(checks_count=hosts.c.checks_count + folded)
         )
+        pg_partitions.count_folded(self.conn, host_id, self.taken)
 
     def close(self) -> None:
         """Nothing to release."""
