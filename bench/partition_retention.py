@@ -4,10 +4,11 @@ Goal: dropping a day's partition holding 10 M checks takes under 1 s. Two fresh 
 same throw-away cluster (pg_virtualenv, as fleet_ingest.py) get the same --checks checks of one
 day (--hosts hosts, one disk and two services each, all folded): one migrated to head
 (partitioned, migration 0009), one only to 0006 (plain tables). Timed: the upkeep's
-`drop_partition` on the first (the per-host count it takes off hosts.checks_count, the DROP of
-the day's partitions of checks and children, the commit) and, beside it on the second, the
-fastest row-by-row removal of the same rows: one DELETE per table in one transaction (the
-upkeep's own paced row deletes take longer still). Rows are generated inside PostgreSQL.
+`drop_partition` steps on the first (detach the day's partitions of checks and children, taking
+their folded checks off hosts.checks_count; then DROP them), with the longest write of a live
+host writing beside it; and on the second, the fastest row-by-row removal of the same rows:
+one DELETE statement per table (the upkeep's own paced row deletes take longer still).
+Rows are generated inside PostgreSQL.
 
 Run (from the repository root; about 10 minutes at 10 M):
     .venv/bin/python bench/partition_retention.py [--checks 10000000] [--hosts 1000]
@@ -18,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import sys
+import threading
 import time
 from typing import Any
 
@@ -64,6 +67,40 @@ def fill(dbname: str, day: int, first_id: int, checks: int, hosts: int, *, day_c
     return time.monotonic() - started
 
 
+class LiveWriter:
+    """A thread writing one check of host `live` every 10 ms through CheckWriter; the longest write."""
+
+    def __init__(self, url: str) -> None:
+        from checkd import store
+        from checkd.db import make_engine
+
+        self.engine = make_engine(url, pool_size=1)
+        self.writer = store.CheckWriter(engine=self.engine, host="live")
+        self.longest_ms = 0.0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+
+    def _run(self) -> None:
+        rng = random.Random(1)
+        while not self.done.wait(0.01):
+            started = time.perf_counter()
+            self.writer.write([fi.make_check(rng, fi.SERVICES[:2])])
+            self.longest_ms = max(self.longest_ms, (time.perf_counter() - started) * 1000)
+
+    def longest_reset(self) -> float:
+        """The longest write since the last call, in ms."""
+        longest, self.longest_ms = self.longest_ms, 0.0
+        return round(longest, 1)
+
+    def stop(self) -> None:
+        """Stop the thread and close the writer."""
+        self.done.set()
+        self.thread.join()
+        self.writer.close()
+        self.engine.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checks", type=int, default=10_000_000)
@@ -101,18 +138,37 @@ def main() -> None:
         fi.pg(f"SELECT pg_total_relation_size('{t}_{pg_partitions.stamp(day)}')", part_db)[0][0]
         for t in pg_partitions.CHILDREN
     )
-    started = time.monotonic()
-    with engine.begin() as conn:
-        dropped = pg_partitions.drop_oldest(conn, (day + 1) * DAY)
-    result["drop_partition_s"] = round(time.monotonic() - started, 3)
+    writer = LiveWriter(url)  # a host writing one check every 10 ms through the retention steps
+    time.sleep(2)
+    before = writer.longest_reset()
+    steps = []
+    while True:  # as the upkeep's prune: one step per transaction until there is nothing to do
+        started = time.monotonic()
+        with engine.begin() as conn:
+            returned = pg_partitions.drop_oldest(conn, (day + 1) * DAY)
+        steps.append({"returned": returned, "s": round(time.monotonic() - started, 3)})
+        if returned is None:
+            break
+    result["steps"] = steps
+    result["drop_partition_s"] = round(sum(step["s"] for step in steps), 3)
+    result["writer_longest_write_ms"] = {"before": before, "during_retention": writer.longest_reset()}
+    writer.stop()
+    dropped = steps[0]["returned"]
     result["dropped_checks"] = dropped
     left = (
-        fi.pg("SELECT count(*) FROM checks", part_db)[0][0],
-        fi.pg("SELECT count(*) FROM check_services", part_db)[0][0],
+        fi.pg(
+            "SELECT count(*) FROM checks WHERE host_id <> (SELECT id FROM hosts WHERE name = 'live')", part_db
+        )[0][0],
+        fi.pg(
+            f"SELECT count(*) FROM check_services WHERE check_id < {pg_partitions.id_base(day + 1)}",
+            part_db,
+        )[0][0],
     )
     result["left_after_drop"] = left
     engine.dispose()
-    harness.log(f"drop_partition: {result['drop_partition_s']} s for {dropped:,} checks")
+    harness.log(
+        f"drop_partition steps: {steps} for {dropped:,} checks; writer: {result['writer_longest_write_ms']}"
+    )
 
     _url, plain_db = fleet_capacity.database("0006")
     result["fill_plain_s"] = round(fill(plain_db, day, 1, args.checks, args.hosts, day_counts=False), 1)
@@ -127,7 +183,10 @@ def main() -> None:
     harness.log(f"row-by-row DELETE of the same rows: {result['delete_rows_s']} s")
 
     print(f"\n== retention of one day, {args.checks:,} checks of {args.hosts} hosts ==")
-    print(f"drop the day's partitions (upkeep's drop_partition): {result['drop_partition_s']} s")
+    print(
+        f"drop the day's partitions (upkeep's drop_partition steps): {result['drop_partition_s']} s {steps}"
+    )
+    print(f"longest write of a live host: {result['writer_longest_write_ms']} ms")
     print(f"DELETE the same rows (one statement per table):     {result['delete_rows_s']} s")
     harness.save("partition_retention", result)
 

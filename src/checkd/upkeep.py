@@ -99,8 +99,8 @@ class Upkeep:
     def prune(self) -> int:
         """Delete raw checks and rollups older than their tier's retention; return rows deleted.
 
-        Whole partitions first, one per transaction (its DROP locks the table only briefly), then
-        row by row what no partition holds."""
+        Whole partitions first, a step per transaction (detached, then dropped: writers never wait
+        for the files to go), then row by row what no partition holds."""
         now = int(self.clock())
         cutoff = now - self.retention.seconds("raw")
         backend = backend_for(self.engine)

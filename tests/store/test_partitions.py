@@ -209,7 +209,8 @@ def test_retention_drops_whole_old_days_and_the_rollups_still_answer_for_them(pg
     with pg_engine.connect() as conn:
         assert conn.exec_driver_sql(f"SELECT count(*) FROM checks_{parts.stamp(old)}").scalar() == 2 * 144 + 5
         assert (
-            conn.exec_driver_sql(f"SELECT count(*) FROM check_disks_{parts.stamp(old)}").scalar() == 4 * 144 + 10
+            conn.exec_driver_sql(f"SELECT count(*) FROM check_disks_{parts.stamp(old)}").scalar()
+            == 4 * 144 + 10
         )
 
     # beta's old checks are not folded yet: no old day may go, and no row of it either.
@@ -228,6 +229,10 @@ def test_retention_drops_whole_old_days_and_the_rollups_still_answer_for_them(pg
         assert f"{table}_{parts.stamp(old)}" not in names and f"{table}_{parts.stamp(old + 1)}" not in names
         assert f"{table}_{parts.stamp(today)}" in names
     with pg_engine.connect() as conn:
+        left = conn.exec_driver_sql(
+            "SELECT relname FROM pg_class WHERE relname LIKE %s", ("%_retired",)
+        ).all()
+        assert left == [], "the detached days were dropped in the next step"
         assert counts(conn) == (10, 20, 20)
         assert dict((h, n) for h, _t, n in store.host_summaries(conn=conn)) == {
             "alpha": 10,

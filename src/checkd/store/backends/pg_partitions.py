@@ -27,6 +27,7 @@ PARENT, PARENT_KEY, PARENT_ID_SEQ = "checks", "taken_at", "checks_id_seq"
 # Tables of per-check rows keyed by `check_id` (the lead adds new ones here and in migration 0009).
 CHILDREN = ("check_disks", "check_services")
 CHILD_KEY = "check_id"
+RETIRED = "_retired"  # the suffix of a detached partition that the next step drops
 _LOCK_KEY = 0x636B_7061  # one partition keeper at a time across every checkd on this database
 LOCK_TIMEOUT = "5s"  # a DDL waiting longer than this gives up (retried next round): writers queue behind it
 _BOUND = re.compile(r"FROM \((\S+)\) TO \((\S+)\)")
@@ -166,13 +167,27 @@ def make_ahead(conn: Connection, now: int) -> int:
 
 
 def drop_oldest(conn: Connection, cutoff: int) -> int | None:
-    """Drop the oldest day of `checks` that ends by `cutoff` when all its checks are folded, taking
-    its folded checks off the hosts' counts; then the child ranges no remaining check can own.
-    Return the folded checks dropped, or None when no day was."""
+    """One step of retention by whole partitions, for one transaction: DROP the partitions a step
+    before detached (their files go; no other table is locked meanwhile), or else detach the
+    oldest day of `checks` ending by `cutoff` when all its checks are folded (taking its folded
+    checks off the hosts' counts) and the child ranges no remaining check can own. Detaching
+    locks the parent only briefly: writers never wait for the files to go. Return the folded
+    checks detached (0 for a step without a day), or None when there was nothing to do."""
     if not is_partitioned(conn, PARENT):
         return None
     _lock(conn)
-    dropped = None
+    retired = conn.exec_driver_sql(
+        "SELECT relname FROM pg_class WHERE relkind = 'r'"
+        " AND relnamespace = to_regnamespace(current_schema()) AND relname ~ %s",
+        (f"^({'|'.join((PARENT, *CHILDREN))})_.*{RETIRED}$",),
+    ).scalars()
+    gone = [str(name) for name in retired]
+    for name in gone:
+        conn.exec_driver_sql(f'DROP TABLE "{name}"')
+    if gone:
+        log.info("partitions: dropped %s", ", ".join(gone))
+        return 0
+    detached = None
     ranges = [p for p in partitions(conn, PARENT) if not p.is_default]
     if ranges and ranges[0].lo is not None and ranges[0].hi is not None and ranges[0].hi <= cutoff:
         oldest, day = ranges[0], ranges[0].lo // DAY
@@ -182,7 +197,7 @@ def drop_oldest(conn: Connection, cutoff: int) -> int | None:
                 " WHERE d.host_id = hosts.id AND d.day = %s",
                 (day,),
             )
-            dropped = int(
+            detached = int(
                 conn.exec_driver_sql(
                     f"SELECT coalesce(sum(count), 0) FROM {DAY_COUNTS} WHERE day = %s",  # noqa: S608
                     (day,),
@@ -190,12 +205,19 @@ def drop_oldest(conn: Connection, cutoff: int) -> int | None:
             )
             # Days before it were never partitioned: their rows were deleted (and uncounted) one by one.
             conn.exec_driver_sql(f"DELETE FROM {DAY_COUNTS} WHERE day <= %s", (day,))  # noqa: S608
-            conn.exec_driver_sql(f'DROP TABLE "{oldest.name}"')
-            log.info("partitions: dropped %s (%d checks)", oldest.name, dropped)
+            _retire(conn, PARENT, oldest.name)
+            log.info("partitions: detached %s (%d checks)", oldest.name, detached)
         else:
             log.warning("partitions: %s is past retention but holds checks not folded yet; kept", oldest.name)
-    _drop_children(conn)
-    return dropped
+    if _retire_children(conn) and detached is None:
+        detached = 0
+    return detached
+
+
+def _retire(conn: Connection, table: str, partition: str) -> None:
+    """Detach `partition` from `table` and mark it for the next step's DROP."""
+    conn.exec_driver_sql(f'ALTER TABLE "{table}" DETACH PARTITION "{partition}"')
+    conn.exec_driver_sql(f'ALTER TABLE "{partition}" RENAME TO "{partition}{RETIRED}"')
 
 
 def _all_folded(conn: Connection, partition: str) -> bool:
@@ -221,17 +243,20 @@ def _all_folded(conn: Connection, partition: str) -> bool:
     return True
 
 
-def _drop_children(conn: Connection) -> None:
-    """Drop child ranges below every remaining check's id, except the ranges of the id sequence's
-    day and the day before (a write still in flight, its check not visible yet, keeps its rows)."""
+def _retire_children(conn: Connection) -> bool:
+    """Detach the child ranges below every remaining check's id, except the ranges of the id
+    sequence's day and the day before (a write still in flight, its check not visible yet, keeps
+    its rows); whether there were any."""
     current = int(conn.exec_driver_sql(f"SELECT last_value FROM {PARENT_ID_SEQ}").scalar_one())  # noqa: S608
     lowest = conn.exec_driver_sql(f"SELECT min(id) FROM {PARENT}").scalar()  # noqa: S608
     limit = min(current if lowest is None else int(lowest), id_base((current >> ID_BITS) - 1))
+    found = False
     for child in CHILDREN:
         for part in partitions(conn, child):
             if part.hi is not None and part.hi <= limit:
-                conn.exec_driver_sql(f'DROP TABLE "{part.name}"')
-                log.info("partitions: dropped %s", part.name)
+                _retire(conn, child, part.name)
+                found = True
+    return found
 
 
 def row_cutoff(conn: Connection, cutoff: int) -> int:
