@@ -8,7 +8,7 @@ import time
 
 from alembic import op
 
-from checkd.store.backends import pg_partitions
+from checkd.store.backends import pg_convert, pg_partitions
 
 revision = "0009"
 down_revision = "0006"
@@ -22,7 +22,7 @@ def upgrade() -> None:
         return
     # Every row is copied into the new partitions inside this migration's one transaction; child
     # tables added by later migrations are listed in pg_partitions.CHILDREN.
-    pg_partitions.partition_checks(bind, int(time.time()))
+    pg_convert.partition_checks(bind, int(time.time()))
 
 
 def downgrade() -> None:
@@ -30,6 +30,6 @@ def downgrade() -> None:
     if bind.dialect.name != "postgresql":
         return
     bind.exec_driver_sql(f"DROP TABLE {pg_partitions.DAY_COUNTS}")
-    pg_partitions.rebuild(bind, pg_partitions.PARENT, ["id"], None)
+    pg_convert.rebuild(bind, pg_partitions.PARENT, ["id"], None)
     for child in pg_partitions.CHILDREN:
-        pg_partitions.rebuild(bind, child, pg_partitions.primary_key(bind, child), None)
+        pg_convert.rebuild(bind, child, pg_convert.primary_key(bind, child), None)
