@@ -40,6 +40,7 @@ def fill(dbname: str, day: int, first_id: int, checks: int, hosts: int, *, day_c
     INSERT INTO hosts (id, name) SELECT h, 'host' || h FROM generate_series(1, {hosts}) h;
     INSERT INTO disk_paths (id, path) VALUES (1, '/');
     INSERT INTO service_names (id, name) VALUES (1, 'httpd'), (2, 'sshd');
+    SELECT setval('hosts_id_seq', {hosts}), setval('disk_paths_id_seq', 1), setval('service_names_id_seq', 2);
     INSERT INTO checks (id, host_id, taken_at, cpu_pct, load1, load5, load15,
                         mem_total_kib, mem_available_kib, mem_used_kib, mem_pct)
       SELECT {first_id} + i, 1 + i % {hosts}, {day * DAY} + (i * {DAY}::bigint) / {checks},
