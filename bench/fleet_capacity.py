@@ -9,7 +9,8 @@ statement (what a collector writes for an agent's push or a drained spool).
 
 Per variant: checks/s, CPU ms per check (agents, PostgreSQL), WAL bytes per check
 (pg_current_wal_lsn around the window), disk bytes per stored check (tables + indexes of checks
-and its children, all partitions) and the connections PostgreSQL served. Separately: the
+and its children, all partitions) and the connections PostgreSQL served. Also the bytes of a
+rollup row (1.2 M rows made in PostgreSQL; --rollups-only: just that). Separately: the
 connections one real `checkd serve` (collector) holds on PostgreSQL while its sampler writes and
 its API is read. Same throw-away cluster as fleet_ingest.py (pg_virtualenv, durable settings).
 
@@ -163,12 +164,29 @@ def collector_connections(url: str) -> dict[str, int]:
     return {"idle": idle, "under_16_concurrent_readers": busy}
 
 
+def rollup_row_bytes(rows_per_host: int = 12_000, hosts: int = 100) -> float:
+    """Bytes per 1-minute rollup row (table and primary-key index), from rows made in PostgreSQL."""
+    from checkd.db import head_revision
+
+    _url, dbname = database(head_revision())
+    fi.pg(
+        "INSERT INTO rollups (tier, host_id, metric_id, bucket, min, max, total, count)"
+        f" SELECT 1, h, 1 + b % 6, 1700000000 + 60 * (b / 6), 1.5, 2.5, 100.0, 60"
+        f" FROM generate_series(1, {hosts}) h, generate_series(0, {rows_per_host - 1}) b",
+        dbname,
+    )
+    fi.pg("VACUUM ANALYZE rollups", dbname)
+    size = fi.pg("SELECT pg_total_relation_size('rollups')", dbname)[0][0]
+    return round(size / (rows_per_host * hosts), 1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--agents", type=int, default=50)
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--warmup", type=float, default=5.0)
+    ap.add_argument("--rollups-only", action="store_true", help="only the bytes per rollup row")
     args = ap.parse_args()
     if "PGPORT" not in os.environ:  # a throw-away cluster on a free port, removed when this exits
         env = {**os.environ, "PGPORT": str(harness.free_port())}
@@ -180,6 +198,11 @@ def main() -> None:
 
     result: dict[str, Any] = {"machine": harness.machine(), "variants": []}
     result["postgres_version"] = fi.pg("SHOW server_version")[0][0]
+    result["rollup_row_bytes"] = rollup_row_bytes()
+    print(f"bytes per rollup row (with its primary key): {result['rollup_row_bytes']}")
+    if args.rollups_only:
+        harness.save("fleet_capacity_rollups", result)
+        return
     kw = {"agents": args.agents, "seconds": args.seconds, "warmup": args.warmup}
     for mode, batch in (("single", 1), ("batch", args.batch)):
         for schema, revision in (("plain", "0006"), ("partitioned", head_revision())):
