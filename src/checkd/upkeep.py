@@ -1,4 +1,7 @@
-"""Upkeep: one thread that folds new checks into rollups and prunes each tier past its retention."""
+"""Upkeep: one thread that folds new checks into rollups and prunes each tier past its retention.
+
+Where the backend partitions checks by time (PostgreSQL), it also creates the partitions ahead
+and retention drops whole days; what no partition covers is deleted row by row."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from checkd import store
 from checkd.config import RetentionSettings
+from checkd.store.backends import backend_for
 from checkd.store.rollups import HOUR, MINUTE
 
 log = logging.getLogger(__name__)
@@ -87,24 +91,42 @@ class Upkeep:
             self.last_fold_at = self.clock()
         return folded
 
+    def make_partitions(self) -> int:
+        """Create the time partitions of today and the next days that are missing; return how many."""
+        with self.engine.begin() as conn:
+            return backend_for(self.engine).make_partitions(conn, int(self.clock()))
+
     def prune(self) -> int:
-        """Delete raw checks and rollups older than their tier's retention; return rows deleted."""
+        """Delete raw checks and rollups older than their tier's retention; return rows deleted.
+
+        Whole partitions first, a step per transaction (detached, then dropped: writers never wait
+        for the files to go), then row by row what no partition holds."""
         now = int(self.clock())
+        cutoff = now - self.retention.seconds("raw")
+        backend = backend_for(self.engine)
+        deleted = 0
+        while not self._stop.is_set():
+            with self.engine.begin() as conn:
+                dropped = backend.drop_partition(conn, cutoff)
+            if dropped is None:
+                break
+            deleted += dropped
         with self.engine.begin() as conn:
             hid = store.host_id(conn=conn, name=self.host, create=False)
             folded_up_to = store.watermark(conn=conn, host_id=hid) if hid is not None else 0
+            rows_before = backend.row_cutoff(conn, cutoff)
 
         def step(conn: Connection, batch: int) -> int:
             # Never delete raw checks that are not yet in the rollups.
             return store.delete_checks_before(
                 conn=conn,
                 host=self.host,
-                cutoff=now - self.retention.seconds("raw"),
+                cutoff=rows_before,
                 max_id=folded_up_to,
                 batch=batch,
             )
 
-        deleted = self._prune_pacer.run(self.engine, step, stop=self._stop.is_set)
+        deleted += self._prune_pacer.run(self.engine, step, stop=self._stop.is_set)
         with self.engine.begin() as conn:
             for tier, name in ((MINUTE, "minute"), (HOUR, "hour")):
                 deleted += store.delete_rollups_before(
@@ -146,8 +168,10 @@ class Upkeep:
         )
 
     def run_once(self, *, prune: bool) -> None:
-        """One round: fold, then prune when `prune`; a failure is counted and kept in `last_error`."""
+        """One round: partitions ahead, fold, then prune when `prune`; a failure is counted and kept
+        in `last_error`."""
         try:
+            self.make_partitions()
             self.fold()
             if prune:
                 self.prune()

@@ -94,6 +94,15 @@ class StoreBackend(Protocol):
     def fold_statements(self, conn: Connection) -> FoldStatements:
         """The fold's statements on `conn`, inside its transaction."""
 
+    def make_partitions(self, conn: Connection, now: int) -> int:
+        """Create the time partitions of today and a few days ahead that are missing; how many."""
+
+    def drop_partition(self, conn: Connection, cutoff: int) -> int | None:
+        """Drop the oldest whole time partition ending by `cutoff`; its checks, or None if none was."""
+
+    def row_cutoff(self, conn: Connection, cutoff: int) -> int:
+        """Before when retention deletes checks row by row (where no partition is dropped whole)."""
+
 
 _MODULES = {"sqlite": "checkd.store.backends.sqlite", "postgresql": "checkd.store.backends.postgresql"}
 _chosen: dict[str, StoreBackend] = {}

@@ -28,6 +28,7 @@ from checkd.store.backends import (
     FoldStatements,
     IdOf,
     Row,
+    pg_partitions,
 )
 
 # SQLAlchemy leaves the dialect's __init__ untyped.
@@ -151,6 +152,7 @@ class PostgresqlFold:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.taken: list[int] = []  # when the checks of this fold were taken
 
     def host_id(self, host: str) -> int | None:
         """The host's id, or None."""
@@ -173,12 +175,14 @@ class PostgresqlFold:
 
     def new_checks(self, host_id: int, start: int, since: int, batch: int) -> Sequence[Row]:
         """The next checks to fold, in the host index's order."""
-        return self.conn.execute(
+        rows = self.conn.execute(
             select(checks.c.id, checks.c.taken_at, checks.c.cpu_pct, checks.c.mem_pct, checks.c.load1)
             .where(checks.c.host_id == host_id, checks.c.taken_at >= since, checks.c.id > start)
             .order_by(checks.c.taken_at, checks.c.id)
             .limit(batch)
         ).all()
+        self.taken = [int(r[1]) for r in rows]
+        return rows
 
     def disks(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
         """Disk rows of the checks being folded."""
@@ -230,6 +234,7 @@ class PostgresqlFold:
         self.conn.execute(
             update(hosts).where(hosts.c.id == host_id).values(checks_count=hosts.c.checks_count + folded)
         )
+        pg_partitions.count_folded(self.conn, host_id, self.taken)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -274,6 +279,18 @@ class PostgresqlBackend:
     def fold_statements(self, conn: Connection) -> FoldStatements:
         """Core statements on `conn`."""
         return PostgresqlFold(conn)
+
+    def make_partitions(self, conn: Connection, now: int) -> int:
+        """Today's and the next days' partitions of checks and children (pg_partitions)."""
+        return pg_partitions.make_ahead(conn, now)
+
+    def drop_partition(self, conn: Connection, cutoff: int) -> int | None:
+        """The oldest day of checks past `cutoff`, when folded, and the child ranges it freed."""
+        return pg_partitions.drop_oldest(conn, cutoff)
+
+    def row_cutoff(self, conn: Connection, cutoff: int) -> int:
+        """Rows older than every day partition (in the default partition)."""
+        return pg_partitions.row_cutoff(conn, cutoff)
 
 
 BACKEND = PostgresqlBackend()

@@ -214,5 +214,17 @@ class SqliteBackend:
         """Plain SQL on the transaction's cursor."""
         return SqliteFold(conn)
 
+    def make_partitions(self, conn: Connection, now: int) -> int:
+        """None to make: SQLite has no partitions."""
+        return 0
+
+    def drop_partition(self, conn: Connection, cutoff: int) -> int | None:
+        """None to drop."""
+        return None
+
+    def row_cutoff(self, conn: Connection, cutoff: int) -> int:
+        """Every check past retention is deleted row by row."""
+        return cutoff
+
 
 BACKEND = SqliteBackend()
