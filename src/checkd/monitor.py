@@ -50,7 +50,13 @@ class Monitor:
         self.host = settings.host_name
         self.engine: Engine = make_engine(settings.database_url)
         self.registry = registry or ServiceRegistry(settings.services)
-        self.probe = CheckProbe(disk_paths=settings.sampler.disk_paths, service_states=self.registry.states)
+        self.probe = CheckProbe(
+            disk_paths=settings.sampler.disk_paths,
+            service_states=self.registry.states,
+            net_interfaces=settings.sampler.net_interfaces,
+            disk_devices=settings.sampler.disk_devices,
+            host_counts=True,
+        )
         self.sampler = Sampler(
             engine=self.engine, host=self.host, probe=self.probe, interval_s=settings.sampler.interval
         )

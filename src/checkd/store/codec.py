@@ -6,7 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from checkd.models import KIB, LOAD_SCALE, PCT_SCALE
-from checkd.probes import Check, DiskUsage, LoadAverage, MemoryUsage
+from checkd.probes import (
+    Check,
+    DiskIO,
+    DiskUsage,
+    EndpointResult,
+    LoadAverage,
+    MemoryUsage,
+    NetUsage,
+    SwapUsage,
+)
+from checkd.probes.readings import NetCounters
 from checkd.vocabulary import ServiceState
 
 # Service states as small integers, by position; inactive and active are 0 and 1, which SQLite
@@ -55,14 +65,25 @@ CHECK_COLUMNS = (
     "mem_available_kib",
     "mem_used_kib",
     "mem_pct",
+    "swap_pct",
+    "procs",
+    "cpu_count",
 )
 # The order of disk_values(); the `check_disks` columns after check_id and path_id.
-DISK_COLUMNS = ("total_kib", "used_kib", "free_kib", "pct")
+DISK_COLUMNS = ("total_kib", "used_kib", "free_kib", "pct", "inodes_pct")
+# The order of net_values(), disk_io_values(), probe_values(): the columns after the two keys.
+NET_COLUMNS = NetCounters._fields  # rates: bytes and packets per second, errors and drops in hundredths
+DISK_IO_COLUMNS = ("read_bytes", "write_bytes", "busy_pct")
+PROBE_COLUMNS = ("up", "kind", "latency_us")
+_HUNDREDTHS = frozenset(("rx_errors", "tx_errors", "rx_drops", "tx_drops"))
+_NET_SCALES = tuple(PCT_SCALE if name in _HUNDREDTHS else 1 for name in NET_COLUMNS)
+# Endpoint check kinds as small integers (append only: the codes are in stored rows).
+PROBE_KINDS = ("http", "tcp")
 
 
 def check_values(check: Check) -> tuple[int | None, ...]:
     """The stored values of `check`, in CHECK_COLUMNS order (a tuple: this is the write hot path)."""
-    mem, load = check.memory, check.load
+    mem, load, swap = check.memory, check.load, check.swap
     return (
         int(check.taken_at),
         pct(check.cpu),
@@ -71,12 +92,37 @@ def check_values(check: Check) -> tuple[int | None, ...]:
                                                    round(load.load15 * LOAD_SCALE))),
         *((None, None, None, None) if mem is None else (kib(mem.total), kib(mem.available),
                                                         kib(mem.used), pct(mem.percent))),
+        None if swap is None else pct(swap.percent),
+        check.procs,
+        check.cpu_count,
     )  # fmt: skip
 
 
 def disk_values(disk: DiskUsage) -> tuple[int | None, ...]:
     """The stored values of one disk reading, in DISK_COLUMNS order."""
-    return (kib(disk.total), kib(disk.used), kib(disk.free), pct(disk.percent))
+    return (kib(disk.total), kib(disk.used), kib(disk.free), pct(disk.percent), pct(disk.inodes_percent))
+
+
+def _scaled(value: float | None, scale: int) -> int | None:
+    return None if value is None else round(value * scale)
+
+
+def net_values(net: NetUsage) -> tuple[int | None, ...]:
+    """The stored rates of one interface, in NET_COLUMNS order."""
+    rates = net.rates
+    return tuple(_scaled(rates.get(n), k) for n, k in zip(NET_COLUMNS, _NET_SCALES, strict=True))
+
+
+def disk_io_values(io: DiskIO) -> tuple[int | None, ...]:
+    """The stored rates of one block device, in DISK_IO_COLUMNS order."""
+    rates = io.rates
+    return (_scaled(rates.get("read_bytes"), 1), _scaled(rates.get("write_bytes"), 1), pct(io.busy_percent))
+
+
+def probe_values(result: EndpointResult) -> tuple[int | None, ...]:
+    """The stored result of one endpoint check, in PROBE_COLUMNS order."""
+    kind = PROBE_KINDS.index(result.kind) if result.kind in PROBE_KINDS else len(PROBE_KINDS)
+    return (1 if result.up else 0, kind, _scaled(result.latency_ms, 1000))
 
 
 def check_from_row(row: Mapping[Any, Any], host: str) -> Check:
@@ -92,6 +138,8 @@ def check_from_row(row: Mapping[Any, Any], host: str) -> Check:
     load = None
     if row["load1"] is not None:
         load = LoadAverage(row["load1"] / LOAD_SCALE, row["load5"] / LOAD_SCALE, row["load15"] / LOAD_SCALE)
+    swap_pct = row["swap_pct"]
+    swap = None if swap_pct is None else SwapUsage(None, None, None, swap_pct / PCT_SCALE)
     return Check(
         id=row["id"],
         host=host,
@@ -99,15 +147,46 @@ def check_from_row(row: Mapping[Any, Any], host: str) -> Check:
         cpu=unpct(row["cpu_pct"]),
         memory=memory,
         load=load,
+        swap=swap,
+        procs=row["procs"],
+        cpu_count=row["cpu_count"],
     )
 
 
 def disk_from_row(row: Mapping[Any, Any]) -> DiskUsage:
-    """A DiskUsage from a joined `check_disks`/`disk_paths` row."""
+    """A DiskUsage from a joined `check_disks`/`disk_paths` row (inodes as a percent only)."""
     return DiskUsage(
         path=row["path"],
         total=row["total_kib"] * KIB,
         used=row["used_kib"] * KIB,
         free=row["free_kib"] * KIB,
         percent=row["pct"] / PCT_SCALE,
+        stored_inodes_percent=unpct(row["inodes_pct"]),
+    )
+
+
+def net_from_row(row: Mapping[Any, Any]) -> NetUsage:
+    """A NetUsage (rates only: counters are not stored) from a joined `check_net` row."""
+    rates = {n: None if row[n] is None else row[n] / k for n, k in zip(NET_COLUMNS, _NET_SCALES, strict=True)}
+    return NetUsage(row["name"], None, rates)
+
+
+def disk_io_from_row(row: Mapping[Any, Any]) -> DiskIO:
+    """A DiskIO (rates only) from a joined `check_disk_io` row."""
+    busy = row["busy_pct"]
+    rates = {"read_bytes": row["read_bytes"], "write_bytes": row["write_bytes"],
+             "busy_ms": None if busy is None else busy / PCT_SCALE * 10}  # fmt: skip
+    return DiskIO(row["name"], None, rates)
+
+
+def probe_from_row(row: Mapping[Any, Any], taken_at: float) -> EndpointResult:
+    """An EndpointResult as of the check taken at `taken_at`, from a joined `check_probes` row."""
+    kind = row["kind"]
+    latency = row["latency_us"]
+    return EndpointResult(
+        name=row["name"],
+        kind=PROBE_KINDS[kind] if kind < len(PROBE_KINDS) else "unknown",
+        up=bool(row["up"]),
+        checked_at=taken_at,
+        latency_ms=None if latency is None else latency / 1000,
     )
