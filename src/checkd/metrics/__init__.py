@@ -4,6 +4,7 @@ from checkd.metrics.actions import ActionCounter
 from checkd.metrics.alerts import AlertsCollector
 from checkd.metrics.durations import CheckDurations
 from checkd.metrics.host import HostCollector
+from checkd.metrics.node_devices import NodeDevicesCollector
 from checkd.metrics.notifications import NotificationCounter
 from checkd.metrics.sampler import SamplerCollector
 from checkd.metrics.upkeep import UpkeepCollector
@@ -13,6 +14,7 @@ __all__ = [
     "AlertsCollector",
     "CheckDurations",
     "HostCollector",
+    "NodeDevicesCollector",
     "NotificationCounter",
     "SamplerCollector",
     "UpkeepCollector",

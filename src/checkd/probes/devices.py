@@ -117,8 +117,8 @@ def pick(
 class DeviceProbe(Generic[C]):
     """Reads the picked devices' counters on each check and turns them into rates.
 
-    Named devices missing now are warned about once (at the first read) and give no reading, so
-    their series stay null; "*" is resolved on every read, so a device plugged in later appears."""
+    Named devices missing are warned about once (at start-up, or when first missed) and give no
+    reading, so their series stay null; "*" is resolved on every read, so a device plugged in later appears."""
 
     def __init__(
         self,
@@ -134,6 +134,16 @@ class DeviceProbe(Generic[C]):
         self._candidates = candidates
         self._rates = CounterRates()
         self._warned: set[str] = set()
+        if self.wanted:
+            self._prime()
+
+    def _prime(self) -> None:
+        """A first read at start-up: a device named but missing is warned about now, and the first
+        check has rates (over the time since start-up) instead of a baseline only."""
+        try:
+            self.read()
+        except Exception as exc:  # the checks' own reads count and report a failing probe
+            log.warning("%s devices could not be read at start-up: %s", self.kind, exc)
 
     def read(self) -> list[tuple[str, C, dict[str, float | None]]]:
         """(device, counters, rates by counter name) for each picked device present now."""

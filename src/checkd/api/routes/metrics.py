@@ -10,6 +10,7 @@ from checkd.metrics import (
     AlertsCollector,
     CheckDurations,
     HostCollector,
+    NodeDevicesCollector,
     NotificationCounter,
     SamplerCollector,
     UpkeepCollector,
@@ -23,6 +24,7 @@ def build_registry(monitor: Monitor) -> CollectorRegistry:
     infos = monitor.registry.infos()
     units = {i.name: i.unit or i.name for i in infos}  # a command-backed service has no unit: its name
     registry.register(HostCollector(lambda: monitor.sampler.latest, units))
+    registry.register(NodeDevicesCollector(lambda: monitor.sampler.latest))
     registry.register(SamplerCollector(monitor.sampler.status))
     registry.register(UpkeepCollector(monitor.upkeep.status))
     durations = CheckDurations(registry)
