@@ -15,7 +15,6 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, select
 
 from checkd import store
-from checkd.store.history import metric_key
 from checkd.models import check_net, metadata, metric_names, rollups
 from checkd.probes import (
     Check,
@@ -30,12 +29,23 @@ from checkd.probes import (
 from checkd.probes.devices import DeviceProbe
 from checkd.probes.readings import NetCounters
 from checkd.schemas import CheckOut, CheckV1
+from checkd.store.history import metric_key
 
 from .test_history import KEEP
 
 MINE = ("device_names", "probe_names", "check_net", "check_disk_io", "check_probes", "swap_pct", "procs",
         "cpu_count", "inodes_pct")  # fmt: skip
 NET_FIELDS = NetCounters._fields
+SERIES = [
+    ("net_rx_bytes", "eth0"),
+    ("disk_busy_percent", "sda"),
+    ("probe_up", "site"),
+    ("probe_latency_ms", "site"),
+    ("inodes_percent", None),
+    ("load1_per_core", None),
+    ("swap_percent", None),
+    ("procs_total", None),
+]
 
 
 def host_check(
@@ -109,8 +119,10 @@ def test_migration_0007_creates_what_the_models_say(engine: Engine) -> None:
 def test_host_readings_round_trip_and_show_in_the_v2_shape(engine: Engine, batch: int) -> None:
     now = int(time.time())
     # Shapes differ within the batch: two interfaces, no block device.
-    items = [host_check(now + i, i, ifaces=("eth0", "lo") if i else ("eth0",), devices=() if i == 2 else ("sda",))
-             for i in range(batch)]  # fmt: skip
+    items = [
+        host_check(now + i, i, ifaces=("eth0", "lo") if i else ("eth0",), devices=() if i == 2 else ("sda",))
+        for i in range(batch)
+    ]
     with engine.begin() as conn:
         ids = store.insert_checks(conn=conn, host="h", items=items)
     with engine.connect() as conn:
@@ -195,9 +207,7 @@ def test_the_fold_gives_every_new_metric_what_arithmetic_gives_and_series_agree(
             )
             assert row.total == pytest.approx(sum(values)), key
         # The same series from the raw checks (24 s buckets) and the minute rollups (60 s buckets).
-        for metric, qualifier in (("net_rx_bytes", "eth0"), ("disk_busy_percent", "sda"), ("probe_up", "site"),
-                                  ("probe_latency_ms", "site"), ("inodes_percent", None), ("load1_per_core", None),
-                                  ("swap_percent", None), ("procs_total", None)):  # fmt: skip
+        for metric, qualifier in SERIES:
             key = metric_key(metric, qualifier)
             span = (now - 3600, now - 1)
             minute = store.series(conn=conn, host="h", metric=metric, qualifier=qualifier, since=span[0],
@@ -232,8 +242,9 @@ def test_a_counter_that_resets_stores_a_null_for_that_check_not_a_spike(engine: 
         ids = store.insert_checks(conn=conn, host="h", items=checks)
     with engine.connect() as conn:
         stored = dict(conn.execute(select(check_net.c.check_id, check_net.c.rx_bytes)).all())
-        series = store.series(conn=conn, host="h", metric="net_rx_bytes", qualifier="eth0", since=1_795_000_000,
-                              until=1_795_000_010, points=100, now=1_795_000_010, keep=KEEP)  # fmt: skip
+        t0 = 1_795_000_000
+        series = store.series(conn=conn, host="h", metric="net_rx_bytes", qualifier="eth0", since=t0,
+                              until=t0 + 10, points=100, now=t0 + 10, keep=KEEP)  # fmt: skip
     assert stored[ids[1]] is None and stored[ids[0]] is not None and stored[ids[2]] is not None
     assert max(p[3] for p in series.points) <= 10_000 / 0.05, "no spike from the reset"
     assert len(series.points) == 2

@@ -118,7 +118,8 @@ class DeviceProbe(Generic[C]):
     """Reads the picked devices' counters on each check and turns them into rates.
 
     Named devices missing are warned about once (at start-up, or when first missed) and give no
-    reading, so their series stay null; "*" is resolved on every read, so a device plugged in later appears."""
+    reading, so their series stay null; "*" is resolved on every read, so a device plugged in
+    later appears."""
 
     def __init__(
         self,
