@@ -1,4 +1,4 @@
-"""Commands that work on this host and the store directly: serve, check, history, db."""
+"""Commands that work on this host and the store directly: serve, check, db."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from checkd.cli.common import ConfigOpt, DatabaseUrlOpt, DataDirOpt, fail, setti
 # The heavy modules (SQLAlchemy, FastAPI, uvicorn) are imported inside the commands that use
 # them, so `checkd --help` and the client commands start fast.
 
-history_app = typer.Typer(help="Read stored history.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
 
@@ -84,30 +83,6 @@ def check(
         typer.echo(f"service   {name}: {state}")
     for probe_name, n in probe.errors.counts.items():
         typer.echo(f"error     {probe_name} failed ({n}): {probe.errors.last}", err=True)
-
-
-@history_app.command("cpu")
-def history_cpu(
-    size: Annotated[int, typer.Option(min=0, max=10000, help="how many of the newest readings")] = 10,
-    host_name: Annotated[str | None, typer.Option("--host", help="host [default: this host]")] = None,
-    config: ConfigOpt = None,
-    data_dir: DataDirOpt = None,
-    database_url: DatabaseUrlOpt = None,
-) -> None:
-    """Print the newest SIZE cpu readings, oldest first, from the store."""
-    from checkd import store
-    from checkd.db import make_engine
-    from checkd.schemas import utc
-
-    settings = settings_from(config, data_dir, database_url)
-    try:
-        engine = make_engine(settings.database_url)
-        with engine.connect() as conn:
-            rows = store.cpu_history(conn=conn, host=host_name or settings.host_name, size=size)
-    except Exception as exc:  # any database fault: one line, no traceback
-        fail(f"database: {str(exc).splitlines()[0]}")
-    for t, cpu in rows:
-        typer.echo(f"{utc(t).isoformat().replace('+00:00', 'Z')}  {'-' if cpu is None else cpu}")  # type: ignore[union-attr]
 
 
 @db_app.command("upgrade")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,6 +162,18 @@ def _merge(*parts: list[Agg]) -> list[tuple[int, float, float, float]]:
             else:
                 cur[0], cur[1], cur[2], cur[3] = min(cur[0], lo), cur[1] + total, cur[2] + n, max(cur[3], hi)
     return [(t, v[0], v[1] / v[2], v[3]) for t, v in sorted(acc.items()) if v[2]]
+
+
+def pick_qualifier(metric: str, given: Mapping[str, str | None]) -> str | None:
+    """The value of the one parameter (path, service, device, probe) `metric` takes among `given`,
+    the others ignored; ValueError naming it when it is required and missing."""
+    wanted = METRIC_QUALIFIER.get(metric)
+    if wanted is None:
+        return None
+    value = given.get(wanted)
+    if value is None and QUALIFIER_DEFAULT[wanted] is None:
+        raise ValueError(f"{wanted}: required for {metric} (which {wanted} to chart)")
+    return value
 
 
 def qualifier_of(metric: str, given: str | None) -> str:

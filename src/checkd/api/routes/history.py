@@ -13,22 +13,10 @@ from checkd import store
 from checkd.api.deps import HostQuery, IsoDateTime, MonitorDep, resolve_host, time_range
 from checkd.api.respond import cached_json, error_responses
 from checkd.schemas import HistoryOut, HistoryPoint
-from checkd.vocabulary import METRIC_QUALIFIER, QUALIFIER_DEFAULT, HistoryMetric
+from checkd.vocabulary import HistoryMetric
 
 router = APIRouter(prefix="/api/v2/history", tags=["history"])
 DEFAULT_SPAN_S = 3600
-
-
-def series_qualifier(metric: str, given: dict[str, str | None]) -> str | None:
-    """The value of the one query parameter `metric` takes (the others are ignored, as they always
-    were); 422 naming it when it is required and missing."""
-    wanted = METRIC_QUALIFIER.get(metric)
-    if wanted is None:
-        return None
-    value = given[wanted]
-    if value is None and QUALIFIER_DEFAULT[wanted] is None:
-        raise HTTPException(422, f"{wanted}: required for {metric} (which {wanted} to chart)")
-    return value
 
 
 @router.get(
@@ -76,7 +64,12 @@ async def history(
     t0 = t1 - DEFAULT_SPAN_S if given_since is None else given_since
     if t0 > t1:
         raise HTTPException(422, "since: must not be after until (which defaults to now)")
-    qualifier = series_qualifier(metric, {"path": path, "service": service, "device": device, "probe": probe})
+    try:
+        qualifier = store.pick_qualifier(
+            metric, {"path": path, "service": service, "device": device, "probe": probe}
+        )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     keep = store.Retentions(
         raw=monitor.settings.retention.seconds("raw"), minute=monitor.settings.retention.seconds("minute")
     )
