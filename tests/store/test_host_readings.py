@@ -226,7 +226,7 @@ def test_a_counter_that_resets_stores_a_null_for_that_check_not_a_spike(engine: 
     script = iter([1_000_000, 1_000_000 + 10_000, 500, 500 + 10_000])
     counters = {"eth0": NetCounters(0, 0, 0, 0, 0, 0, 0, 0)}
 
-    def read() -> dict[str, NetCounters]:
+    def read(only: object = None) -> dict[str, NetCounters]:
         counters["eth0"] = counters["eth0"]._replace(rx_bytes=next(script))
         return dict(counters)
 

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from checkd.probes.devices import disk_io_probe, network_probe
 from checkd.probes.readings import Check, DiskIO, DiskUsage, LoadAverage, MemoryUsage, NetUsage
-from checkd.probes.system import CpuPercent, count_processes, read_disk, read_load, read_memory, read_swap
+from checkd.probes.system import CpuPercent, ProcessCount, read_disk, read_load, read_memory, read_swap
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,7 @@ class CheckProbe:
         self._devices = bool(net_interfaces), bool(disk_devices)
         # Swap, process count and CPU count: read only where they are kept (issue 12 stores them).
         self._host_counts = host_counts
+        self._procs = ProcessCount()
 
     def _guard(self, probe: str, read: Callable[[], T], at: float) -> T | None:
         try:
@@ -136,7 +137,7 @@ class CheckProbe:
             disks=disks,
             services=services,
             swap=self._guard("swap", read_swap, taken_at) if self._host_counts else None,
-            procs=self._guard("procs", count_processes, taken_at) if self._host_counts else None,
+            procs=self._guard("procs", self._procs.read, taken_at) if self._host_counts else None,
             cpu_count=self._cpu_count if self._host_counts else None,
             net=net or [],
             disk_io=disk_io or [],
