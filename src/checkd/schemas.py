@@ -146,7 +146,7 @@ class CpuPoint(BaseModel):
 class ProbeFailureOut(BaseModel):
     """A probe that failed on every check since `failing_since`."""
 
-    probe: str = Field(description="cpu, memory, load, services or disk:<path>")
+    probe: str = Field(description="cpu, memory, load, services, disk:<path>, swap, procs, net or disk_io")
     failing_since: datetime
     checks: int = Field(description="checks in a row it failed on")
     last_error: str

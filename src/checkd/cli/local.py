@@ -62,7 +62,14 @@ def check(
     settings = settings_from(config, data_dir, database_url)
     setup_logging("WARNING")
     registry = ServiceRegistry(settings.services)
-    probe = CheckProbe(disk_paths=settings.sampler.disk_paths, service_states=registry.states)
+    sampler = settings.sampler
+    probe = CheckProbe(
+        disk_paths=sampler.disk_paths,
+        service_states=registry.states,
+        net_interfaces=sampler.net_interfaces,
+        disk_devices=sampler.disk_devices,
+        host_counts=True,
+    )
     time.sleep(0.25)  # cpu percent covers this quarter second
     c = probe.take_check()
     data = asdict(c)
@@ -81,8 +88,24 @@ def check(
         typer.echo(f"disk      {d.path}: {d.percent}% of {d.total // 2**30} GiB used")
     for name, state in c.services.items():
         typer.echo(f"service   {name}: {state}")
+    if c.swap is not None:
+        typer.echo(f"swap      {c.swap.percent}% used")
+    if c.procs is not None:
+        typer.echo(f"processes {c.procs}")
+    for iface in c.net:
+        rx, tx = iface.rates.get("rx_bytes"), iface.rates.get("tx_bytes")
+        typer.echo(f"net       {iface.iface}: {_per_s(rx)} in, {_per_s(tx)} out")
+    for io in c.disk_io:
+        read, written = io.rates.get("read_bytes"), io.rates.get("write_bytes")
+        typer.echo(
+            f"disk io   {io.device}: {_per_s(read)} read, {_per_s(written)} written, {io.busy_percent}% busy"
+        )
     for probe_name, n in probe.errors.counts.items():
         typer.echo(f"error     {probe_name} failed ({n}): {probe.errors.last}", err=True)
+
+
+def _per_s(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:,.0f} B/s"
 
 
 @db_app.command("upgrade")
