@@ -132,6 +132,14 @@ check_net = Table(
     Column("tx_bytes", BigInteger),
     Column("rx_packets", Integer),
     Column("tx_packets", Integer),
+    sqlite_with_rowid=False,
+)
+
+check_net_faults = Table(  # only where an interface had errors or drops (a rare row: no bytes otherwise)
+    "check_net_faults",
+    metadata,
+    Column("check_id", RowId, primary_key=True),
+    Column("device_id", Integer, primary_key=True),
     Column("rx_errors", Integer),
     Column("tx_errors", Integer),
     Column("rx_drops", Integer),

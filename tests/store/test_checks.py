@@ -25,7 +25,6 @@ from checkd.probes import (
     NetUsage,
     SwapUsage,
 )
-from checkd.probes.readings import NetCounters
 
 KIB = 1024
 GIB = 2**30
@@ -197,8 +196,14 @@ def test_cpu_history_keeps_a_failed_reading_as_none_and_orders_ties_by_insertion
 CHECKS_FOR_SIZE = 20_000
 
 
-def _rates(rng: random.Random, names: tuple[str, ...], scales: tuple[int, ...]) -> dict[str, float | None]:
-    return {n: float(rng.randrange(0, k)) for n, k in zip(names, scales, strict=True)}
+# A busy-ish host's rates: up to 2 MB/s and 2,000 packets/s each way, no errors or drops.
+NET_RATE_LIMITS = {"rx_bytes": 2_000_000, "tx_bytes": 2_000_000, "rx_packets": 2_000, "tx_packets": 2_000,
+                   "rx_errors": 1, "tx_errors": 1, "rx_drops": 1, "tx_drops": 1}  # fmt: skip
+
+
+def _rates(rng: random.Random, limits: dict[str, int]) -> dict[str, float | None]:
+    """A rate below each limit, drawn from `rng`."""
+    return {name: float(rng.randrange(0, limit)) for name, limit in limits.items()}
 
 
 @pytest.mark.parametrize(("host_readings", "budget"), [(True, 160)], ids=["1iface-1dev-160B"])
@@ -255,9 +260,9 @@ def test_sqlite_bytes_per_check_stay_within_the_budget(
                     2 * GIB, swap_used, 2 * GIB - swap_used, round(swap_used / GIB * 50, 1)
                 )
                 check.procs, check.cpu_count = real.procs, real.cpu_count
-                net = _rates(rng, NetCounters._fields, (2_000_000, 2_000_000, 2_000, 2_000, 1, 1, 1, 1))
+                net = _rates(rng, NET_RATE_LIMITS)
                 check.net = [NetUsage("eth0", None, net)]
-                io = _rates(rng, ("read_bytes", "write_bytes", "busy_ms"), (1_000_000, 5_000_000, 1000))
+                io = _rates(rng, {"read_bytes": 1_000_000, "write_bytes": 5_000_000, "busy_ms": 1000})
                 check.disk_io = [DiskIO("sda", None, io)]
             batch.append(check)
             if len(batch) == 1000:

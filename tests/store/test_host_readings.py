@@ -33,8 +33,8 @@ from checkd.store.history import metric_key
 
 from .test_history import KEEP
 
-MINE = ("device_names", "probe_names", "check_net", "check_disk_io", "check_probes", "swap_pct", "procs",
-        "cpu_count", "inodes_pct")  # fmt: skip
+MINE = ("device_names", "probe_names", "check_net", "check_net_faults", "check_disk_io", "check_probes",
+        "swap_pct", "procs", "cpu_count", "inodes_pct")  # fmt: skip
 NET_FIELDS = NetCounters._fields
 SERIES = [
     ("net_rx_bytes", "eth0"),
@@ -53,7 +53,9 @@ def host_check(
 ) -> Check:
     """A check with every issue-12 reading; values exactly representable in the stored units."""
     net_rates: dict[str, float | None] = {n: float(1000 * (i + 1) + k) for k, n in enumerate(NET_FIELDS)}
-    net_rates["rx_errors"], net_rates["tx_drops"] = 0.25, None  # hundredths; a counter that reset
+    net_rates.update(rx_errors=0.0, tx_errors=0.0, rx_drops=0.0, tx_drops=0.0)  # the usual: no row stored
+    if i % 2:
+        net_rates["rx_errors"], net_rates["tx_drops"] = 0.25, None  # hundredths; a counter that reset
     return Check(
         taken_at=float(t),
         cpu=float(i % 100),
@@ -146,8 +148,8 @@ def test_host_readings_round_trip_and_show_in_the_v2_shape(engine: Engine, batch
     assert out["disks"][0]["inodes_percent"] == 25.0
     assert (
         out["net"] == [{"iface": "eth0", **{f"{k}_per_s": first.net[0].rates[k] for k in NET_FIELDS}}]
-        and out["net"][0]["tx_drops_per_s"] is None
-    )
+        and out["net"][0]["tx_drops_per_s"] == 0.0
+    ), "no errors or drops: no check_net_faults row, read back as 0"
     assert out["disk_io"] == [
         {"device": "sda", "read_bytes_per_s": 0.0, "write_bytes_per_s": 8192.0, "busy_percent": 0.0}
     ]

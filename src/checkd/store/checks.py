@@ -10,6 +10,7 @@ from checkd.models import (
     check_disk_io,
     check_disks,
     check_net,
+    check_net_faults,
     check_probes,
     check_services,
     checks,
@@ -40,7 +41,7 @@ _CHECK_COLS = [
     checks.c.cpu_count,
 ]
 # Per-check tables keyed by (check_id, a dimension id), deleted with their check.
-_CHILD_TABLES = (check_disks, check_services, check_net, check_disk_io, check_probes)
+_CHILD_TABLES = (check_disks, check_services, check_net, check_net_faults, check_disk_io, check_probes)
 
 
 def _attach_children(conn: Connection, items: list[Check]) -> list[Check]:
@@ -64,8 +65,10 @@ def _attach_children(conn: Connection, items: list[Check]) -> list[Check]:
     )
     for row in conn.execute(svc_q).mappings():
         by_id[row["check_id"]].services[row["name"]] = codec.STATES[row["state"]]
+    faults = {(r["check_id"], r["device_id"]): r for r in _device_rows(conn, check_net_faults, ids)}
     for row in _device_rows(conn, check_net, ids):
-        by_id[row["check_id"]].net.append(codec.net_from_row(row))
+        fault = faults.get((row["check_id"], row["device_id"]))
+        by_id[row["check_id"]].net.append(codec.net_from_row(row, fault))
     for row in _device_rows(conn, check_disk_io, ids):
         by_id[row["check_id"]].disk_io.append(codec.disk_io_from_row(row))
     probe_q = (

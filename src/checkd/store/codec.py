@@ -71,12 +71,14 @@ CHECK_COLUMNS = (
 )
 # The order of disk_values(); the `check_disks` columns after check_id and path_id.
 DISK_COLUMNS = ("total_kib", "used_kib", "free_kib", "pct", "inodes_pct")
-# The order of net_values(), disk_io_values(), probe_values(): the columns after the two keys.
-NET_COLUMNS = NetCounters._fields  # rates: bytes and packets per second, errors and drops in hundredths
+# The order of net_values(), net_fault_values(), disk_io_values(), probe_values(): the columns
+# after the two keys. Bytes and packets per second as integers; errors and drops per second in
+# hundredths, in their own table and only where one is not 0 (almost never: no row, no bytes).
+NET_COLUMNS = ("rx_bytes", "tx_bytes", "rx_packets", "tx_packets")
+NET_FAULT_COLUMNS = ("rx_errors", "tx_errors", "rx_drops", "tx_drops")
+assert {*NET_COLUMNS, *NET_FAULT_COLUMNS} == set(NetCounters._fields), "an interface counter has no column"
 DISK_IO_COLUMNS = ("read_bytes", "write_bytes", "busy_pct")
 PROBE_COLUMNS = ("up", "kind", "latency_us")
-_HUNDREDTHS = frozenset(("rx_errors", "tx_errors", "rx_drops", "tx_drops"))
-_NET_SCALES = tuple(PCT_SCALE if name in _HUNDREDTHS else 1 for name in NET_COLUMNS)
 # Endpoint check kinds as small integers (append only: the codes are in stored rows).
 PROBE_KINDS = ("http", "tcp")
 
@@ -108,9 +110,16 @@ def _scaled(value: float | None, scale: int) -> int | None:
 
 
 def net_values(net: NetUsage) -> tuple[int | None, ...]:
-    """The stored rates of one interface, in NET_COLUMNS order."""
+    """The stored byte and packet rates of one interface, in NET_COLUMNS order."""
     rates = net.rates
-    return tuple(_scaled(rates.get(n), k) for n, k in zip(NET_COLUMNS, _NET_SCALES, strict=True))
+    return tuple(_scaled(rates.get(n), 1) for n in NET_COLUMNS)
+
+
+def net_fault_values(net: NetUsage) -> tuple[int | None, ...] | None:
+    """The stored error and drop rates of one interface, in NET_FAULT_COLUMNS order; None when
+    all are 0 (then no row is stored, and 0 is read back)."""
+    values = tuple(_scaled(net.rates.get(n), PCT_SCALE) for n in NET_FAULT_COLUMNS)
+    return None if values == (0, 0, 0, 0) else values
 
 
 def disk_io_values(io: DiskIO) -> tuple[int | None, ...]:
@@ -165,9 +174,12 @@ def disk_from_row(row: Mapping[Any, Any]) -> DiskUsage:
     )
 
 
-def net_from_row(row: Mapping[Any, Any]) -> NetUsage:
-    """A NetUsage (rates only: counters are not stored) from a joined `check_net` row."""
-    rates = {n: None if row[n] is None else row[n] / k for n, k in zip(NET_COLUMNS, _NET_SCALES, strict=True)}
+def net_from_row(row: Mapping[Any, Any], faults: Mapping[Any, Any] | None) -> NetUsage:
+    """A NetUsage (rates only: counters are not stored) from a joined `check_net` row and its
+    `check_net_faults` row (None: there is none, so errors and drops were 0)."""
+    rates: dict[str, float | None] = {n: row[n] for n in NET_COLUMNS}
+    for n in NET_FAULT_COLUMNS:
+        rates[n] = 0.0 if faults is None else unpct(faults[n])
     return NetUsage(row["name"], None, rates)
 
 

@@ -45,11 +45,18 @@ def upgrade() -> None:
         sa.Column("tx_bytes", sa.BigInteger(), nullable=True),
         sa.Column("rx_packets", sa.Integer(), nullable=True),
         sa.Column("tx_packets", sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint("check_id", "device_id", name=op.f("pk_check_net")),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "check_net_faults",
+        sa.Column("check_id", _ROW_ID, nullable=False),
+        sa.Column("device_id", sa.Integer(), nullable=False),
         sa.Column("rx_errors", sa.Integer(), nullable=True),
         sa.Column("tx_errors", sa.Integer(), nullable=True),
         sa.Column("rx_drops", sa.Integer(), nullable=True),
         sa.Column("tx_drops", sa.Integer(), nullable=True),
-        sa.PrimaryKeyConstraint("check_id", "device_id", name=op.f("pk_check_net")),
+        sa.PrimaryKeyConstraint("check_id", "device_id", name=op.f("pk_check_net_faults")),
         sqlite_with_rowid=False,
     )
     op.create_table(
@@ -77,6 +84,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("check_probes")
     op.drop_table("check_disk_io")
+    op.drop_table("check_net_faults")
     op.drop_table("check_net")
     op.drop_table("probe_names")
     op.drop_table("device_names")

@@ -30,6 +30,7 @@ CHECK_COLUMNS = list(codec.CHECK_COLUMNS)
 DISK_COLUMNS = ["check_id", "path_id", *codec.DISK_COLUMNS]
 SERVICE_COLUMNS = ["check_id", "service_id", "state"]
 NET_COLUMNS = ["check_id", "device_id", *codec.NET_COLUMNS]
+NET_FAULT_COLUMNS = ["check_id", "device_id", *codec.NET_FAULT_COLUMNS]
 DISK_IO_COLUMNS = ["check_id", "device_id", *codec.DISK_IO_COLUMNS]
 PROBE_COLUMNS = ["check_id", "probe_id", *codec.PROBE_COLUMNS]
 assert [c.name for c in checks.c] == ["id", "host_id", *CHECK_COLUMNS], "codec.CHECK_COLUMNS is stale"

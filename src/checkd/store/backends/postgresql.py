@@ -20,6 +20,7 @@ from checkd.models import (
     check_disk_io,
     check_disks,
     check_net,
+    check_net_faults,
     check_probes,
     check_services,
     checks,
@@ -36,6 +37,7 @@ from checkd.store.backends import (
     DISK_IO_COLUMNS,
     FOLDED_CHECK_COLUMNS,
     NET_COLUMNS,
+    NET_FAULT_COLUMNS,
     PROBE_COLUMNS,
     SERVICE_COLUMNS,
     Buckets,
@@ -75,6 +77,7 @@ _CHILDREN = (
     _child(check_disks, DISK_COLUMNS, "d"),
     _child(check_services, SERVICE_COLUMNS, "s"),
     _child(check_net, NET_COLUMNS, "n"),
+    _child(check_net_faults, NET_FAULT_COLUMNS, "nf"),
     _child(check_disk_io, DISK_IO_COLUMNS, "io"),
     _child(check_probes, PROBE_COLUMNS, "p"),
 )
@@ -87,6 +90,7 @@ def _child_rows(check: Check, ids_of: IdsOf) -> tuple[list[tuple[Any, ...]], ...
         [(path_id(d.path), *codec.disk_values(d)) for d in check.disks],
         [(service_id(name), codec.state_code(state)) for name, state in check.services.items()],
         [(device_id(n.iface), *codec.net_values(n)) for n in check.net],
+        [(device_id(n.iface), *f) for n in check.net if (f := codec.net_fault_values(n)) is not None],
         [(device_id(io.device), *codec.disk_io_values(io)) for io in check.disk_io],
         [(probe_id(e.name), *codec.probe_values(e)) for e in check.endpoints],
     )

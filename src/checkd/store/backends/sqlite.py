@@ -20,6 +20,7 @@ from checkd.models import (
     check_disk_io,
     check_disks,
     check_net,
+    check_net_faults,
     check_probes,
     check_services,
     checks,
@@ -33,6 +34,7 @@ from checkd.store.backends import (
     DISK_IO_COLUMNS,
     FOLDED_CHECK_COLUMNS,
     NET_COLUMNS,
+    NET_FAULT_COLUMNS,
     PROBE_COLUMNS,
     SERVICE_COLUMNS,
     Buckets,
@@ -53,6 +55,7 @@ _CHECK = _plain_insert(checks, ["host_id", *CHECK_COLUMNS])
 _DISK = _plain_insert(check_disks, DISK_COLUMNS)
 _SERVICE = _plain_insert(check_services, SERVICE_COLUMNS)
 _NET = _plain_insert(check_net, NET_COLUMNS)
+_NET_FAULTS = _plain_insert(check_net_faults, NET_FAULT_COLUMNS)
 _DISK_IO = _plain_insert(check_disk_io, DISK_IO_COLUMNS)
 _PROBE = _plain_insert(check_probes, PROBE_COLUMNS)
 
@@ -99,6 +102,7 @@ def _rows(cursor: Any, host_id: int, ids_of: IdsOf, items: Sequence[Check]) -> l
     disk_rows: list[tuple[Any, ...]] = []
     service_rows: list[tuple[Any, ...]] = []
     net_rows: list[tuple[Any, ...]] = []
+    fault_rows: list[tuple[Any, ...]] = []
     io_rows: list[tuple[Any, ...]] = []
     probe_rows: list[tuple[Any, ...]] = []
     for check in items:
@@ -111,12 +115,22 @@ def _rows(cursor: Any, host_id: int, ids_of: IdsOf, items: Sequence[Check]) -> l
             service_rows.append((new_id, service_id(name), codec.state_code(state)))
         for n in check.net:
             net_rows.append((new_id, device_id(n.iface), *codec.net_values(n)))
+            faults = codec.net_fault_values(n)
+            if faults is not None:
+                fault_rows.append((new_id, device_id(n.iface), *faults))
         for io in check.disk_io:
             io_rows.append((new_id, device_id(io.device), *codec.disk_io_values(io)))
         for e in check.endpoints:
             probe_rows.append((new_id, probe_id(e.name), *codec.probe_values(e)))
-    for sql, rows in ((_DISK, disk_rows), (_SERVICE, service_rows), (_NET, net_rows),
-                      (_DISK_IO, io_rows), (_PROBE, probe_rows)):  # fmt: skip
+    children = (
+        (_DISK, disk_rows),
+        (_SERVICE, service_rows),
+        (_NET, net_rows),
+        (_NET_FAULTS, fault_rows),
+        (_DISK_IO, io_rows),
+        (_PROBE, probe_rows),
+    )
+    for sql, rows in children:
         if rows:
             cursor.executemany(sql, rows)
     return ids
