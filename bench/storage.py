@@ -8,8 +8,8 @@ Sampler.sample_once() and Sampler.flush() --checks times, each with the real Che
 cpu, memory, load, disk "/") and ServiceRegistry, one write transaction per check, exactly as
 the probe and writer threads do. Only the probe's clock is replaced, so consecutive checks are
 one second apart as at interval 1 s. Case "1 service" is the predefined httpd (apache2 via
-sysv: pidfile + /proc); case "20 services" adds 19 command-backend services whose pidfiles name a live process (so
-they are all active, as on a healthy host). Afterwards the WAL is checkpointed into the main
+sysv: pidfile + /proc); case "20 services" adds 19 command-backend services whose pidfiles
+name a live process (so they are all active, as on a healthy host). Afterwards the WAL is checkpointed into the main
 file and bytes per check = (file size - size of the empty migrated database) / checks. The
 per-table split comes from SQLite's dbstat table.
 
