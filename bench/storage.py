@@ -7,11 +7,11 @@ For each case it migrates a fresh SQLite database and runs the real Sampler agai
 Sampler.sample_once() and Sampler.flush() --checks times, each with the real CheckProbe (psutil
 cpu, memory, load, disk "/") and ServiceRegistry, one write transaction per check, exactly as
 the probe and writer threads do. Only the probe's clock is replaced, so consecutive checks are
-one second apart as at interval 1 s. Case "1 service" is the predefined httpd (apache2 via
-sysv: pidfile + /proc); case "20 services" adds 19 command-backend services whose pidfiles
-name a live process (so they are all active, as on a healthy host). Afterwards the WAL is checkpointed into the main
-file and bytes per check = (file size - size of the empty migrated database) / checks. The
-per-table split comes from SQLite's dbstat table.
+one second apart as at interval 1 s. Case "1 service" is the predefined httpd (apache2 via sysv:
+pidfile + /proc); case "20 services" adds 19 command-backend services whose pidfiles name a live
+process (so they are all active, as on a healthy host). Afterwards the WAL is checkpointed into
+the main file and bytes per check = (file size - size of the empty migrated database) / checks.
+The per-table split comes from SQLite's dbstat table.
 
 Goal (issue 12): at most 160 bytes per check with one network interface and one block device
 as well (swap, processes, cpus, inodes, the interface's and the device's rates). Case "issue 12"
