@@ -109,7 +109,7 @@ def bulk_load(
             load5 = max(0, load1 - load_pool[(i + 7) % p3] // 8)
             load15 = max(0, load1 - load_pool[(i + 13) % p3] // 5)
             mem_pct = round(10_000 * (MEM_TOTAL_KIB - avail) / MEM_TOTAL_KIB)
-            # No issue-12 readings (swap_pct, procs, cpu_count): rows as before migration 0007.
+            # No issue-12 readings (swap_permille, procs, cpu_count): rows as before migration 0007.
             yield (next_id + i, hid, start_t + i, cpu[i % p0], load1, load5, load15, MEM_TOTAL_KIB, avail,
                    used_pool[i % p2], mem_pct, None, None, None)  # fmt: skip
 

@@ -21,6 +21,9 @@ from sqlalchemy import (
 # 8-byte REAL); byte counts are stored in KiB (/proc/meminfo reports kB, so memory is exact).
 # Times are integer Unix seconds (UTC). This keeps a check under 100 bytes on disk.
 PCT_SCALE = 100
+# Percentages read with 0.1 resolution (swap, inodes, busy; rounded so by the probes) are stored
+# in tenths (permille): exact, and a byte less than hundredths below 12.8 %.
+PERMILLE = 10
 LOAD_SCALE = 100
 KIB = 1024
 
@@ -75,9 +78,9 @@ checks = Table(
     Column("mem_used_kib", BigInteger),
     Column("mem_pct", SmallInteger),
     Index("ix_checks_host_taken", "host_id", "taken_at"),
-    # Migration 0007 (issue 12): swap used in hundredths of a percent (its sizes are served live, in
+    # Migration 0007 (issue 12): swap used in tenths of a percent (its sizes are served live, in
     # /metrics, not stored), processes, logical CPUs (for load per core).
-    Column("swap_pct", SmallInteger),
+    Column("swap_permille", SmallInteger),
     Column("procs", Integer),
     Column("cpu_count", SmallInteger),
 )
@@ -91,7 +94,7 @@ check_disks = Table(
     Column("used_kib", BigInteger),
     Column("free_kib", BigInteger),
     Column("pct", SmallInteger),
-    Column("inodes_pct", SmallInteger),  # 0007; null: the filesystem reports no inode count
+    Column("inodes_permille", SmallInteger),  # 0007; null: the filesystem reports no inode count
     sqlite_with_rowid=False,
 )
 
@@ -106,7 +109,7 @@ check_services = Table(
 
 # -- more of the host (migration 0007, issue 12) ------------------------------------------------
 # Rates since the previous check, never counters: bytes and packets per second as integers,
-# errors and drops per second in hundredths, busy in hundredths of a percent. A rate is null when
+# errors and drops per second in hundredths, busy in tenths of a percent. A rate is null when
 # the device has none at this check (its first read, or a counter that went down: a wrap or reset).
 
 device_names = Table(  # network interfaces and block devices
@@ -154,7 +157,7 @@ check_disk_io = Table(
     Column("device_id", Integer, primary_key=True),
     Column("read_bytes", BigInteger),
     Column("write_bytes", BigInteger),
-    Column("busy_pct", SmallInteger),
+    Column("busy_permille", SmallInteger),
     sqlite_with_rowid=False,
 )
 

@@ -34,7 +34,7 @@ from checkd.store.history import metric_key
 from .test_history import KEEP
 
 MINE = ("device_names", "probe_names", "check_net", "check_net_faults", "check_disk_io", "check_probes",
-        "swap_pct", "procs", "cpu_count", "inodes_pct")  # fmt: skip
+        "swap_permille", "procs", "cpu_count", "inodes_permille")  # fmt: skip
 NET_FIELDS = NetCounters._fields
 SERIES = [
     ("net_rx_bytes", "eth0"),

@@ -36,7 +36,7 @@ _CHECK_COLS = [
     checks.c.mem_available_kib,
     checks.c.mem_used_kib,
     checks.c.mem_pct,
-    checks.c.swap_pct,
+    checks.c.swap_permille,
     checks.c.procs,
     checks.c.cpu_count,
 ]

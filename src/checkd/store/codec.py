@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checkd.models import KIB, LOAD_SCALE, PCT_SCALE
+from checkd.models import KIB, LOAD_SCALE, PCT_SCALE, PERMILLE
 from checkd.probes import (
     Check,
     DiskIO,
@@ -44,6 +44,11 @@ def pct(value: float | None) -> int | None:
     return None if value is None else round(value * PCT_SCALE)
 
 
+def permille(value: float | None) -> int | None:
+    """Percent to tenths (for readings of 0.1 resolution)."""
+    return None if value is None else round(value * PERMILLE)
+
+
 def unpct(value: int | None) -> float | None:
     """Hundredths to percent."""
     return None if value is None else value / PCT_SCALE
@@ -65,19 +70,19 @@ CHECK_COLUMNS = (
     "mem_available_kib",
     "mem_used_kib",
     "mem_pct",
-    "swap_pct",
+    "swap_permille",
     "procs",
     "cpu_count",
 )
 # The order of disk_values(); the `check_disks` columns after check_id and path_id.
-DISK_COLUMNS = ("total_kib", "used_kib", "free_kib", "pct", "inodes_pct")
+DISK_COLUMNS = ("total_kib", "used_kib", "free_kib", "pct", "inodes_permille")
 # The order of net_values(), net_fault_values(), disk_io_values(), probe_values(): the columns
 # after the two keys. Bytes and packets per second as integers; errors and drops per second in
 # hundredths, in their own table and only where one is not 0 (almost never: no row, no bytes).
 NET_COLUMNS = ("rx_bytes", "tx_bytes", "rx_packets", "tx_packets")
 NET_FAULT_COLUMNS = ("rx_errors", "tx_errors", "rx_drops", "tx_drops")
 assert {*NET_COLUMNS, *NET_FAULT_COLUMNS} == set(NetCounters._fields), "an interface counter has no column"
-DISK_IO_COLUMNS = ("read_bytes", "write_bytes", "busy_pct")
+DISK_IO_COLUMNS = ("read_bytes", "write_bytes", "busy_permille")
 PROBE_COLUMNS = ("up", "kind", "latency_us")
 # Endpoint check kinds as small integers (append only: the codes are in stored rows).
 PROBE_KINDS = ("http", "tcp")
@@ -94,7 +99,7 @@ def check_values(check: Check) -> tuple[int | None, ...]:
                                                    round(load.load15 * LOAD_SCALE))),
         *((None, None, None, None) if mem is None else (kib(mem.total), kib(mem.available),
                                                         kib(mem.used), pct(mem.percent))),
-        None if swap is None else pct(swap.percent),
+        None if swap is None else permille(swap.percent),
         check.procs,
         check.cpu_count,
     )  # fmt: skip
@@ -102,7 +107,7 @@ def check_values(check: Check) -> tuple[int | None, ...]:
 
 def disk_values(disk: DiskUsage) -> tuple[int | None, ...]:
     """The stored values of one disk reading, in DISK_COLUMNS order."""
-    return (kib(disk.total), kib(disk.used), kib(disk.free), pct(disk.percent), pct(disk.inodes_percent))
+    return (kib(disk.total), kib(disk.used), kib(disk.free), pct(disk.percent), permille(disk.inodes_percent))
 
 
 def _scaled(value: float | None, scale: int) -> int | None:
@@ -125,7 +130,11 @@ def net_fault_values(net: NetUsage) -> tuple[int | None, ...] | None:
 def disk_io_values(io: DiskIO) -> tuple[int | None, ...]:
     """The stored rates of one block device, in DISK_IO_COLUMNS order."""
     rates = io.rates
-    return (_scaled(rates.get("read_bytes"), 1), _scaled(rates.get("write_bytes"), 1), pct(io.busy_percent))
+    return (
+        _scaled(rates.get("read_bytes"), 1),
+        _scaled(rates.get("write_bytes"), 1),
+        permille(io.busy_percent),
+    )
 
 
 def probe_values(result: EndpointResult) -> tuple[int | None, ...]:
@@ -147,8 +156,8 @@ def check_from_row(row: Mapping[Any, Any], host: str) -> Check:
     load = None
     if row["load1"] is not None:
         load = LoadAverage(row["load1"] / LOAD_SCALE, row["load5"] / LOAD_SCALE, row["load15"] / LOAD_SCALE)
-    swap_pct = row["swap_pct"]
-    swap = None if swap_pct is None else SwapUsage(None, None, None, swap_pct / PCT_SCALE)
+    swap_permille = row["swap_permille"]
+    swap = None if swap_permille is None else SwapUsage(None, None, None, swap_permille / PERMILLE)
     return Check(
         id=row["id"],
         host=host,
@@ -170,7 +179,7 @@ def disk_from_row(row: Mapping[Any, Any]) -> DiskUsage:
         used=row["used_kib"] * KIB,
         free=row["free_kib"] * KIB,
         percent=row["pct"] / PCT_SCALE,
-        stored_inodes_percent=unpct(row["inodes_pct"]),
+        stored_inodes_percent=None if row["inodes_permille"] is None else row["inodes_permille"] / PERMILLE,
     )
 
 
@@ -185,9 +194,10 @@ def net_from_row(row: Mapping[Any, Any], faults: Mapping[Any, Any] | None) -> Ne
 
 def disk_io_from_row(row: Mapping[Any, Any]) -> DiskIO:
     """A DiskIO (rates only) from a joined `check_disk_io` row."""
-    busy = row["busy_pct"]
+    busy = row["busy_permille"]
+    # busy_percent = busy_ms per second / 10, so busy_ms per second = the busy permille.
     rates = {"read_bytes": row["read_bytes"], "write_bytes": row["write_bytes"],
-             "busy_ms": None if busy is None else busy / PCT_SCALE * 10}  # fmt: skip
+             "busy_ms": None if busy is None else float(busy)}  # fmt: skip
     return DiskIO(row["name"], None, rates)
 
 

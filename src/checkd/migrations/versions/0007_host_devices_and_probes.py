@@ -14,7 +14,7 @@ depends_on = None
 
 _ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _CHECK_COLUMNS = (
-    ("swap_pct", sa.SmallInteger()),
+    ("swap_permille", sa.SmallInteger()),
     ("procs", sa.Integer()),
     ("cpu_count", sa.SmallInteger()),
 )
@@ -34,7 +34,7 @@ def upgrade() -> None:
     # Nullable columns without a default: old rows are not rewritten (SQLite and PostgreSQL alike).
     for name, type_ in _CHECK_COLUMNS:
         op.add_column("checks", sa.Column(name, type_, nullable=True))
-    op.add_column("check_disks", sa.Column("inodes_pct", sa.SmallInteger(), nullable=True))
+    op.add_column("check_disks", sa.Column("inodes_permille", sa.SmallInteger(), nullable=True))
     _names("device_names", 64)
     _names("probe_names", 100)
     op.create_table(
@@ -65,7 +65,7 @@ def upgrade() -> None:
         sa.Column("device_id", sa.Integer(), nullable=False),
         sa.Column("read_bytes", sa.BigInteger(), nullable=True),
         sa.Column("write_bytes", sa.BigInteger(), nullable=True),
-        sa.Column("busy_pct", sa.SmallInteger(), nullable=True),
+        sa.Column("busy_permille", sa.SmallInteger(), nullable=True),
         sa.PrimaryKeyConstraint("check_id", "device_id", name=op.f("pk_check_disk_io")),
         sqlite_with_rowid=False,
     )
@@ -89,6 +89,6 @@ def downgrade() -> None:
     op.drop_table("probe_names")
     op.drop_table("device_names")
     # SQLite >= 3.35 and PostgreSQL drop a column in place.
-    op.execute("ALTER TABLE check_disks DROP COLUMN inodes_pct")
+    op.execute("ALTER TABLE check_disks DROP COLUMN inodes_permille")
     for name, _ in reversed(_CHECK_COLUMNS):
         op.execute(f"ALTER TABLE checks DROP COLUMN {name}")

@@ -22,7 +22,7 @@ Row = Sequence[Any]
 IdOf = Callable[[str], int]  # a disk path's, service's, device's or endpoint check's id
 IdsOf = tuple[IdOf, IdOf, IdOf, IdOf]  # disk path, service, device, endpoint check
 # The `checks` columns the fold reads after id and taken_at.
-FOLDED_CHECK_COLUMNS = ("cpu_pct", "mem_pct", "load1", "swap_pct", "procs", "cpu_count")
+FOLDED_CHECK_COLUMNS = ("cpu_pct", "mem_pct", "load1", "swap_permille", "procs", "cpu_count")
 # (tier, metric_id, bucket) -> [min, max, total, count]: the rollup buckets one fold adds to.
 Buckets = dict[tuple[int, int, int], list[float]]
 
