@@ -95,7 +95,8 @@ def main() -> None:
     ap.add_argument("--net", default="eth0,lo", help="network interfaces, comma-separated")
     ap.add_argument("--disk-devices", default="vda,zram0", help="block devices, comma-separated")
     args = ap.parse_args()
-    devices = {"net_interfaces": args.net.split(","), "disk_devices": args.disk_devices.split(",")}
+    devices = {"net_interfaces": [n for n in args.net.split(",") if n],
+               "disk_devices": [d for d in args.disk_devices.split(",") if d]}  # fmt: skip
     env = {f"CHECKD_SAMPLER__{k.upper()}": json.dumps(v) for k, v in devices.items()}
     result: dict[str, Any] = {"machine": harness.machine(), "devices": devices}
     a = result["in_process"] = in_process(args.renders, devices)
