@@ -109,14 +109,15 @@ def bulk_load(
             load5 = max(0, load1 - load_pool[(i + 7) % p3] // 8)
             load15 = max(0, load1 - load_pool[(i + 13) % p3] // 5)
             mem_pct = round(10_000 * (MEM_TOTAL_KIB - avail) / MEM_TOTAL_KIB)
+            # No issue-12 readings (swap_permille, procs, cpu_count): rows as before migration 0007.
             yield (next_id + i, hid, start_t + i, cpu[i % p0], load1, load5, load15, MEM_TOTAL_KIB, avail,
-                   used_pool[i % p2], mem_pct)  # fmt: skip
+                   used_pool[i % p2], mem_pct, None, None, None)  # fmt: skip
 
     def disk_rows(lo: int, hi: int) -> Iterator[tuple[object, ...]]:
         for i in range(lo, hi):
             used = 23_810_000 + i // 100  # grows slowly, as a real disk does
             free = DISK_TOTAL_KIB - used - 13_000_000
-            yield (next_id + i, pid, DISK_TOTAL_KIB, used, free, round(10_000 * used / (used + free)))
+            yield (next_id + i, pid, DISK_TOTAL_KIB, used, free, round(10_000 * used / (used + free)), None)
 
     def svc_rows(lo: int, hi: int) -> Iterator[tuple[object, ...]]:
         for i in range(lo, hi):

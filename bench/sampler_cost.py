@@ -23,22 +23,31 @@ B. A real `checkd serve --interval 1` next to an idle one (`sampler.autostart = 
    HTTP request is sent during the window. Net sampler cost = sampling - idle; per check = net /
    checks stored in the window (counted from the database file).
 
+Issue 12 adds network interfaces, block devices, swap, inodes and the process count to each
+check: --net and --disk-devices name them (comma-separated; default: the config's default "*",
+every non-virtual one), in both parts; the goal is unchanged with 2 interfaces and 2 devices
+(`--net eth0,lo --disk-devices vda,zram0` here).
+
 Run (from the repository root):
     .venv/bin/python bench/sampler_cost.py [--checks 2000] [--paced-checks 60] [--pace 1.0]
         [--seconds 60] [--warmup 15] [--rounds 3] [--no-serve] [--no-glances]
+        [--net IFACE,...] [--disk-devices DEV,...]
 Results go to stdout and bench/out/sampler_cost.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from typing import Any
 
 import harness as common
 
 
-def in_process(checks: int, paced_checks: int, pace: float, services: int) -> dict[str, Any]:
+def in_process(
+    checks: int, paced_checks: int, pace: float, services: int, devices: dict[str, Any]
+) -> dict[str, Any]:
     """Part A: CPU per Sampler.sample_once() with the real probe, registry and SQLite file."""
     from checkd import store
     from checkd.config import ServiceSettings, load_settings
@@ -49,11 +58,17 @@ def in_process(checks: int, paced_checks: int, pace: float, services: int) -> di
 
     with common.temp_dir("sampler") as tmp:
         extra = {f"svc{i:02d}": ServiceSettings(unit=f"svc{i:02d}") for i in range(1, services)}
-        settings = load_settings(data_dir=tmp, host_name=common.HOST_NAME)
+        settings = load_settings(data_dir=tmp, host_name=common.HOST_NAME, sampler=devices)
         if extra:
             settings = settings.model_copy(update={"services": {**settings.services, **extra}})
         registry = ServiceRegistry(settings.services)
-        probe = CheckProbe(disk_paths=settings.sampler.disk_paths, service_states=registry.states)
+        probe = CheckProbe(
+            disk_paths=settings.sampler.disk_paths,
+            service_states=registry.states,
+            net_interfaces=settings.sampler.net_interfaces,
+            disk_devices=settings.sampler.disk_devices,
+            host_counts=True,  # as the server's probe (monitor.py)
+        )
         engine = make_engine(settings.database_url)
         migrate(engine)
         sampler = Sampler(engine=engine, host=common.HOST_NAME, probe=probe, interval_s=1)
@@ -118,6 +133,8 @@ def in_process(checks: int, paced_checks: int, pace: float, services: int) -> di
         "service_states_ms_mean": round(sum(states_ms) / checks, 4),
         "write_ms_mean": round(sum(write_ms) / checks, 4),
         "pct_of_core_at_1s": round(mean / 1000 * 100, 4),
+        "net_interfaces": [n.iface for n in sample.net],
+        "disk_devices": [d.device for d in sample.disk_io],
         "paced_checks": paced_checks,
         "paced_cpu_ms_per_check_mean": round(sum(paced_total) / max(1, paced_checks), 4),
         "paced_cpu_ms_per_check_p50": round(common.pct_of(paced_total, 50), 4),
@@ -132,14 +149,14 @@ def _cpu(pid: int) -> tuple[int, frozenset[int], float]:
     return ns, tids, common.proc_cpu_ticks_s(pid)
 
 
-def serve_round(seconds: float, warmup: float, glances: bool) -> dict[str, Any]:
+def serve_round(seconds: float, warmup: float, glances: bool, env: dict[str, str]) -> dict[str, Any]:
     """Part B: one window of CPU time of a sampling checkd, an idle checkd and (optionally) Glances."""
     with common.temp_dir("serve") as tmp:
         procs: list[common.Served] = []
         try:
-            sampling = common.start_checkd(tmp / "sampling", interval=1, name="sampling")
+            sampling = common.start_checkd(tmp / "sampling", interval=1, name="sampling", env=env)
             procs.append(sampling)
-            idle = common.start_checkd(tmp / "idle", interval=1, autostart=False, name="idle")
+            idle = common.start_checkd(tmp / "idle", interval=1, autostart=False, name="idle", env=env)
             procs.append(idle)
             if glances:
                 procs.append(common.start_glances(tmp / "glances"))
@@ -186,14 +203,23 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-serve", action="store_true", help="only the in-process part")
     ap.add_argument("--no-glances", action="store_true", help="do not run Glances next to checkd")
+    ap.add_argument("--net", help="network interfaces, comma-separated (default: the config's)")
+    ap.add_argument("--disk-devices", help="block devices, comma-separated (default: the config's)")
     args = ap.parse_args()
+    devices: dict[str, Any] = {}
+    if args.net is not None:
+        devices["net_interfaces"] = [n for n in args.net.split(",") if n]
+    if args.disk_devices is not None:
+        devices["disk_devices"] = [d for d in args.disk_devices.split(",") if d]
+    env = {f"CHECKD_SAMPLER__{key.upper()}": json.dumps(value) for key, value in devices.items()}
 
-    result: dict[str, Any] = {"machine": common.machine()}
+    result: dict[str, Any] = {"machine": common.machine(), "devices": devices}
     print("A. in-process Sampler.sample_once() ...", flush=True)
-    a = in_process(args.checks, args.paced_checks, args.pace, args.services)
+    a = in_process(args.checks, args.paced_checks, args.pace, args.services, devices)
     result["in_process"] = a
     print(
-        f"   {a['checks']} checks, services {a['service_backends']} {a['service_states']}\n"
+        f"   {a['checks']} checks, services {a['service_backends']} {a['service_states']}, "
+        f"interfaces {a['net_interfaces']}, block devices {a['disk_devices']}\n"
         f"   CPU per check: mean {a['cpu_ms_per_check_mean']} ms, p50 {a['cpu_ms_per_check_p50']} ms, "
         f"p99 {a['cpu_ms_per_check_p99']} ms  (probe {a['probe_ms_mean']} ms of which services "
         f"{a['service_states_ms_mean']} ms; write {a['write_ms_mean']} ms)  -> "
@@ -210,7 +236,7 @@ def main() -> None:
         rounds = []
         for r in range(args.rounds):
             print(f"B. round {r + 1}/{args.rounds}: checkd serve (sampling vs idle) ...", flush=True)
-            b = serve_round(args.seconds, args.warmup, glances)
+            b = serve_round(args.seconds, args.warmup, glances, env)
             rounds.append(b)
             g = f", glances {b['glances']['pct_of_core']} %" if "glances" in b else ""
             print(

@@ -31,6 +31,8 @@ from checkd.config_alerts import AlertRuleSettings, AlertsSettings, NotifySettin
 from checkd.config_probes import ProbesSettings
 from checkd.vocabulary import service_name_ok
 
+# An interface or block device name as the kernel allows it (no "/", no spaces), or "*".
+DEVICE_NAME_RE = re.compile(r"^(\*|[A-Za-z0-9][A-Za-z0-9.\-_:@]{0,63})$")
 DURATION_RE = re.compile(r"^(\d+)\s*([smhdwy])$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 DB_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
@@ -94,6 +96,10 @@ class SamplerSettings(_Section):
     interval: int = Field(60, ge=1, le=86400)
     autostart: bool = True
     disk_paths: list[str] = Field(default_factory=lambda: ["/"], min_length=1)
+    # Network interfaces and block devices read on each check ("*": every one but loopback and
+    # virtual ones; [] reads none). Swap, inodes, processes and load per core are always read.
+    net_interfaces: list[str] = Field(default_factory=lambda: ["*"])
+    disk_devices: list[str] = Field(default_factory=lambda: ["*"])
 
     @field_validator("disk_paths")
     @classmethod
@@ -102,6 +108,14 @@ class SamplerSettings(_Section):
             if not path.startswith("/"):
                 raise ValueError(f"{path!r} is not an absolute path")
         return paths
+
+    @field_validator("net_interfaces", "disk_devices")
+    @classmethod
+    def _device_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not DEVICE_NAME_RE.match(name):
+                raise ValueError(f'{name!r} is not a device name (letters, digits, . - _ : @) or "*"')
+        return list(dict.fromkeys(names))
 
 
 class DatabaseSettings(_Section):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from checkd.vocabulary import HISTORY_METRICS, PROBE_RULE
+from checkd.vocabulary import ALERT_METRICS, PROBE_RULE
 
 if TYPE_CHECKING:
     from checkd.config import Settings
@@ -129,8 +129,8 @@ class AlertRuleSettings(_Section):
         return None
 
     def _threshold_problem(self, settings: Settings) -> tuple[str, str] | None:
-        if self.metric not in HISTORY_METRICS:
-            return ("metric", f"unknown metric {self.metric!r}; accepts {', '.join(HISTORY_METRICS)}")
+        if self.metric not in ALERT_METRICS:
+            return ("metric", f"unknown metric {self.metric!r}; accepts {', '.join(ALERT_METRICS)}")
         if (self.above is None) == (self.below is None):
             return ("above", "set exactly one of above or below")
         if self.clear is not None:

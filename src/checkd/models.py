@@ -21,6 +21,9 @@ from sqlalchemy import (
 # 8-byte REAL); byte counts are stored in KiB (/proc/meminfo reports kB, so memory is exact).
 # Times are integer Unix seconds (UTC). This keeps a check under 100 bytes on disk.
 PCT_SCALE = 100
+# Percentages read with 0.1 resolution (swap, inodes, busy; rounded so by the probes) are stored
+# in tenths (permille): exact, and a byte less than hundredths below 12.8 %.
+PERMILLE = 10
 LOAD_SCALE = 100
 KIB = 1024
 
@@ -75,6 +78,11 @@ checks = Table(
     Column("mem_used_kib", BigInteger),
     Column("mem_pct", SmallInteger),
     Index("ix_checks_host_taken", "host_id", "taken_at"),
+    # Migration 0007 (issue 12): swap used in tenths of a percent (its sizes are served live, in
+    # /metrics, not stored), processes, logical CPUs (for load per core).
+    Column("swap_permille", SmallInteger),
+    Column("procs", Integer),
+    Column("cpu_count", SmallInteger),
 )
 
 check_disks = Table(
@@ -86,6 +94,7 @@ check_disks = Table(
     Column("used_kib", BigInteger),
     Column("free_kib", BigInteger),
     Column("pct", SmallInteger),
+    Column("inodes_permille", SmallInteger),  # 0007; null: the filesystem reports no inode count
     sqlite_with_rowid=False,
 )
 
@@ -95,6 +104,71 @@ check_services = Table(
     Column("check_id", RowId, primary_key=True),
     Column("service_id", Integer, primary_key=True),
     Column("state", SmallInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# -- more of the host (migration 0007, issue 12) ------------------------------------------------
+# Rates since the previous check, never counters: bytes and packets per second as integers,
+# errors and drops per second in hundredths, busy in tenths of a percent. A rate is null when
+# the device has none at this check (its first read, or a counter that went down: a wrap or reset).
+
+device_names = Table(  # network interfaces and block devices
+    "device_names",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+)
+
+probe_names = Table(  # endpoint checks ([[probes.http]], [[probes.tcp]])
+    "probe_names",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+)
+
+check_net = Table(
+    "check_net",
+    metadata,
+    Column("check_id", RowId, primary_key=True),
+    Column("device_id", Integer, primary_key=True),
+    Column("rx_bytes", BigInteger),
+    Column("tx_bytes", BigInteger),
+    Column("rx_packets", Integer),
+    Column("tx_packets", Integer),
+    sqlite_with_rowid=False,
+)
+
+check_net_faults = Table(  # only where an interface had errors or drops (a rare row: no bytes otherwise)
+    "check_net_faults",
+    metadata,
+    Column("check_id", RowId, primary_key=True),
+    Column("device_id", Integer, primary_key=True),
+    Column("rx_errors", Integer),
+    Column("tx_errors", Integer),
+    Column("rx_drops", Integer),
+    Column("tx_drops", Integer),
+    sqlite_with_rowid=False,
+)
+
+check_disk_io = Table(
+    "check_disk_io",
+    metadata,
+    Column("check_id", RowId, primary_key=True),
+    Column("device_id", Integer, primary_key=True),
+    Column("read_bytes", BigInteger),
+    Column("write_bytes", BigInteger),
+    Column("busy_permille", SmallInteger),
+    sqlite_with_rowid=False,
+)
+
+check_probes = Table(  # each endpoint check's latest result as of the check
+    "check_probes",
+    metadata,
+    Column("check_id", RowId, primary_key=True),
+    Column("probe_id", Integer, primary_key=True),
+    Column("up", SmallInteger, nullable=False),  # 1 up, 0 down
+    Column("kind", SmallInteger, nullable=False),  # store.codec.PROBE_KINDS
+    Column("latency_us", Integer),
     sqlite_with_rowid=False,
 )
 

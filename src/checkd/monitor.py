@@ -59,6 +59,9 @@ class Monitor:
             disk_paths=settings.sampler.disk_paths,
             service_states=self.registry.states,
             endpoint_results=self.endpoints.latest,
+            net_interfaces=settings.sampler.net_interfaces,
+            disk_devices=settings.sampler.disk_devices,
+            host_counts=True,
         )
         self.sampler = Sampler(
             engine=self.engine, host=self.host, probe=self.probe, interval_s=settings.sampler.interval

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from checkd.backlog import BacklogStatus
+from checkd.host_schemas import DiskIOOut, DiskV2Out, NetOut, ProbeResultOut
 from checkd.probes import Check, DiskUsage
 from checkd.sampler import SamplerStatus
 from checkd.upkeep import UpkeepHealth, UpkeepStatus
@@ -50,6 +51,7 @@ class LoadOut(BaseModel):
     load1: float
     load5: float
     load15: float
+    load1_per_core: float | None = Field(None, description="load1 / logical CPUs; null when not recorded")
 
 
 def _disk(d: DiskUsage) -> DiskOut:
@@ -94,13 +96,20 @@ class CheckOut(BaseModel):
     cpu: float | None = Field(description="CPU busy percent over the interval before this check")
     memory: MemoryOut | None
     load: LoadOut | None
-    disks: list[DiskOut]
+    disks: list[DiskV2Out]
     services: dict[str, ServiceState]
+    swap_percent: float | None = Field(None, description="swap used (0 without swap); null when not read")
+    procs: int | None = Field(None, description="processes on the host; null when not read")
+    net: list[NetOut] = Field(default_factory=list, description="each configured network interface")
+    disk_io: list[DiskIOOut] = Field(default_factory=list, description="each configured block device")
+    probes: list[ProbeResultOut] = Field(default_factory=list, description="each endpoint check's result")
 
     @classmethod
     def of(cls, c: Check) -> CheckOut:
         """The v2 shape of a stored check."""
         assert c.id is not None and c.host is not None
+        load = c.load
+        per_core = None if load is None or not c.cpu_count else round(load.load1 / c.cpu_count, 3)
         return cls(
             id=c.id,
             host=c.host,
@@ -108,10 +117,15 @@ class CheckOut(BaseModel):
             cpu=c.cpu,
             memory=None if c.memory is None else MemoryOut(**_mem(c.memory)),
             load=None
-            if c.load is None
-            else LoadOut(load1=c.load.load1, load5=c.load.load5, load15=c.load.load15),
-            disks=[_disk(d) for d in c.disks],
+            if load is None
+            else LoadOut(load1=load.load1, load5=load.load5, load15=load.load15, load1_per_core=per_core),
+            disks=[DiskV2Out.of(d) for d in c.disks],
             services=c.services,
+            swap_percent=None if c.swap is None else c.swap.percent,
+            procs=c.procs,
+            net=[NetOut.of(n) for n in c.net],
+            disk_io=[DiskIOOut.of(io) for io in c.disk_io],
+            probes=[ProbeResultOut.of(e) for e in c.endpoints],
         )
 
 
@@ -132,7 +146,7 @@ class CpuPoint(BaseModel):
 class ProbeFailureOut(BaseModel):
     """A probe that failed on every check since `failing_since`."""
 
-    probe: str = Field(description="cpu, memory, load, services or disk:<path>")
+    probe: str = Field(description="cpu, memory, load, services, disk:<path>, swap, procs, net or disk_io")
     failing_since: datetime
     checks: int = Field(description="checks in a row it failed on")
     last_error: str

@@ -35,10 +35,56 @@ def service_name_ok(name: str) -> bool:
 Action = Literal["start", "stop", "restart"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
-# History metrics: each is a series in /api/v2/history/{metric}; disk_percent takes a `path`,
-# availability a `service` (stored as rollup metrics named "disk_percent:/", "availability:httpd").
-HistoryMetric = Literal["cpu_percent", "mem_percent", "disk_percent", "load1", "availability"]
+# History metrics: each is a series in /api/v2/history/{metric}. A metric of many series takes
+# the query parameter METRIC_QUALIFIER names (stored as rollup metrics named "disk_percent:/",
+# "availability:httpd", "net_rx_bytes:eth0", "probe_up:site").
+HistoryMetric = Literal[
+    "cpu_percent",
+    "mem_percent",
+    "disk_percent",
+    "load1",
+    "availability",
+    "swap_percent",
+    "load1_per_core",
+    "procs_total",
+    "inodes_percent",
+    "net_rx_bytes",
+    "net_tx_bytes",
+    "disk_read_bytes",
+    "disk_write_bytes",
+    "disk_busy_percent",
+    "probe_up",
+    "probe_latency_ms",
+]
 HISTORY_METRICS: tuple[HistoryMetric, ...] = get_args(HistoryMetric)
+# The metrics a threshold alert rule may watch (the evaluator reads these from each check).
+ALERT_METRICS: tuple[HistoryMetric, ...] = (
+    "cpu_percent",
+    "mem_percent",
+    "disk_percent",
+    "load1",
+    "availability",
+)
+Qualifier = Literal["path", "service", "device", "probe"]
+METRIC_QUALIFIER: dict[str, Qualifier] = {
+    "disk_percent": "path",
+    "inodes_percent": "path",
+    "availability": "service",
+    "net_rx_bytes": "device",
+    "net_tx_bytes": "device",
+    "disk_read_bytes": "device",
+    "disk_write_bytes": "device",
+    "disk_busy_percent": "device",
+    "probe_up": "probe",
+    "probe_latency_ms": "probe",
+}
+# The series a qualified metric shows when its parameter is not given (None: it must be given).
+QUALIFIER_DEFAULT: dict[Qualifier, str | None] = {
+    "path": "/",
+    "service": "httpd",
+    "device": None,
+    "probe": None,
+}
 
 # Alert states (DESIGN "Alerts"): pending until `for` is over, then firing; gave-up when
 # remediation is exhausted; resolved when the condition cleared.

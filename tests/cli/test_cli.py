@@ -59,7 +59,7 @@ def test_checkd_help_exits_0_and_lists_the_commands() -> None:
 
 def test_the_help_sweep_covers_the_issue_commands() -> None:
     paths = {" ".join(p) for p in command_paths()}
-    wanted = {"serve", "check", "token", "history cpu", "db upgrade", "sampler start", "sampler stop"}
+    wanted = {"serve", "check", "token", "history", "db upgrade", "sampler start", "sampler stop"}
     assert wanted | {"sampler status"} <= paths, paths
 
 
@@ -177,9 +177,9 @@ def test_sampler_status_without_a_server_says_it_is_not_running(tmp_path: Path) 
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CheckdProcess, Path]]:
     """A server sampling every second, and a config file pointing at its port."""
     root = tmp_path_factory.mktemp("cli-live")
-    server = CheckdProcess(root / "data")
     config = root / "checkd.toml"
-    config.write_text(f"[server]\nport = {server.port}\n")
+    server = CheckdProcess(root / "data", args=("--config", str(config)))
+    config.write_text(f'[server]\nport = {server.port}\n[sampler]\nnet_interfaces = ["lo"]\n')
     try:
         server.start()
         yield server, config
@@ -235,6 +235,43 @@ def test_history_cpu_size_3_prints_the_3_newest_readings_oldest_first(
     newest = server.get("/v1.0/checks/cpu/history?size=1").json()[0]["taken_at"]
     lag = datetime.fromisoformat(newest.replace("Z", "+00:00")) - times[-1]
     assert lag.total_seconds() <= 5
+
+
+def test_history_of_any_metric_prints_its_buckets(live: tuple[CheckdProcess, Path]) -> None:
+    server, config = live
+    common = ("--data-dir", str(server.data_dir), "--config", str(config))
+    server.wait_for(lambda: server.get("/api/v2/sampler").json()["checks_total"] >= 3)
+    proc = run_cli("history", "net_rx_bytes", "--device", "lo", "--since", "10m", "--points", "600", *common)
+    assert proc.returncode == 0, proc.stderr
+    no_traceback(proc)
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) >= 1, proc.stdout
+    for line in lines:
+        when, lo, avg, hi = line.split()
+        assert ISO_Z.match(when), line
+        assert 0 <= float(lo) <= float(avg) * (1 + 1e-6) and float(avg) <= float(hi) * (1 + 1e-6), line
+    as_json = run_cli("history", "procs_total", "--json", *common)
+    assert as_json.returncode == 0, as_json.stderr
+    body = json.loads(as_json.stdout)
+    assert body["metric"] == "procs_total" and body["points"] and body["points"][-1]["max"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("bogus",), "checkd: METRIC: unknown metric 'bogus'; one of cpu, cpu_percent"),
+        (("net_rx_bytes",), "checkd: --device: required for net_rx_bytes"),
+        (("probe_up",), "checkd: --probe: required for probe_up"),
+        (("swap_percent", "--since", "5x"), "checkd: --since: '5x' is not a duration"),
+    ],
+)
+def test_history_bad_input_is_one_line_naming_the_parameter(
+    tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    proc = run_cli("history", *args, "--data-dir", str(tmp_path))
+    assert proc.returncode == 2 and proc.stderr.startswith(says), proc
+    assert len(proc.stderr.strip().splitlines()) == 1
+    no_traceback(proc)
 
 
 def test_history_cpu_with_fewer_checks_than_size_prints_what_exists(tmp_path: Path) -> None:

@@ -61,6 +61,21 @@ def test_disk_counters_are_psutils() -> None:
         assert before[name].busy_time <= c.busy_ms <= after[name].busy_time
 
 
+def test_disk_counters_are_what_sysfs_says() -> None:
+    """/sys/block/<dev>/stat, the kernel's other view of the same counters (sectors read: field 2,
+    written: 6, ms doing I/O: 9), lies between two of our reads for every whole disk."""
+    disks = sorted(os.listdir("/sys/block")) if os.path.isdir("/sys/block") else []
+    if not disks:
+        pytest.skip("no /sys/block here: compared with psutil only")
+    before = read_disk_counters()
+    sysfs = {d: [int(x) for x in Path(f"/sys/block/{d}/stat").read_text().split()] for d in disks}
+    after = read_disk_counters()
+    for name, f in sysfs.items():
+        assert before[name].read_bytes <= f[2] * 512 <= after[name].read_bytes, name
+        assert before[name].write_bytes <= f[6] * 512 <= after[name].write_bytes, name
+        assert before[name].busy_ms <= f[9] <= after[name].busy_ms, name
+
+
 def _send_over_loopback(size: int) -> None:
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
@@ -113,17 +128,20 @@ def test_a_file_written_with_fsync_shows_in_its_devices_written_bytes(tmp_path: 
         pytest.skip(f"{tmp_path} is not on a block device here (tmpfs or overlay): nothing to measure")
     read = disk_io_probe([device])
     assert [d.device for d in read()] == [device]
+    started = time.monotonic()
     size = 16 << 20
     with open(tmp_path / "data", "wb") as fh:
         fh.write(os.urandom(size))
         fh.flush()
         os.fsync(fh.fileno())
     [disk] = read()
-    assert disk.counters.write_bytes > 0
+    elapsed = time.monotonic() - started
+    assert disk.counters is not None and disk.counters.write_bytes > 0
     written = disk.rates["write_bytes"]
     assert written is not None
     # The rate times the interval is what was written since the baseline: at least our file.
-    assert written > 0 and disk.busy_percent is not None and 0 <= disk.busy_percent <= 100
+    assert written * elapsed >= size, (written, elapsed)
+    assert disk.busy_percent is not None and 0 <= disk.busy_percent <= 100
 
 
 def test_star_picks_every_device_but_loopback_and_virtual_ones() -> None:
@@ -140,8 +158,11 @@ def test_star_picks_every_device_but_loopback_and_virtual_ones() -> None:
 def test_a_named_device_that_does_not_exist_warns_once_and_gives_no_reading(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    read = network_probe(["nosuch0"])
     with caplog.at_level(logging.WARNING, logger="checkd.probes.devices"):
+        read = network_probe(["nosuch0"])
+        assert [r.getMessage() for r in caplog.records] == [
+            "net device 'nosuch0' is configured but does not exist; its series stay null"
+        ], "warned at start-up, before the first check"
         assert read() == [] and read() == []
     assert [r.getMessage() for r in caplog.records].count(
         "net device 'nosuch0' is configured but does not exist; its series stay null"
@@ -166,7 +187,7 @@ def test_rates_are_null_at_first_and_after_a_counter_goes_down() -> None:
 def test_swap_inodes_and_processes_are_what_psutil_and_df_say() -> None:
     swap, expected = read_swap(), psutil.swap_memory()
     assert (swap.total, swap.percent) == (expected.total, expected.percent)
-    assert abs(swap.used - expected.used) <= 64 << 20
+    assert swap.used is not None and abs(swap.used - expected.used) <= 64 << 20
     disk = read_disk("/")
     df = subprocess.run(["df", "--output=itotal,iavail", "/"], capture_output=True, text=True, check=True)
     itotal, ifree = (int(x) for x in df.stdout.split()[-2:])

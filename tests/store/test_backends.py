@@ -31,6 +31,10 @@ def _count(engine: Engine, table: object) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
 
+def _none(name: str) -> int:
+    raise AssertionError(f"these checks have no devices or endpoint checks, yet {name!r} was looked up")
+
+
 def _ids_of(engine: Engine, batch: list[Check]) -> tuple[int, dict[str, int], dict[str, int]]:
     with engine.begin() as conn:
         hid = dims.host_id(conn=conn, name="h")
@@ -46,7 +50,9 @@ def test_write_checks_in_a_transaction_round_trips_in_order(engine: Engine) -> N
     ]
     hid, path_ids, service_ids = _ids_of(engine, batch)
     with engine.begin() as conn:
-        ids = backend_for(conn).write_checks(conn, hid, path_ids.__getitem__, service_ids.__getitem__, batch)
+        ids = backend_for(conn).write_checks(
+            conn, hid, path_ids.__getitem__, service_ids.__getitem__, _none, _none, batch
+        )
     assert ids == sorted(ids) and len(set(ids)) == 5
     with engine.connect() as conn:
         for check, new_id in zip(batch, ids, strict=True):
@@ -61,10 +67,12 @@ def test_write_batch_on_a_held_connection_is_all_or_none(engine: Engine) -> None
     held = backend.hold(engine)
     try:
         with pytest.raises((sqlite3.IntegrityError, psycopg.errors.UniqueViolation)):
-            backend.write_batch(held, hid, paths.__getitem__, services.__getitem__, [good, bad])
+            backend.write_batch(held, hid, paths.__getitem__, services.__getitem__, _none, _none, [good, bad])
         assert _count(engine, checks) == 0
-        [one] = backend.write_batch(held, hid, paths.__getitem__, services.__getitem__, [good])
-        two = backend.write_batch(held, hid, paths.__getitem__, services.__getitem__, [make_check(2)] * 3)
+        [one] = backend.write_batch(held, hid, paths.__getitem__, services.__getitem__, _none, _none, [good])
+        two = backend.write_batch(
+            held, hid, paths.__getitem__, services.__getitem__, _none, _none, [make_check(2)] * 3
+        )
     finally:
         held.close()
     assert [one, *two] == sorted([one, *two]) and _count(engine, checks) == 4

@@ -86,12 +86,12 @@ def relations(engine: Engine, table: str) -> list[str]:
 
 @pytest.fixture
 def old_engine(postgres: PostgresServer) -> Iterator[Engine]:
-    """A PostgreSQL database migrated only to 0006, as checkd left it before partitions."""
+    """A PostgreSQL database migrated only to 0008, as checkd left it before partitions."""
     eng = make_engine(postgres.create_database())
     cfg = alembic_config(eng)
     with eng.connect() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0006")
+        command.upgrade(cfg, "0008")
         conn.commit()
     yield eng
     eng.dispose()
@@ -112,7 +112,7 @@ def test_migration_0009_keeps_every_check_and_every_answer(old_engine: Engine) -
     migrate(old_engine)
 
     with old_engine.connect() as conn:
-        assert all(parts.is_partitioned(conn, t) for t in ("checks", "check_disks", "check_services"))
+        assert all(parts.is_partitioned(conn, t) for t in (parts.PARENT, *parts.CHILDREN))
         assert counts(conn) == before_counts
         assert answers(conn, since, TODAY * DAY + DAY) == before
         assert store.get_check(conn=conn, check_id=some) == before_one
@@ -136,7 +136,7 @@ def test_migration_0009_keeps_every_check_and_every_answer(old_engine: Engine) -
         kept = counts(conn)
         cfg = alembic_config(old_engine)
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0006")  # and back to plain tables, every row kept
+        command.downgrade(cfg, "0008")  # and back to plain tables, every row kept
         conn.commit()
         assert not parts.is_partitioned(conn, "checks") and counts(conn) == kept
 
@@ -147,9 +147,9 @@ def test_the_upkeep_creates_partitions_ahead_and_moves_the_sequence(pg_engine: E
         engine=pg_engine, host="alpha", retention=RetentionSettings(), clock=lambda: later * DAY + 5
     )
     assert f"checks_{parts.stamp(later)}" not in relations(pg_engine, "checks")
-    assert upkeep.make_partitions() == 3 * (parts.AHEAD_DAYS + 1)  # checks and both children
+    assert upkeep.make_partitions() == (1 + len(parts.CHILDREN)) * (parts.AHEAD_DAYS + 1)
     assert upkeep.make_partitions() == 0
-    for table in ("checks", "check_disks", "check_services"):
+    for table in (parts.PARENT, *parts.CHILDREN):
         names = relations(pg_engine, table)
         assert all(f"{table}_{parts.stamp(d)}" in names for d in range(later, later + parts.AHEAD_DAYS + 1))
     write(pg_engine, "alpha", make_checks(later * DAY + 60, 3))
@@ -224,7 +224,7 @@ def test_retention_drops_whole_old_days_and_the_rollups_still_answer_for_them(pg
     assert summaries == {"alpha": 2 * 144 + 10, "beta": 2 * 144, "gamma": 5}
     assert upkeeps["beta"].prune() == 2 * 2 * 144 + 5
     assert upkeeps["alpha"].prune() == 0
-    for table in ("checks", "check_disks", "check_services"):
+    for table in (parts.PARENT, *parts.CHILDREN):
         names = relations(pg_engine, table)
         assert f"{table}_{parts.stamp(old)}" not in names and f"{table}_{parts.stamp(old + 1)}" not in names
         assert f"{table}_{parts.stamp(today)}" in names

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from checkd.cli import alerts_cmd, hosts_cmd, import_cmd, local, probes_cmd, remote, tokens
+from checkd.cli import alerts_cmd, history_cmd, hosts_cmd, import_cmd, local, probes_cmd, remote, tokens
 
 app = typer.Typer(
     help="checkd: host health checks with SQL history, an HTTP API, dashboard, metrics and a CLI.",
@@ -15,7 +15,7 @@ app = typer.Typer(
 app.command()(local.serve)
 app.command()(local.check)
 app.command("import-legacy")(import_cmd.import_legacy_cmd)
-app.add_typer(local.history_app, name="history")
+app.command()(history_cmd.history)
 app.add_typer(local.db_app, name="db")
 app.add_typer(tokens.token_app, name="token")
 app.add_typer(hosts_cmd.hosts_app, name="hosts")

@@ -1,4 +1,4 @@
-"""Commands that work on this host and the store directly: serve, check, history, db."""
+"""Commands that work on this host and the store directly: serve, check, db."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from checkd.cli.common import Sources, fail, setup_logging, takes_sources
 # The heavy modules (SQLAlchemy, FastAPI, uvicorn) are imported inside the commands that use
 # them, so `checkd --help` and the client commands start fast.
 
-history_app = typer.Typer(help="Read stored history.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 
 
@@ -57,7 +56,14 @@ def check(
     settings = sources.settings()
     setup_logging("WARNING")
     registry = ServiceRegistry(settings.services)
-    probe = CheckProbe(disk_paths=settings.sampler.disk_paths, service_states=registry.states)
+    sampler = settings.sampler
+    probe = CheckProbe(
+        disk_paths=sampler.disk_paths,
+        service_states=registry.states,
+        net_interfaces=sampler.net_interfaces,
+        disk_devices=sampler.disk_devices,
+        host_counts=True,
+    )
     time.sleep(0.25)  # cpu percent covers this quarter second
     c = probe.take_check()
     data = asdict(c)
@@ -76,32 +82,24 @@ def check(
         typer.echo(f"disk      {d.path}: {d.percent}% of {d.total // 2**30} GiB used")
     for name, state in c.services.items():
         typer.echo(f"service   {name}: {state}")
+    if c.swap is not None:
+        typer.echo(f"swap      {c.swap.percent}% used")
+    if c.procs is not None:
+        typer.echo(f"processes {c.procs}")
+    for iface in c.net:
+        rx, tx = iface.rates.get("rx_bytes"), iface.rates.get("tx_bytes")
+        typer.echo(f"net       {iface.iface}: {_per_s(rx)} in, {_per_s(tx)} out")
+    for io in c.disk_io:
+        read, written = io.rates.get("read_bytes"), io.rates.get("write_bytes")
+        typer.echo(
+            f"disk io   {io.device}: {_per_s(read)} read, {_per_s(written)} written, {io.busy_percent}% busy"
+        )
     for probe_name, n in probe.errors.counts.items():
         typer.echo(f"error     {probe_name} failed ({n}): {probe.errors.last}", err=True)
 
 
-@history_app.command("cpu")
-@takes_sources()
-def history_cpu(
-    size: Annotated[int, typer.Option(min=0, max=10000, help="how many of the newest readings")] = 10,
-    host_name: Annotated[str | None, typer.Option("--host", help="host [default: this host]")] = None,
-    *,
-    sources: Sources,
-) -> None:
-    """Print the newest SIZE cpu readings, oldest first, from the store."""
-    from checkd import store
-    from checkd.db import make_engine
-    from checkd.schemas import utc
-
-    settings = sources.settings()
-    try:
-        engine = make_engine(settings.database_url)
-        with engine.connect() as conn:
-            rows = store.cpu_history(conn=conn, host=host_name or settings.host_name, size=size)
-    except Exception as exc:  # any database fault: one line, no traceback
-        fail(f"database: {str(exc).splitlines()[0]}")
-    for t, cpu in rows:
-        typer.echo(f"{utc(t).isoformat().replace('+00:00', 'Z')}  {'-' if cpu is None else cpu}")  # type: ignore[union-attr]
+def _per_s(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:,.0f} B/s"
 
 
 @db_app.command("upgrade")

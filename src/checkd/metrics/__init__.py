@@ -5,6 +5,7 @@ from checkd.metrics.alerts import AlertsCollector
 from checkd.metrics.durations import CheckDurations
 from checkd.metrics.endpoints import EndpointCollector
 from checkd.metrics.host import HostCollector
+from checkd.metrics.node_devices import NodeDevicesCollector
 from checkd.metrics.notifications import NotificationCounter
 from checkd.metrics.sampler import SamplerCollector
 from checkd.metrics.upkeep import UpkeepCollector
@@ -15,6 +16,7 @@ __all__ = [
     "CheckDurations",
     "EndpointCollector",
     "HostCollector",
+    "NodeDevicesCollector",
     "NotificationCounter",
     "SamplerCollector",
     "UpkeepCollector",

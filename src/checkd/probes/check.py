@@ -20,7 +20,7 @@ from checkd.probes.readings import (
     MemoryUsage,
     NetUsage,
 )
-from checkd.probes.system import CpuPercent, count_processes, read_disk, read_load, read_memory, read_swap
+from checkd.probes.system import CpuPercent, ProcessCount, read_disk, read_load, read_memory, read_swap
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,7 @@ class CheckProbe:
         self._host_counts = host_counts
         # The endpoint checks' latest results: a snapshot their runner keeps; reading it never waits.
         self._endpoint_results = endpoint_results
+        self._procs = ProcessCount()
 
     def _guard(self, probe: str, read: Callable[[], T], at: float) -> T | None:
         try:
@@ -147,7 +148,7 @@ class CheckProbe:
             disks=disks,
             services=services,
             swap=self._guard("swap", read_swap, taken_at) if self._host_counts else None,
-            procs=self._guard("procs", count_processes, taken_at) if self._host_counts else None,
+            procs=self._guard("procs", self._procs.read, taken_at) if self._host_counts else None,
             cpu_count=self._cpu_count if self._host_counts else None,
             net=net or [],
             disk_io=disk_io or [],

@@ -7,10 +7,11 @@ do; a device named explicitly is read even when it is virtual (`lo`)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Generic, TypeVar
 
 import psutil
@@ -27,21 +28,26 @@ _LINUX = sys.platform.startswith("linux")
 _NET_DEV = ProcFile("/proc/net/dev")
 _DISKSTATS = ProcFile("/proc/diskstats")
 _READ_SIZE = 1 << 16
+_NET_FIELDS = (0, 1, 2, 3, 8, 9, 10, 11)  # of /proc/net/dev's 16 counters: NetCounters' order
 
 C = TypeVar("C", NetCounters, DiskIOCounters)
 
 
-def _proc_net() -> dict[str, NetCounters]:
-    """Counters of every interface from /proc/net/dev (receive: fields 0-3, transmit: 8-11)."""
+def _proc_net(only: Container[str] | None = None) -> dict[str, NetCounters]:
+    """Counters of every interface (or those in `only`) from /proc/net/dev (receive: fields 0-3,
+    transmit: 8-11)."""
     out: dict[str, NetCounters] = {}
     for line in _NET_DEV.read(_READ_SIZE).decode().splitlines()[2:]:
         name, _, rest = line.partition(":")
-        f = [int(x) for x in rest.split()]
-        out[name.strip()] = NetCounters(f[0], f[1], f[2], f[3], f[8], f[9], f[10], f[11])
+        name = name.strip()
+        if only is not None and name not in only:
+            continue
+        f = rest.split()
+        out[name] = NetCounters(*(int(f[i]) for i in _NET_FIELDS))
     return out
 
 
-def _psutil_net() -> dict[str, NetCounters]:
+def _psutil_net(only: Container[str] | None = None) -> dict[str, NetCounters]:
     return {
         name: NetCounters(
             c.bytes_recv, c.packets_recv, c.errin, c.dropin, c.bytes_sent, c.packets_sent, c.errout, c.dropout
@@ -50,40 +56,49 @@ def _psutil_net() -> dict[str, NetCounters]:
     }
 
 
-def _proc_disks() -> dict[str, DiskIOCounters]:
-    """Counters of every block device from /proc/diskstats (sectors read: field 5, written: 9,
-    ms doing I/O: 12, counting from 0 at the major number)."""
+def _proc_disks(only: Container[str] | None = None) -> dict[str, DiskIOCounters]:
+    """Counters of every block device (or those in `only`) from /proc/diskstats (sectors read:
+    field 5, written: 9, ms doing I/O: 12, counting from 0 at the major number)."""
     out: dict[str, DiskIOCounters] = {}
     for line in _DISKSTATS.read(_READ_SIZE).decode().splitlines():
         f = line.split()
+        if only is not None and f[2] not in only:
+            continue
         out[f[2]] = DiskIOCounters(int(f[5]) * SECTOR_BYTES, int(f[9]) * SECTOR_BYTES, int(f[12]))
     return out
 
 
-def _psutil_disks() -> dict[str, DiskIOCounters]:
+def _psutil_disks(only: Container[str] | None = None) -> dict[str, DiskIOCounters]:
     counters = psutil.disk_io_counters(perdisk=True) or {}
     return {name: DiskIOCounters(c.read_bytes, c.write_bytes, c.busy_time) for name, c in counters.items()}
 
 
-def _with_fallback(proc: Callable[[], dict[str, C]], fallback: Callable[[], dict[str, C]]) -> dict[str, C]:
+def _with_fallback(
+    proc: Callable[[Container[str] | None], dict[str, C]],
+    fallback: Callable[[Container[str] | None], dict[str, C]],
+    only: Container[str] | None,
+) -> dict[str, C]:
     if _LINUX:
         try:
-            return proc()
+            return proc(only)
         except (OSError, ValueError, IndexError):
             pass
-    return fallback()
+    return fallback(only)
 
 
-def read_net_counters() -> dict[str, NetCounters]:
-    """Every interface's counters (psutil.net_io_counters(pernic=True)'s figures)."""
-    return _with_fallback(_proc_net, _psutil_net)
+def read_net_counters(only: Container[str] | None = None) -> dict[str, NetCounters]:
+    """Every interface's counters, or at least those in `only` (psutil.net_io_counters(pernic=True)'s
+    figures)."""
+    return _with_fallback(_proc_net, _psutil_net, only)
 
 
-def read_disk_counters() -> dict[str, DiskIOCounters]:
-    """Every block device's counters (psutil.disk_io_counters(perdisk=True)'s figures)."""
-    return _with_fallback(_proc_disks, _psutil_disks)
+def read_disk_counters(only: Container[str] | None = None) -> dict[str, DiskIOCounters]:
+    """Every block device's counters, or at least those in `only` (psutil.disk_io_counters(perdisk=True)'s
+    figures)."""
+    return _with_fallback(_proc_disks, _psutil_disks, only)
 
 
+@functools.lru_cache(maxsize=1024)  # a name does not move between virtual and physical
 def is_virtual(kind: str, name: str) -> bool:
     """True for a virtual interface or block device (`kind` "net" or "block"): loopback, bridges,
     tunnels, loop, ram and device-mapper devices live under /sys/devices/virtual."""
@@ -117,28 +132,42 @@ def pick(
 class DeviceProbe(Generic[C]):
     """Reads the picked devices' counters on each check and turns them into rates.
 
-    Named devices missing now are warned about once (at the first read) and give no reading, so
-    their series stay null; "*" is resolved on every read, so a device plugged in later appears."""
+    Named devices missing are warned about once (at start-up, or when first missed) and give no
+    reading, so their series stay null; "*" is resolved on every read, so a device plugged in
+    later appears."""
 
     def __init__(
         self,
         wanted: Sequence[str],
         *,
         kind: str,
-        read: Callable[[], Mapping[str, C]],
+        read: Callable[[Container[str] | None], Mapping[str, C]],
         candidates: Callable[[], set[str]] | None = None,
     ) -> None:
         self.wanted = list(wanted)
         self.kind = kind
-        self._read: Callable[[], Mapping[str, C]] = read
+        self._read: Callable[[Container[str] | None], Mapping[str, C]] = read
+        # Named devices only: parse just their lines; "*" needs every name.
+        self._only: frozenset[str] | None = None if ALL in self.wanted else frozenset(self.wanted)
         self._candidates = candidates
         self._rates = CounterRates()
         self._warned: set[str] = set()
+        if self.wanted:
+            self._prime()
+
+    def _prime(self) -> None:
+        """A first read at start-up: a device named but missing is warned about now, and the first
+        check has rates (over the time since start-up) instead of a baseline only."""
+        try:
+            self.read()
+        except Exception as exc:  # the checks' own reads count and report a failing probe
+            log.warning("%s devices could not be read at start-up: %s", self.kind, exc)
 
     def read(self) -> list[tuple[str, C, dict[str, float | None]]]:
         """(device, counters, rates by counter name) for each picked device present now."""
-        counters = self._read()
-        names = pick(self.wanted, counters, kind=self.kind, candidates=self._candidates)
+        counters = self._read(self._only)
+        names = self.wanted if self._only is not None else pick(self.wanted, counters, kind=self.kind,
+                                                                 candidates=self._candidates)  # fmt: skip
         missing = [n for n in names if n not in counters and n not in self._warned]
         for name in missing:
             log.warning(

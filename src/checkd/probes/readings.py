@@ -27,22 +27,24 @@ class DiskUsage:
     percent: float
     inodes_total: int | None = None
     inodes_free: int | None = None
+    stored_inodes_percent: float | None = None  # read back from the store, which keeps only the percent
 
     @property
     def inodes_percent(self) -> float | None:
         """Inodes used, in percent (None where the filesystem has no inode count, e.g. btrfs)."""
         if not self.inodes_total or self.inodes_free is None:
-            return None
+            return self.stored_inodes_percent
         return round((self.inodes_total - self.inodes_free) / self.inodes_total * 100, 1)
 
 
 @dataclass(frozen=True, slots=True)
 class SwapUsage:
-    """Swap space in bytes, and percent used (0 when there is no swap)."""
+    """Swap space in bytes, and percent used (0 when there is no swap); the sizes are None when
+    read back from the store, which keeps only the percent."""
 
-    total: int
-    used: int
-    free: int
+    total: int | None
+    used: int | None
+    free: int | None
     percent: float
 
 
@@ -57,6 +59,9 @@ class NetCounters(NamedTuple):
     tx_packets: int
     tx_errors: int
     tx_drops: int
+
+
+NET_COUNTERS: tuple[str, ...] = NetCounters._fields  # the counter names, in order
 
 
 class DiskIOCounters(NamedTuple):
@@ -76,7 +81,7 @@ class NetUsage:
     """One network interface at a check: its counters and their rates."""
 
     iface: str
-    counters: NetCounters
+    counters: NetCounters | None  # None when read back from the store, which keeps only the rates
     rates: Rates
 
 
@@ -85,7 +90,7 @@ class DiskIO:
     """One block device at a check: its counters and their rates."""
 
     device: str
-    counters: DiskIOCounters
+    counters: DiskIOCounters | None  # None when read back from the store, which keeps only the rates
     rates: Rates
 
     @property

@@ -196,3 +196,26 @@ def count_processes() -> int:
         except OSError:
             pass
     return len(psutil.pids())
+
+
+class ProcessCount:
+    """The process count, read at most once per `every_s` seconds and reused in between.
+
+    Counting means reading the /proc directory, whose entries the kernel builds for every process
+    on each read: most of a check's probe CPU at a 1 s interval (docs/PERFORMANCE.md). The count
+    moves slowly, so checks closer together than `every_s` share one reading."""
+
+    def __init__(self, every_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every_s = every_s
+        self._clock = clock
+        self._last: tuple[float, int] | None = None
+
+    def read(self) -> int:
+        """Processes on the host, as of at most `every_s` seconds ago."""
+        now = self._clock()
+        last = self._last
+        if last is not None and now - last[0] < self.every_s:
+            return last[1]
+        count = count_processes()
+        self._last = (now, count)
+        return count

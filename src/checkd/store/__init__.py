@@ -10,7 +10,7 @@ from checkd.store.checks import (
 )
 from checkd.store.dims import forget as forget_ids
 from checkd.store.dims import host_id, metric_id
-from checkd.store.history import Retentions, Series, series
+from checkd.store.history import Retentions, Series, pick_qualifier, series
 from checkd.store.ingest import CheckWriter, insert_checks
 from checkd.store.legacy import imported_legacy_ids, mark_legacy_imported
 from checkd.store.pacing import Pacer
@@ -38,6 +38,7 @@ __all__ = [
     "load_sampler_state",
     "mark_legacy_imported",
     "metric_id",
+    "pick_qualifier",
     "record_action",
     "save_sampler_state",
     "series",

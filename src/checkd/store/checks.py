@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, update
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, RowMapping, Table, and_, delete, func, or_, select, update
 
 from checkd.models import (
+    check_disk_io,
     check_disks,
+    check_net,
+    check_net_faults,
+    check_probes,
     check_services,
     checks,
+    device_names,
     disk_paths,
     hosts,
+    probe_names,
     rollup_progress,
     service_names,
 )
@@ -28,7 +36,12 @@ _CHECK_COLS = [
     checks.c.mem_available_kib,
     checks.c.mem_used_kib,
     checks.c.mem_pct,
+    checks.c.swap_permille,
+    checks.c.procs,
+    checks.c.cpu_count,
 ]
+# Per-check tables keyed by (check_id, a dimension id), deleted with their check.
+_CHILD_TABLES = (check_disks, check_services, check_net, check_net_faults, check_disk_io, check_probes)
 
 
 def _attach_children(conn: Connection, items: list[Check]) -> list[Check]:
@@ -52,7 +65,33 @@ def _attach_children(conn: Connection, items: list[Check]) -> list[Check]:
     )
     for row in conn.execute(svc_q).mappings():
         by_id[row["check_id"]].services[row["name"]] = codec.STATES[row["state"]]
+    faults = {(r["check_id"], r["device_id"]): r for r in _device_rows(conn, check_net_faults, ids)}
+    for row in _device_rows(conn, check_net, ids):
+        fault = faults.get((row["check_id"], row["device_id"]))
+        by_id[row["check_id"]].net.append(codec.net_from_row(row, fault))
+    for row in _device_rows(conn, check_disk_io, ids):
+        by_id[row["check_id"]].disk_io.append(codec.disk_io_from_row(row))
+    probe_q = (
+        select(check_probes, probe_names.c.name)
+        .join(probe_names, probe_names.c.id == check_probes.c.probe_id)
+        .where(check_probes.c.check_id.in_(ids))
+        .order_by(check_probes.c.check_id, probe_names.c.name)
+    )
+    for row in conn.execute(probe_q).mappings():
+        check = by_id[row["check_id"]]
+        check.endpoints.append(codec.probe_from_row(row, check.taken_at))
     return items
+
+
+def _device_rows(conn: Connection, table: Table, ids: list[int | None]) -> Sequence[RowMapping]:
+    """Rows of a per-device table (check_net, check_disk_io) with the device's name, by device name."""
+    q = (
+        select(table, device_names.c.name)
+        .join(device_names, device_names.c.id == table.c.device_id)
+        .where(table.c.check_id.in_(ids))
+        .order_by(table.c.check_id, device_names.c.name)
+    )
+    return conn.execute(q).mappings().all()
 
 
 def _host_filter(conn: Connection, host: str) -> int | None:
@@ -167,8 +206,8 @@ def delete_checks_before(
     ]
     if not ids:
         return 0
-    conn.execute(delete(check_disks).where(check_disks.c.check_id.in_(ids)))
-    conn.execute(delete(check_services).where(check_services.c.check_id.in_(ids)))
+    for child in _CHILD_TABLES:
+        conn.execute(delete(child).where(child.c.check_id.in_(ids)))
     conn.execute(delete(checks).where(checks.c.id.in_(ids)))
     # Only folded checks (id <= the watermark) are in hosts.checks_count.
     mark = conn.execute(

@@ -1,4 +1,4 @@
-"""Ids of hosts, disk paths, service and metric names: get-or-create, and one cache per engine.
+"""Ids of hosts, disk paths, services, devices, endpoint checks and metrics: get-or-create, cached.
 
 The cache holds only ids of committed rows: an id learned inside a transaction is published
 when that transaction commits and dropped if it rolls back (a cached id of a rolled-back row
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from sqlalchemy import Connection, Engine, Table, event, select
 
-from checkd.models import disk_paths, hosts, metric_names, service_names
+from checkd.models import device_names, disk_paths, hosts, metric_names, probe_names, service_names
 from checkd.store.backends import backend_for
 
 _Key = tuple[str, str]  # (table name, value)
@@ -117,6 +117,16 @@ def path_id(*, conn: Connection, path: str) -> int:
 def service_id(*, conn: Connection, name: str) -> int:
     """The id of service name `name`, created on first use."""
     return _get_or_create(conn, service_names, "name", name)
+
+
+def device_id(*, conn: Connection, name: str) -> int:
+    """The id of network interface or block device `name`, created on first use."""
+    return _get_or_create(conn, device_names, "name", name)
+
+
+def probe_id(*, conn: Connection, name: str) -> int:
+    """The id of endpoint check `name`, created on first use."""
+    return _get_or_create(conn, probe_names, "name", name)
 
 
 def metric_id(*, conn: Connection, name: str, create: bool = True) -> int | None:

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, Float, case, cast, func, select
 
-from checkd.models import (
-    LOAD_SCALE,
-    PCT_SCALE,
-    check_disks,
-    check_services,
-    checks,
-    disk_paths,
-    rollup_progress,
-    rollups,
-    service_names,
-)
+from checkd.models import checks, rollup_progress, rollups
 from checkd.store import dims
-from checkd.store.codec import STATE_CODE
+from checkd.store.metric_sources import LOAD_PER_CORE_SOURCE, PER_CORE, SOURCES
 from checkd.store.rollups import HOUR, MINUTE, TIER_SECONDS
+from checkd.vocabulary import METRIC_QUALIFIER, QUALIFIER_DEFAULT
 
-_RAW = {"cpu_percent": (checks.c.cpu_pct, PCT_SCALE), "mem_percent": (checks.c.mem_pct, PCT_SCALE),
-        "load1": (checks.c.load1, LOAD_SCALE)}  # fmt: skip
+_DIM_COLUMN = {"disk_paths": "path", "service_names": "name", "device_names": "name", "probe_names": "name"}
 
 
 @dataclass(frozen=True)
@@ -88,26 +79,33 @@ def _raw_buckets(
     where: list[Any] = [checks.c.host_id == hid, checks.c.taken_at.between(*span)]
     if after_id:
         where.append(checks.c.id > after_id)
+    q: Any = select(checks)
     col: Any
-    if metric in _RAW:
-        col, scale = _RAW[metric]
-        q = select(checks)
-    elif metric == "disk_percent":
-        pid = dims.lookup_id(conn=conn, table=disk_paths, column="path", value=qualifier or "/")
-        col, scale = check_disks.c.pct, PCT_SCALE
-        q = select(checks).join(check_disks, check_disks.c.check_id == checks.c.id)
-        where.append(check_disks.c.path_id == pid)
+    if metric == PER_CORE:
+        load, cpus = LOAD_PER_CORE_SOURCE
+        col, scale = cast(load.col, Float) / cpus, load.scale
+        where.append(cpus > 0)
     else:
-        sid = dims.lookup_id(conn=conn, table=service_names, column="name", value=qualifier or "httpd")
-        col, scale = case((check_services.c.state == STATE_CODE["active"], 100.0), else_=0.0), 1
-        q = select(checks).join(check_services, check_services.c.check_id == checks.c.id)
-        where.append(check_services.c.service_id == sid)
+        source = SOURCES[metric]
+        col, scale = source.col, source.scale
+        if source.equals is not None:
+            col, scale = case((source.col == source.equals, 100.0), else_=0.0), 1.0
+        if source.dim is not None:
+            assert source.dim_key is not None
+            q = q.join(source.table, source.table.c.check_id == checks.c.id)
+            dim_id = dims.lookup_id(conn=conn, table=source.dim, column=_DIM_COLUMN[source.dim.name],
+                                    value=qualifier_of(metric, qualifier))  # fmt: skip
+            where.append(source.table.c[source.dim_key] == dim_id)
     where.append(col.is_not(None))
     q = q.with_only_columns(
         bucket.label("t"), func.min(col), func.sum(col), func.count(col), func.max(col)
     ).where(*where)
     rows = conn.execute(q.group_by(bucket).order_by(bucket)).all()
-    return [(int(t), lo / scale, total / scale, float(n), hi / scale) for t, lo, total, n, hi in rows]
+    # float(): PostgreSQL sums integers and numerics as numeric (a Decimal here).
+    return [
+        (int(t), float(lo) / scale, float(total) / scale, float(n), float(hi) / scale)
+        for t, lo, total, n, hi in rows
+    ]
 
 
 def _rollup_buckets(conn: Connection, hid: int, mid: int, until: int, plan: Plan) -> list[Agg]:
@@ -166,13 +164,30 @@ def _merge(*parts: list[Agg]) -> list[tuple[int, float, float, float]]:
     return [(t, v[0], v[1] / v[2], v[3]) for t, v in sorted(acc.items()) if v[2]]
 
 
+def pick_qualifier(metric: str, given: Mapping[str, str | None]) -> str | None:
+    """The value of the one parameter (path, service, device, probe) `metric` takes among `given`,
+    the others ignored; ValueError naming it when it is required and missing."""
+    wanted = METRIC_QUALIFIER.get(metric)
+    if wanted is None:
+        return None
+    value = given.get(wanted)
+    if value is None and QUALIFIER_DEFAULT[wanted] is None:
+        raise ValueError(f"{wanted}: required for {metric} (which {wanted} to chart)")
+    return value
+
+
+def qualifier_of(metric: str, given: str | None) -> str:
+    """The series of a metric of many series: the path, service, device or endpoint check given,
+    else the default one ("/" for disk paths, "httpd" for services)."""
+    return given or QUALIFIER_DEFAULT[METRIC_QUALIFIER[metric]] or ""
+
+
 def metric_key(metric: str, qualifier: str | None) -> str:
-    """The rollup metric name for `metric` (disk and availability are per path / service)."""
-    if metric == "disk_percent":
-        return f"disk_percent:{qualifier or '/'}"
-    if metric == "availability":
-        return f"availability:{qualifier or 'httpd'}"
-    return metric
+    """The rollup metric name for `metric` (a metric of many series is per path, service, device
+    or endpoint check: "disk_percent:/", "net_rx_bytes:eth0")."""
+    if metric not in METRIC_QUALIFIER:
+        return metric
+    return f"{metric}:{qualifier_of(metric, qualifier)}"
 
 
 def series(

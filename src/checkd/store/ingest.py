@@ -6,16 +6,17 @@ resolves ids and owns the writer's held connection."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, event
 
-from checkd.models import disk_paths, hosts, service_names
+from checkd.models import device_names, disk_paths, hosts, probe_names, service_names
 from checkd.probes import Check
 from checkd.store import dims
-from checkd.store.backends import StoreBackend, backend_for
+from checkd.store.backends import IdOf, IdsOf, StoreBackend, backend_for
 
 _HOSTS, _PATHS, _SERVICES = hosts.name, disk_paths.name, service_names.name
+_DEVICES, _PROBES = device_names.name, probe_names.name
 
 
 class _NotLearned(Exception):
@@ -33,11 +34,25 @@ def insert_checks(*, conn: Connection, host: str, items: Sequence[Check]) -> lis
         hid,
         lambda path: dims.path_id(conn=conn, path=path),
         lambda name: dims.service_id(conn=conn, name=name),
+        lambda name: dims.device_id(conn=conn, name=name),
+        lambda name: dims.probe_id(conn=conn, name=name),
         items,
     )
     for check, new_id in zip(items, ids, strict=True):
         check.id, check.host = new_id, host
     return ids
+
+
+def _cached_ids(known: Mapping[tuple[str, str], int], table: str) -> IdOf:
+    """The id of a name in `table` from the cache of committed ids; _NotLearned when it is not there."""
+
+    def id_of(name: str) -> int:
+        try:
+            return known[table, name]
+        except KeyError:
+            raise _NotLearned from None
+
+    return id_of
 
 
 class CheckWriter:
@@ -54,6 +69,13 @@ class CheckWriter:
         self.host = host
         self._backend: StoreBackend = backend_for(engine)
         self._known = dims.known_ids(engine)  # live: filled on commit, emptied by dims.forget
+        known = self._known
+        self._ids_of: IdsOf = (
+            _cached_ids(known, _PATHS),
+            _cached_ids(known, _SERVICES),
+            _cached_ids(known, _DEVICES),
+            _cached_ids(known, _PROBES),
+        )
         self._held: Connection | None = None
         self._stale = False
         self._lock = threading.Lock()  # the sampler thread and shutdown may both write
@@ -87,22 +109,10 @@ class CheckWriter:
         """The batch with every id from the cache of committed ids: no SQLAlchemy, no dims SQL."""
         known = self._known
 
-        def path_id(path: str) -> int:
-            try:
-                return known[_PATHS, path]
-            except KeyError:
-                raise _NotLearned from None
-
-        def service_id(name: str) -> int:
-            try:
-                return known[_SERVICES, name]
-            except KeyError:
-                raise _NotLearned from None
-
         host_id = known.get((_HOSTS, self.host))
         if host_id is None:
             raise _NotLearned
-        return self._backend.write_batch(held, host_id, path_id, service_id, items)
+        return self._backend.write_batch(held, host_id, *self._ids_of, items)
 
     def _learn(self, held: Connection, items: Sequence[Check]) -> None:
         """Get or create the ids of every name in `items`, committed (so they enter the cache)."""
@@ -113,6 +123,10 @@ class CheckWriter:
                     dims.path_id(conn=held, path=d.path)
                 for name in c.services:
                     dims.service_id(conn=held, name=name)
+                for device in [n.iface for n in c.net] + [io.device for io in c.disk_io]:
+                    dims.device_id(conn=held, name=device)
+                for e in c.endpoints:
+                    dims.probe_id(conn=held, name=e.name)
 
     def _connection(self) -> Connection:
         if self._stale:

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, Table, delete, select
 
-from checkd.models import LOAD_SCALE, PCT_SCALE, disk_paths, rollup_progress, rollups, service_names
+from checkd.models import (
+    LOAD_SCALE,
+    check_disk_io,
+    check_disks,
+    check_net,
+    check_probes,
+    check_services,
+    checks,
+    rollup_progress,
+    rollups,
+)
 from checkd.store import dims
-from checkd.store.backends import Buckets, FoldStatements, backend_for
-from checkd.store.codec import STATE_CODE
+from checkd.store.backends import FOLDED_CHECK_COLUMNS, Buckets, FoldStatements, Row, backend_for
+from checkd.store.metric_sources import PER_CORE, SOURCES, child_metrics
 
 MINUTE, HOUR = 1, 2
 TIER_SECONDS = {MINUTE: 60, HOUR: 3600}
-_ACTIVE = STATE_CODE["active"]
+_CHILD_TABLES = (check_disks, check_services, check_net, check_disk_io, check_probes)
 _CLOCK_SLACK_S = 3600  # how far back before the newest folded check a fold still looks
 _NO_TIME = -(2**62)  # "no lower bound" for taken_at
 
@@ -39,18 +49,19 @@ def watermark(*, conn: Connection, host_id: int) -> int:
     return int(value or 0)
 
 
-def _names(
-    conn: Connection, reads: FoldStatements, table: Table, ids: Iterable[int], prefix: str
-) -> dict[int, int]:
-    """Map dimension ids (disk path / service) to rollup metric ids named prefix:name."""
-    out: dict[int, int] = {}
+def _metric_ids(
+    conn: Connection, reads: FoldStatements, dim: Table, ids: Iterable[int], metrics: Iterable[str]
+) -> dict[int, list[int]]:
+    """Map dimension ids (disk path, service, device, endpoint check) to the rollup metric ids of
+    each of `metrics` for it, named metric:name, in the order of `metrics`."""
+    out: dict[int, list[int]] = {}
     wanted = set(ids)
     if not wanted:
         return out
-    for dim_id, name in reads.names(table, wanted):
-        mid = dims.metric_id(conn=conn, name=f"{prefix}:{name}")
-        assert mid is not None
-        out[int(dim_id)] = mid
+    names = list(metrics)
+    for dim_id, name in reads.names(dim, wanted):
+        mids = [dims.metric_id(conn=conn, name=f"{metric}:{name}") for metric in names]
+        out[int(dim_id)] = [m for m in mids if m is not None]
     return out
 
 
@@ -85,27 +96,58 @@ def _fold(conn: Connection, reads: FoldStatements, host: str, batch: int) -> int
     # Children of these checks: the same index range again, then key seeks; extras skipped below.
     span = (since, int(rows[-1][1]))
     taken = {int(r[0]): int(r[1]) for r in rows}
-    base = {n: dims.metric_id(conn=conn, name=n) for n in ("cpu_percent", "mem_percent", "load1")}
     acc: Buckets = {}
-    for _cid, t, cpu, mem, load1 in rows:
-        if cpu is not None:
-            _add(acc, base["cpu_percent"], t, cpu / PCT_SCALE)  # type: ignore[arg-type]
-        if mem is not None:
-            _add(acc, base["mem_percent"], t, mem / PCT_SCALE)  # type: ignore[arg-type]
-        if load1 is not None:
-            _add(acc, base["load1"], t, load1 / LOAD_SCALE)  # type: ignore[arg-type]
-    disk_rows = reads.disks(hid, start, span)
-    disk_metric = _names(conn, reads, disk_paths, (r[1] for r in disk_rows), "disk_percent")
-    for cid, pid, pct in disk_rows:
-        if cid in taken and pct is not None:
-            _add(acc, disk_metric[pid], taken[cid], pct / PCT_SCALE)
-    svc_rows = reads.services(hid, start, span)
-    svc_metric = _names(conn, reads, service_names, (r[1] for r in svc_rows), "availability")
-    for cid, sid, state in svc_rows:
-        if cid in taken:
-            _add(acc, svc_metric[sid], taken[cid], 100.0 if state == _ACTIVE else 0.0)
+    _fold_checks(conn, acc, rows)
+    for table in _CHILD_TABLES:
+        _fold_children(conn, reads, acc, table, taken, (hid, start, span))
     reads.write(hid, acc, last, len(rows))
     return len(rows)
+
+
+def _fold_checks(conn: Connection, acc: Buckets, rows: Sequence[Row]) -> None:
+    """The metrics of the `checks` rows themselves (id, taken_at, *FOLDED_CHECK_COLUMNS)."""
+    position = {c: i + 2 for i, c in enumerate(FOLDED_CHECK_COLUMNS)}
+    plain = [(n, s, position[s.column]) for n, s in SOURCES.items() if s.table is checks]
+    mids = [dims.metric_id(conn=conn, name=n) for n, _, _ in plain]
+    per_core = dims.metric_id(conn=conn, name=PER_CORE)
+    load_at, cpus_at = position["load1"], position["cpu_count"]
+    assert per_core is not None
+    for row in rows:
+        t = int(row[1])
+        for mid, (_, source, at) in zip(mids, plain, strict=True):
+            value = source.value(row[at])
+            if value is not None and mid is not None:
+                _add(acc, mid, t, value)
+        load, cpus = row[load_at], row[cpus_at]
+        if load is not None and cpus:
+            _add(acc, per_core, t, load / LOAD_SCALE / cpus)
+
+
+def _fold_children(
+    conn: Connection,
+    reads: FoldStatements,
+    acc: Buckets,
+    table: Table,
+    taken: dict[int, int],
+    where: tuple[int, int, tuple[int, int]],
+) -> None:
+    """The metrics of one per-check table's rows (a disk path's, a service's, a device's ...)."""
+    metrics = child_metrics(table)
+    first = next(iter(metrics.values()))
+    assert first.dim is not None and first.dim_key is not None
+    columns = list(dict.fromkeys(s.column for s in metrics.values()))
+    rows = reads.children(table, [first.dim_key, *columns], *where)
+    metric_ids = _metric_ids(conn, reads, first.dim, (r[1] for r in rows), metrics)
+    at = [columns.index(s.column) + 2 for s in metrics.values()]
+    sources = list(metrics.values())
+    for row in rows:
+        t = taken.get(row[0])
+        if t is None:
+            continue
+        for mid, source, i in zip(metric_ids[row[1]], sources, at, strict=True):
+            value = source.value(row[i])
+            if value is not None:
+                _add(acc, mid, t, value)
 
 
 def delete_rollups_before(*, conn: Connection, host: str, tier: int, cutoff: int) -> int:

@@ -33,7 +33,12 @@ async def history(
     monitor: MonitorDep,
     metric: Annotated[
         HistoryMetric,
-        Path(description="cpu_percent, mem_percent, disk_percent (`path`), load1, availability (`service`)"),
+        Path(
+            description="cpu_percent, mem_percent, load1, load1_per_core, swap_percent, procs_total;"
+            " per `path`: disk_percent, inodes_percent; per `service`: availability; per `device`:"
+            " net_rx_bytes, net_tx_bytes (bytes/s), disk_read_bytes, disk_write_bytes (bytes/s),"
+            " disk_busy_percent; per `probe`: probe_up (100/0), probe_latency_ms"
+        ),
     ],
     host: HostQuery = None,
     since: Annotated[
@@ -47,6 +52,13 @@ async def history(
     service: Annotated[
         str | None, Query(max_length=100, description="service for availability (default httpd)")
     ] = None,
+    device: Annotated[
+        str | None,
+        Query(max_length=64, description="network interface or block device for net_* and disk_*_bytes/busy"),
+    ] = None,
+    probe: Annotated[
+        str | None, Query(max_length=100, description="endpoint check for probe_up and probe_latency_ms")
+    ] = None,
 ) -> HistoryOut:
     """Raw checks for short ranges, 1-minute or 1-hour rollups for long ones; `resolution_s` says which."""
     now = int(time.time())
@@ -55,7 +67,12 @@ async def history(
     t0 = t1 - DEFAULT_SPAN_S if given_since is None else given_since
     if t0 > t1:
         raise HTTPException(422, "since: must not be after until (which defaults to now)")
-    qualifier = path if metric == "disk_percent" else service if metric == "availability" else None
+    try:
+        qualifier = store.pick_qualifier(
+            metric, {"path": path, "service": service, "device": device, "probe": probe}
+        )
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     keep = store.Retentions(
         raw=monitor.settings.retention.seconds("raw"), minute=monitor.settings.retention.seconds("minute")
     )

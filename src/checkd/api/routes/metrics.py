@@ -11,6 +11,7 @@ from checkd.metrics import (
     CheckDurations,
     EndpointCollector,
     HostCollector,
+    NodeDevicesCollector,
     NotificationCounter,
     SamplerCollector,
     UpkeepCollector,
@@ -24,6 +25,7 @@ def build_registry(monitor: Monitor) -> CollectorRegistry:
     infos = monitor.registry.infos()
     units = {i.name: i.unit or i.name for i in infos}  # a command-backed service has no unit: its name
     registry.register(HostCollector(lambda: monitor.sampler.latest, units))
+    registry.register(NodeDevicesCollector(lambda: monitor.sampler.latest))
     registry.register(SamplerCollector(monitor.sampler.status))
     registry.register(UpkeepCollector(monitor.upkeep.status))
     registry.register(EndpointCollector(monitor.endpoints.latest, monitor.endpoints.status))

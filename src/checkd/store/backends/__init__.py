@@ -19,13 +19,20 @@ from checkd.probes import Check
 from checkd.store import codec
 
 Row = Sequence[Any]
-IdOf = Callable[[str], int]  # a disk path's or a service name's id
+IdOf = Callable[[str], int]  # a disk path's, service's, device's or endpoint check's id
+IdsOf = tuple[IdOf, IdOf, IdOf, IdOf]  # disk path, service, device, endpoint check
+# The `checks` columns the fold reads after id and taken_at.
+FOLDED_CHECK_COLUMNS = ("cpu_pct", "mem_pct", "load1", "swap_permille", "procs", "cpu_count")
 # (tier, metric_id, bucket) -> [min, max, total, count]: the rollup buckets one fold adds to.
 Buckets = dict[tuple[int, int, int], list[float]]
 
 CHECK_COLUMNS = list(codec.CHECK_COLUMNS)
 DISK_COLUMNS = ["check_id", "path_id", *codec.DISK_COLUMNS]
 SERVICE_COLUMNS = ["check_id", "service_id", "state"]
+NET_COLUMNS = ["check_id", "device_id", *codec.NET_COLUMNS]
+NET_FAULT_COLUMNS = ["check_id", "device_id", *codec.NET_FAULT_COLUMNS]
+DISK_IO_COLUMNS = ["check_id", "device_id", *codec.DISK_IO_COLUMNS]
+PROBE_COLUMNS = ["check_id", "probe_id", *codec.PROBE_COLUMNS]
 assert [c.name for c in checks.c] == ["id", "host_id", *CHECK_COLUMNS], "codec.CHECK_COLUMNS is stale"
 
 
@@ -42,13 +49,12 @@ class FoldStatements(Protocol):
         """When check `check_id` was taken, or None if it is gone."""
 
     def new_checks(self, host_id: int, start: int, since: int, batch: int) -> Sequence[Row]:
-        """Up to `batch` (id, taken_at, cpu_pct, mem_pct, load1) rows after `start`, in time order."""
+        """Up to `batch` (id, taken_at, *FOLDED_CHECK_COLUMNS) rows after `start`, in time order."""
 
-    def disks(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
-        """(check_id, path_id, pct) of the host's checks after `start` taken within `span`."""
-
-    def services(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
-        """(check_id, service_id, state) of the host's checks after `start` taken within `span`."""
+    def children(
+        self, table: Table, columns: Sequence[str], host_id: int, start: int, span: tuple[int, int]
+    ) -> Sequence[Row]:
+        """(check_id, *columns) of `table`'s rows of the host's checks after `start` within `span`."""
 
     def names(self, table: Table, ids: set[int]) -> Sequence[Row]:
         """(id, name) of the disk paths or service names `ids`."""
@@ -76,7 +82,14 @@ class StoreBackend(Protocol):
         """An INSERT of one row into `table` that does nothing when the row exists already."""
 
     def write_checks(
-        self, conn: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
+        self,
+        conn: Connection,
+        host_id: int,
+        path_id: IdOf,
+        service_id: IdOf,
+        device_id: IdOf,
+        probe_id: IdOf,
+        items: Sequence[Check],
     ) -> list[int]:
         """Insert `items` in order inside the caller's transaction; return their new ids."""
 
@@ -87,7 +100,14 @@ class StoreBackend(Protocol):
         """Undo what `hold` set on `held` before it goes back to the pool."""
 
     def write_batch(
-        self, held: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
+        self,
+        held: Connection,
+        host_id: int,
+        path_id: IdOf,
+        service_id: IdOf,
+        device_id: IdOf,
+        probe_id: IdOf,
+        items: Sequence[Check],
     ) -> list[int]:
         """Insert `items` on `held` as one atomic unit (committed, or nothing and raised)."""
 

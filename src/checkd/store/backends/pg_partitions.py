@@ -25,7 +25,7 @@ AHEAD_DAYS = 3  # partitions exist for today and this many days ahead
 ID_BITS = 32  # room for 2**32 ids a day before a day's ids spill into the next range (harmless)
 PARENT, PARENT_KEY, PARENT_ID_SEQ = "checks", "taken_at", "checks_id_seq"
 # Tables of per-check rows keyed by `check_id` (the lead adds new ones here and in migration 0009).
-CHILDREN = ("check_disks", "check_services")
+CHILDREN = ("check_disks", "check_services", "check_net", "check_net_faults", "check_disk_io", "check_probes")
 CHILD_KEY = "check_id"
 RETIRED = "_retired"  # the suffix of a detached partition that the next step drops
 _LOCK_KEY = 0x636B_7061  # one partition keeper at a time across every checkd on this database

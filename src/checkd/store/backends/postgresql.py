@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Table, func, select, update
 from sqlalchemy import insert as sa_insert
@@ -17,16 +17,34 @@ from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 
-from checkd.models import check_disks, check_services, checks, disk_paths, hosts, rollup_progress, rollups
+from checkd.models import (
+    check_disk_io,
+    check_disks,
+    check_net,
+    check_net_faults,
+    check_probes,
+    check_services,
+    checks,
+    disk_paths,
+    hosts,
+    rollup_progress,
+    rollups,
+)
 from checkd.probes import Check
 from checkd.store import codec
 from checkd.store.backends import (
     CHECK_COLUMNS,
     DISK_COLUMNS,
+    DISK_IO_COLUMNS,
+    FOLDED_CHECK_COLUMNS,
+    NET_COLUMNS,
+    NET_FAULT_COLUMNS,
+    PROBE_COLUMNS,
     SERVICE_COLUMNS,
     Buckets,
     FoldStatements,
     IdOf,
+    IdsOf,
     Row,
     pg_partitions,
 )
@@ -40,17 +58,64 @@ def _types(table: Table, columns: Sequence[str]) -> list[str]:
 
 
 _CHECK_TYPES = _types(checks, CHECK_COLUMNS)
-_DISK_TYPES = _types(check_disks, DISK_COLUMNS[1:])  # path_id, then the values
-_SERVICE_TYPES = _types(check_services, SERVICE_COLUMNS[1:])  # service_id, state
 _HOST_TYPE = _types(checks, ["host_id"])[0]
+
+
+class _Child(NamedTuple):
+    """A per-check child table: its columns after check_id (a dimension id first) and their types."""
+
+    table: Table
+    columns: list[str]
+    types: list[str]
+    tag: str  # parameter name prefix in the batch statement
+
+
+def _child(table: Table, columns: Sequence[str], tag: str) -> _Child:
+    return _Child(table, list(columns[1:]), _types(table, columns[1:]), tag)
+
+
+# In the order of _child_rows.
+_CHILDREN = (
+    _child(check_disks, DISK_COLUMNS, "d"),
+    _child(check_services, SERVICE_COLUMNS, "s"),
+    _child(check_net, NET_COLUMNS, "n"),
+    _child(check_net_faults, NET_FAULT_COLUMNS, "nf"),
+    _child(check_disk_io, DISK_IO_COLUMNS, "io"),
+    _child(check_probes, PROBE_COLUMNS, "p"),
+)
+
+
+def _child_rows(check: Check, ids_of: IdsOf) -> tuple[list[tuple[Any, ...]], ...]:
+    """The rows of each child table of `check` (without check_id), in _CHILDREN's order."""
+    path_id, service_id, device_id, probe_id = ids_of
+    return (
+        [(path_id(d.path), *codec.disk_values(d)) for d in check.disks],
+        [(service_id(name), codec.state_code(state)) for name, state in check.services.items()],
+        [(device_id(n.iface), *codec.net_values(n)) for n in check.net],
+        [(device_id(n.iface), *f) for n in check.net if (f := codec.net_fault_values(n)) is not None],
+        [(device_id(io.device), *codec.disk_io_values(io)) for io in check.disk_io],
+        [(probe_id(e.name), *codec.probe_values(e)) for e in check.endpoints],
+    )
 
 
 def _unnest(names: Sequence[str], types: Sequence[str]) -> str:
     return ", ".join(f"%({n})s::{t}[]" for n, t in zip(names, types, strict=True))
 
 
-_D_PARAMS = ("d_path", "d_total", "d_used", "d_free", "d_pct")
-_S_PARAMS = ("s_id", "s_state")
+def _params(child: _Child) -> list[str]:
+    return [f"{child.tag}_{i}" for i in range(len(child.columns))]
+
+
+def _batch_cte(child: _Child) -> str:
+    cols = ", ".join(child.columns)
+    return (
+        f", {child.tag} AS (INSERT INTO {child.table.name} (check_id, {cols})"  # noqa: S608
+        f" SELECT ids.id, {', '.join('x.' + c for c in child.columns)}"
+        f" FROM unnest(%({child.tag}_ord)s::integer[], {_unnest(_params(child), child.types)})"
+        f" AS x(ord, {cols}) JOIN ids USING (ord))"
+    )
+
+
 # A batch of any size: ids are drawn first, in order, so the children join their check by
 # position (`ord`) and ids follow the batch's order.
 _BATCH_INSERT = f"""
@@ -62,85 +127,64 @@ WITH ids AS MATERIALIZED (
   FROM unnest({_unnest(CHECK_COLUMNS, _CHECK_TYPES)})
        WITH ORDINALITY AS v({", ".join(CHECK_COLUMNS)}, ord)
   JOIN ids USING (ord)
-), d AS (
-  INSERT INTO check_disks ({", ".join(DISK_COLUMNS)})
-  SELECT ids.id, {", ".join("x." + c for c in DISK_COLUMNS[1:])}
-  FROM unnest(%(d_ord)s::integer[], {_unnest(_D_PARAMS, _DISK_TYPES)})
-       AS x(ord, {", ".join(DISK_COLUMNS[1:])})
-  JOIN ids USING (ord)
-), s AS (
-  INSERT INTO check_services ({", ".join(SERVICE_COLUMNS)})
-  SELECT ids.id, y.service_id, y.state
-  FROM unnest(%(s_ord)s::integer[], {_unnest(_S_PARAMS, _SERVICE_TYPES)})
-       AS y(ord, service_id, state)
-  JOIN ids USING (ord)
-)
+){"".join(_batch_cte(child) for child in _CHILDREN)}
 SELECT id FROM ids ORDER BY ord
 """  # noqa: S608  (names and types are the models' own; every value is a bound parameter)
 
 
 @functools.cache
-def _one_insert(n_disks: int, n_services: int) -> str:
-    """The same for one check with `n_disks` disks and `n_services` services: the sampler's steady
-    state. Plain VALUES and scalar parameters are cheaper than arrays on both sides
+def _one_insert(counts: tuple[int, ...]) -> str:
+    """The same for one check with `counts` rows in each child table: the sampler's steady state.
+    Plain VALUES and scalar parameters are cheaper than arrays on both sides
     (bench/fleet_ingest.py); a host's checks all have one shape, so one prepared statement."""
     values = ", ".join(f"%s::{t}" for t in _CHECK_TYPES)
     sql = [
         f"WITH c AS (INSERT INTO checks (host_id, {', '.join(CHECK_COLUMNS)})"  # noqa: S608
         f" VALUES (%s::{_HOST_TYPE}, {values}) RETURNING id)"
     ]
-    if n_disks:
-        row = "(" + ", ".join(f"%s::{t}" for t in _DISK_TYPES) + ")"
-        sql.append(
-            f", d AS (INSERT INTO check_disks ({', '.join(DISK_COLUMNS)})"  # noqa: S608
-            f" SELECT c.id, v.* FROM c, (VALUES {', '.join([row] * n_disks)}) AS v)"
-        )
-    if n_services:
-        row = "(" + ", ".join(f"%s::{t}" for t in _SERVICE_TYPES) + ")"
-        sql.append(
-            f", s AS (INSERT INTO check_services ({', '.join(SERVICE_COLUMNS)})"  # noqa: S608
-            f" SELECT c.id, v.* FROM c, (VALUES {', '.join([row] * n_services)}) AS v)"
-        )
+    for child, n in zip(_CHILDREN, counts, strict=True):
+        if n:
+            row = "(" + ", ".join(f"%s::{t}" for t in child.types) + ")"
+            sql.append(
+                f", {child.tag} AS (INSERT INTO {child.table.name} (check_id, {', '.join(child.columns)})"  # noqa: S608
+                f" SELECT c.id, v.* FROM c, (VALUES {', '.join([row] * n)}) AS v)"
+            )
     sql.append(" SELECT id FROM c")
     return "".join(sql)
 
 
-def _batch_params(host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]) -> dict[str, Any]:
+def _batch_params(host_id: int, ids_of: IdsOf, items: Sequence[Check]) -> dict[str, Any]:
     """_BATCH_INSERT's parameters: one array per column, children tagged with their check's position."""
     columns: list[list[Any]] = [[] for _ in CHECK_COLUMNS]
-    disks: list[list[Any]] = [[] for _ in range(1 + len(_D_PARAMS))]
-    services: list[list[Any]] = [[] for _ in range(1 + len(_S_PARAMS))]
+    children: list[list[list[Any]]] = [[[] for _ in range(1 + len(c.columns))] for c in _CHILDREN]
     for ord_, check in enumerate(items, start=1):
         for column, value in zip(columns, codec.check_values(check), strict=True):
             column.append(value)
-        for d in check.disks:
-            for column, value in zip(disks, (ord_, path_id(d.path), *codec.disk_values(d)), strict=True):
-                column.append(value)
-        for name, state in check.services.items():
-            row = (ord_, service_id(name), codec.state_code(state))
-            for column, value in zip(services, row, strict=True):
-                column.append(value)
+        for arrays, rows in zip(children, _child_rows(check, ids_of), strict=True):
+            for row in rows:
+                for array, value in zip(arrays, (ord_, *row), strict=True):
+                    array.append(value)
     params: dict[str, Any] = dict(zip(CHECK_COLUMNS, columns, strict=True))
-    params.update(zip(("d_ord", *_D_PARAMS), disks, strict=True))
-    params.update(zip(("s_ord", *_S_PARAMS), services, strict=True))
+    for child, arrays in zip(_CHILDREN, children, strict=True):
+        params.update(zip((f"{child.tag}_ord", *_params(child)), arrays, strict=True))
     params.update(n=len(items), host_id=host_id)
     return params
 
 
-def _execute(driver: Any, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]) -> list[int]:
+def _execute(driver: Any, host_id: int, ids_of: IdsOf, items: Sequence[Check]) -> list[int]:
     """The batch's one statement on a psycopg connection; the new ids in order."""
     params: list[Any] | dict[str, Any]
     if len(items) == 1:
         (check,) = items
-        sql = _one_insert(len(check.disks), len(check.services))
+        rows = _child_rows(check, ids_of)
+        sql = _one_insert(tuple(len(r) for r in rows))
         values: list[Any] = [host_id, *codec.check_values(check)]
-        for d in check.disks:
-            values.extend((path_id(d.path), *codec.disk_values(d)))
-        for name, state in check.services.items():
-            values.extend((service_id(name), codec.state_code(state)))
+        for child_rows in rows:
+            for row in child_rows:
+                values.extend(row)
         params = values
     else:
-        sql, params = _BATCH_INSERT, _batch_params(host_id, path_id, service_id, items)
+        sql, params = _BATCH_INSERT, _batch_params(host_id, ids_of, items)
     with driver.cursor() as cursor:
         # prepare=True: parsed and planned once per connection, then only Bind/Execute.
         cursor.execute(sql, params, prepare=True)
@@ -176,7 +220,7 @@ class PostgresqlFold:
     def new_checks(self, host_id: int, start: int, since: int, batch: int) -> Sequence[Row]:
         """The next checks to fold, in the host index's order."""
         rows = self.conn.execute(
-            select(checks.c.id, checks.c.taken_at, checks.c.cpu_pct, checks.c.mem_pct, checks.c.load1)
+            select(checks.c.id, checks.c.taken_at, *(checks.c[c] for c in FOLDED_CHECK_COLUMNS))
             .where(checks.c.host_id == host_id, checks.c.taken_at >= since, checks.c.id > start)
             .order_by(checks.c.taken_at, checks.c.id)
             .limit(batch)
@@ -184,20 +228,12 @@ class PostgresqlFold:
         self.taken = [int(r[1]) for r in rows]
         return rows
 
-    def disks(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
-        """Disk rows of the checks being folded."""
-        return self._children(check_disks, check_disks.c.path_id, check_disks.c.pct, host_id, start, span)
-
-    def services(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
-        """Service rows of the checks being folded."""
-        table = check_services
-        return self._children(table, table.c.service_id, table.c.state, host_id, start, span)
-
-    def _children(
-        self, table: Table, dim: Any, value: Any, host_id: int, start: int, span: tuple[int, int]
+    def children(
+        self, table: Table, columns: Sequence[str], host_id: int, start: int, span: tuple[int, int]
     ) -> Sequence[Row]:
+        """Rows of a per-check child table of the checks being folded."""
         return self.conn.execute(
-            select(table.c.check_id, dim, value)
+            select(table.c.check_id, *(table.c[c] for c in columns))
             .join(checks, checks.c.id == table.c.check_id)
             .where(checks.c.host_id == host_id, checks.c.taken_at.between(*span), checks.c.id > start)
         ).all()
@@ -258,10 +294,18 @@ class PostgresqlBackend:
         return postgresql.insert(table).values(values).on_conflict_do_nothing()
 
     def write_checks(
-        self, conn: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
+        self,
+        conn: Connection,
+        host_id: int,
+        path_id: IdOf,
+        service_id: IdOf,
+        device_id: IdOf,
+        probe_id: IdOf,
+        items: Sequence[Check],
     ) -> list[int]:
         """The batch's statement inside the caller's transaction."""
-        return _execute(conn.connection.driver_connection, host_id, path_id, service_id, items)
+        ids_of = (path_id, service_id, device_id, probe_id)
+        return _execute(conn.connection.driver_connection, host_id, ids_of, items)
 
     def hold(self, engine: Engine) -> Connection:
         """An autocommit connection: the one statement is the transaction."""
@@ -271,10 +315,18 @@ class PostgresqlBackend:
         """Nothing: the pool resets the isolation level itself."""
 
     def write_batch(
-        self, held: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
+        self,
+        held: Connection,
+        host_id: int,
+        path_id: IdOf,
+        service_id: IdOf,
+        device_id: IdOf,
+        probe_id: IdOf,
+        items: Sequence[Check],
     ) -> list[int]:
         """The batch's statement in autocommit (atomic by itself)."""
-        return _execute(held.connection.driver_connection, host_id, path_id, service_id, items)
+        ids_of = (path_id, service_id, device_id, probe_id)
+        return _execute(held.connection.driver_connection, host_id, ids_of, items)
 
     def fold_statements(self, conn: Connection) -> FoldStatements:
         """Core statements on `conn`."""

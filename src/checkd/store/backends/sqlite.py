@@ -7,6 +7,7 @@ input; every value goes through a `?` parameter."""
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -17,10 +18,33 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 
 from checkd.db import SQLITE_BUSY_TIMEOUT_MS
-from checkd.models import check_disks, check_services, checks, disk_paths
+from checkd.models import (
+    check_disk_io,
+    check_disks,
+    check_net,
+    check_net_faults,
+    check_probes,
+    check_services,
+    checks,
+    disk_paths,
+)
 from checkd.probes import Check
-from checkd.store import backends, codec
-from checkd.store.backends import Buckets, FoldStatements, IdOf, Row
+from checkd.store import codec
+from checkd.store.backends import (
+    CHECK_COLUMNS,
+    DISK_COLUMNS,
+    DISK_IO_COLUMNS,
+    FOLDED_CHECK_COLUMNS,
+    NET_COLUMNS,
+    NET_FAULT_COLUMNS,
+    PROBE_COLUMNS,
+    SERVICE_COLUMNS,
+    Buckets,
+    FoldStatements,
+    IdOf,
+    IdsOf,
+    Row,
+)
 from checkd.store.pacing import WRITER_BUSY_TIMEOUT_MS
 
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # primary result codes (extended codes add high bits)
@@ -31,9 +55,13 @@ def _plain_insert(table: Table, columns: Sequence[str]) -> str:
     return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
 
 
-_CHECK = _plain_insert(checks, ["host_id", *backends.CHECK_COLUMNS])
-_DISK = _plain_insert(check_disks, backends.DISK_COLUMNS)
-_SERVICE = _plain_insert(check_services, backends.SERVICE_COLUMNS)
+_CHECK = _plain_insert(checks, ["host_id", *CHECK_COLUMNS])
+_DISK = _plain_insert(check_disks, DISK_COLUMNS)
+_SERVICE = _plain_insert(check_services, SERVICE_COLUMNS)
+_NET = _plain_insert(check_net, NET_COLUMNS)
+_NET_FAULTS = _plain_insert(check_net_faults, NET_FAULT_COLUMNS)
+_DISK_IO = _plain_insert(check_disk_io, DISK_IO_COLUMNS)
+_PROBE = _plain_insert(check_probes, PROBE_COLUMNS)
 
 _HOST = "SELECT id FROM hosts WHERE name = ?"
 _WATERMARK = "SELECT last_check_id FROM rollup_progress WHERE host_id = ?"
@@ -43,17 +71,20 @@ _WATERMARK = "SELECT last_check_id FROM rollup_progress WHERE host_id = ?"
 _LOCK = "UPDATE rollup_progress SET last_check_id = last_check_id WHERE host_id = ?"
 _TAKEN_AT = "SELECT taken_at FROM checks WHERE id = ?"
 _NEW_CHECKS = (
-    "SELECT id, taken_at, cpu_pct, mem_pct, load1 FROM checks"
+    f"SELECT id, taken_at, {', '.join(FOLDED_CHECK_COLUMNS)} FROM checks"  # noqa: S608
     " WHERE host_id = ? AND taken_at >= ? AND id > ? ORDER BY taken_at, id LIMIT ?"
 )
-_DISKS = (
-    "SELECT d.check_id, d.path_id, d.pct FROM check_disks d JOIN checks c ON c.id = d.check_id"
-    " WHERE c.host_id = ? AND c.taken_at BETWEEN ? AND ? AND c.id > ?"
-)
-_SERVICES = (
-    "SELECT s.check_id, s.service_id, s.state FROM check_services s JOIN checks c ON c.id = s.check_id"
-    " WHERE c.host_id = ? AND c.taken_at BETWEEN ? AND ? AND c.id > ?"
-)
+
+
+@functools.cache
+def _children_sql(table: Table, columns: tuple[str, ...]) -> str:
+    cols = ", ".join(f"x.{c}" for c in columns)
+    return (
+        f"SELECT x.check_id, {cols} FROM {table.name} x JOIN checks c ON c.id = x.check_id"  # noqa: S608
+        " WHERE c.host_id = ? AND c.taken_at BETWEEN ? AND ? AND c.id > ?"
+    )
+
+
 _UPSERT = (
     "INSERT INTO rollups (tier, host_id, metric_id, bucket, min, max, total, count)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -68,11 +99,16 @@ _SET_WATERMARK = (
 )
 
 
-def _rows(cursor: Any, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]) -> list[int]:
+def _rows(cursor: Any, host_id: int, ids_of: IdsOf, items: Sequence[Check]) -> list[int]:
     """Execute the rows of `items` on a sqlite3 cursor (the caller owns the transaction)."""
+    path_id, service_id, device_id, probe_id = ids_of
     ids: list[int] = []
     disk_rows: list[tuple[Any, ...]] = []
     service_rows: list[tuple[Any, ...]] = []
+    net_rows: list[tuple[Any, ...]] = []
+    fault_rows: list[tuple[Any, ...]] = []
+    io_rows: list[tuple[Any, ...]] = []
+    probe_rows: list[tuple[Any, ...]] = []
     for check in items:
         cursor.execute(_CHECK, (host_id, *codec.check_values(check)))
         new_id = int(cursor.lastrowid)
@@ -81,10 +117,26 @@ def _rows(cursor: Any, host_id: int, path_id: IdOf, service_id: IdOf, items: Seq
             disk_rows.append((new_id, path_id(d.path), *codec.disk_values(d)))
         for name, state in check.services.items():
             service_rows.append((new_id, service_id(name), codec.state_code(state)))
-    if disk_rows:
-        cursor.executemany(_DISK, disk_rows)
-    if service_rows:
-        cursor.executemany(_SERVICE, service_rows)
+        for n in check.net:
+            net_rows.append((new_id, device_id(n.iface), *codec.net_values(n)))
+            faults = codec.net_fault_values(n)
+            if faults is not None:
+                fault_rows.append((new_id, device_id(n.iface), *faults))
+        for io in check.disk_io:
+            io_rows.append((new_id, device_id(io.device), *codec.disk_io_values(io)))
+        for e in check.endpoints:
+            probe_rows.append((new_id, probe_id(e.name), *codec.probe_values(e)))
+    children = (
+        (_DISK, disk_rows),
+        (_SERVICE, service_rows),
+        (_NET, net_rows),
+        (_NET_FAULTS, fault_rows),
+        (_DISK_IO, io_rows),
+        (_PROBE, probe_rows),
+    )
+    for sql, rows in children:
+        if rows:
+            cursor.executemany(sql, rows)
     return ids
 
 
@@ -120,13 +172,11 @@ class SqliteFold:
         """The next checks to fold, in the host index's order."""
         return self._all(_NEW_CHECKS, (host_id, since, start, batch))
 
-    def disks(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
-        """Disk rows of the checks being folded."""
-        return self._all(_DISKS, (host_id, *span, start))
-
-    def services(self, host_id: int, start: int, span: tuple[int, int]) -> Sequence[Row]:
-        """Service rows of the checks being folded."""
-        return self._all(_SERVICES, (host_id, *span, start))
+    def children(
+        self, table: Table, columns: Sequence[str], host_id: int, start: int, span: tuple[int, int]
+    ) -> Sequence[Row]:
+        """Rows of a per-device table of the checks being folded."""
+        return self._all(_children_sql(table, tuple(columns)), (host_id, *span, start))
 
     def names(self, table: Table, ids: set[int]) -> Sequence[Row]:
         """(id, name) of dimension rows."""
@@ -172,12 +222,19 @@ class SqliteBackend:
         return sqlite.insert(table).values(values).on_conflict_do_nothing()
 
     def write_checks(
-        self, conn: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
+        self,
+        conn: Connection,
+        host_id: int,
+        path_id: IdOf,
+        service_id: IdOf,
+        device_id: IdOf,
+        probe_id: IdOf,
+        items: Sequence[Check],
     ) -> list[int]:
         """The rows on the transaction's own cursor."""
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            return _rows(cursor, host_id, path_id, service_id, items)
+            return _rows(cursor, host_id, (path_id, service_id, device_id, probe_id), items)
         finally:
             cursor.close()
 
@@ -195,13 +252,20 @@ class SqliteBackend:
         held.commit()
 
     def write_batch(
-        self, held: Connection, host_id: int, path_id: IdOf, service_id: IdOf, items: Sequence[Check]
+        self,
+        held: Connection,
+        host_id: int,
+        path_id: IdOf,
+        service_id: IdOf,
+        device_id: IdOf,
+        probe_id: IdOf,
+        items: Sequence[Check],
     ) -> list[int]:
         """One transaction on the held `sqlite3` connection: committed, or rolled back and raised."""
         raw: Any = held.connection.driver_connection
         cursor = raw.cursor()
         try:
-            ids = _rows(cursor, host_id, path_id, service_id, items)
+            ids = _rows(cursor, host_id, (path_id, service_id, device_id, probe_id), items)
             raw.commit()
         except BaseException:
             raw.rollback()
