@@ -203,7 +203,7 @@ async function refresh(force = false) {
     const word = RANGE_WORDS[state.range];
     const info = (name) => {
       const svc = list.find((s) => s.name === name);
-      const since = sinceText(sinceOf(svc, state.availability.get(name) || [], failed(actions) ? [] : actions), word);
+      const since = sinceText(sinceOf(svc, state.availability.get(name) || [], failed(actions) ? [] : actions, Date.now() / 1000 - RANGES[state.range]), word);
       return { since, buckets: state.availability.get(name) || [], failure: state.failures.get(name) || null, offline: false };
     };
     snap.services = list.map((s) => ({ ...s, problem: `${s.name} ${s.state} ${info(s.name).since}`.trim() }));

@@ -6,8 +6,9 @@ import { el, stateBadge } from "./view.js";
 const $ = (id) => document.getElementById(id);
 const BUSY_WORDS = { start: "starting…", stop: "stopping…", restart: "restarting…" };
 
-/** Since when `svc` is in its state and who put it there: from its availability buckets and the audit log. */
-export function sinceOf(svc, buckets, actions) {
+/** Since when `svc` is in its state and who put it there: from its availability buckets (the range
+ * starting at `from`, Unix s) and the audit log. */
+export function sinceOf(svc, buckets, actions, from) {
   const up = svc.state === "active";
   let since = null;
   let whole = buckets.length > 0;
@@ -16,7 +17,8 @@ export function sinceOf(svc, buckets, actions) {
     if ((b.avg >= 99.95) !== up && (up || b.avg > 0.05)) { whole = false; break; }
     since = b.t;
   }
-  if (up && !since) whole = false;
+  const step = buckets.length > 1 ? (Date.parse(buckets[1].t) - Date.parse(buckets[0].t)) / 1000 : 0;
+  if (whole && buckets.length && Date.parse(buckets[0].t) / 1000 > from + 2 * step) whole = false; // history starts later
   const act = (actions || []).find((a) => a.service === svc.name && a.ok);
   const fits = act && ((up && act.action !== "stop") || (!up && act.action === "stop"));
   if (fits && (!since || Date.parse(act.at) >= Date.parse(since) - 120_000)) {
