@@ -131,3 +131,32 @@ def test_connection_lost_stops_the_clock_and_disables_the_controls(
     page.wait_for_selector('#services-body tr[data-service="toy"] button[data-action="stop"]:enabled')
     page.wait_for_selector("#sampler-stop:enabled")
     assert "connection lost" not in page.inner_text("#status-text")
+
+
+def test_an_error_carries_its_time_and_is_greyed_once_cleared(
+    make_server: Callable[..., CheckdProcess], open_page: Callable[..., Page], tmp_path: Path
+) -> None:
+    watched = tmp_path / "mnt"
+    watched.mkdir()
+    server = make_server(env={"CHECKD_SAMPLER__DISK_PATHS": f'["/", "{watched}"]'})
+    p = open_page(server)
+    page = p.page
+    wait_ticks(page)
+    assert page.locator("#sampler-error").is_hidden()
+    watched.rmdir()  # the disk probe fails on every check from now on
+    page.wait_for_selector("#sampler-error:not([hidden]):not(.cleared)")
+    text = page.inner_text("#sampler-error")
+    assert "first seen " in text and " ago" in text and str(watched) in text, text
+    page.wait_for_function(
+        f"() => document.getElementById('status-text').textContent.includes('probe disk:{watched} failing since')"
+    )
+    p.shot("sampler-error")
+    watched.mkdir()  # the condition clears: the error stays readable, greyed
+    page.wait_for_selector("#sampler-error.cleared")
+    assert page.inner_text("#sampler-error").startswith("cleared · last error, first seen ")
+    wait_ticks(page)
+    assert "probe disk:" not in page.inner_text("#status-text")
+    assert page.eval_on_selector("#sampler-error", "e => getComputedStyle(e).color") != page.eval_on_selector(
+        "#alerts-count", "e => getComputedStyle(e).color"
+    )
+    p.shot("sampler-error-cleared")

@@ -180,6 +180,7 @@ export class Charts {
           paths.map((p) => this.fetchOne(chart.metric, host, since, points, p)),
         );
         if (generation !== this.generation) return;
+        chart.figure.dataset.host = host;
         const cols = answers.map((a) => columns(a.points || [], a.resolution_s || 0));
         chart.figure.dataset.resolution = String(answers[0].resolution_s ?? "");
         if (cols.length === 1) {

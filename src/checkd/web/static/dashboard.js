@@ -119,9 +119,8 @@ function trackError(sampler, health) {
   if (!state.error || state.error.text !== sampler.last_error) {
     state.error = { text: sampler.last_error, since: new Date().toISOString(), cleared: false };
   }
-  const lastCheck = sampler.last_check_at ? Date.parse(sampler.last_check_at) : 0;
   state.error.cleared = Boolean(health && health.sampler !== "failing" && health.database === "ok"
-    && !sampler.pending_writes && lastCheck > Date.parse(state.error.since) - 1000 * state.interval);
+    && !sampler.pending_writes && !(sampler.probe_failures || []).length);
   return state.error;
 }
 
@@ -191,6 +190,7 @@ async function refresh(force = false) {
       view.renderSampler(sampler, snap.health, error, false);
       snap.samplerFailing = Boolean(snap.health && snap.health.sampler === "failing");
       snap.samplerError = error && !error.cleared ? error.text : "";
+      snap.probes = sampler.probe_failures || [];
     }
 
     let list = [];

@@ -23,6 +23,9 @@ export function problemsOf(snap) {
   const h = snap.health;
   if (h && h.database && h.database !== "ok") out.push({ level: "bad", text: `database unavailable: ${h.database}` });
   if (snap.samplerFailing) out.push({ level: "bad", text: `sampler failing${snap.samplerError ? `: ${snap.samplerError}` : ""}` });
+  for (const f of snap.probes || []) {
+    out.push({ level: "warn", text: `probe ${f.probe} failing since ${clock(f.failing_since)}: ${f.last_error}` });
+  }
   if (snap.stale) out.push({ level: "warn", text: `newest check ${snap.stale} old (stale: over 3× the ${span(snap.interval)} interval)` });
   if (h && h.upkeep && h.upkeep !== "ok") out.push({ level: "warn", text: `upkeep ${h.upkeep} (rollups)` });
   for (const svc of snap.services || []) {
