@@ -106,3 +106,19 @@ def root_or_skip() -> None:
     if not (shutil.which("apache2ctl") or Path("/usr/sbin/apache2").exists()):
         print("skipping: apache2 is not installed (make system-deps installs it as root)")
         pytest.skip("apache2 is not installed")
+
+
+def toy_config(tmp_path: Path, pidfile: Path, extra: str = "") -> Path:
+    """A config with the `toy` service (stop kills the pidfile's process) and `extra` sections."""
+    path = tmp_path / "checkd.toml"
+    path.write_text(
+        f"""
+[services.toy]
+backend = "command"
+pidfile = "{pidfile}"
+start = ["/bin/true"]
+stop = ["/bin/sh", "-c", "kill $(cat {pidfile}) && rm {pidfile}"]
+timeout = 5
+{extra}"""
+    )
+    return path

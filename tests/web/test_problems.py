@@ -3,45 +3,17 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from checkd_process import CheckdProcess
 
-from .helpers import Page, minutes_ago, seed_checks, wait_ticks
+from .helpers import Page, minutes_ago, seed_checks, toy_config, wait_ticks
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def toy(tmp_path: Path) -> Iterator[Path]:
-    """A running daemon (sleep) and its pidfile, for a command-backed service the dashboard stops."""
-    proc = subprocess.Popen(["sleep", "600"])
-    pidfile = tmp_path / "toy.pid"
-    pidfile.write_text(f"{proc.pid}\n")
-    yield pidfile
-    proc.kill()
-    proc.wait()
-
-
-def toy_config(tmp_path: Path, pidfile: Path, extra: str = "") -> Path:
-    """A config with the `toy` service (stop kills the pidfile's process) and `extra` sections."""
-    path = tmp_path / "checkd.toml"
-    path.write_text(
-        f"""
-[services.toy]
-backend = "command"
-pidfile = "{pidfile}"
-start = ["/bin/true"]
-stop = ["/bin/sh", "-c", "kill $(cat {pidfile}) && rm {pidfile}"]
-timeout = 5
-{extra}"""
-    )
-    return path
 
 
 CPU_RULE = """

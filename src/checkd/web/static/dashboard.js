@@ -27,6 +27,7 @@ const state = {
   failures: new Map(), // service -> the last failed action {what, at, reason, output}
   availability: new Map(), // service -> availability buckets over the range
   availabilityAt: 0,
+  serviceStates: "",
   error: null, // the sampler's last error {text, since, cleared}
   lost: 0, // when checkd stopped answering (ms), 0 while it answers
   timer: 0,
@@ -199,7 +200,9 @@ async function refresh(force = false) {
     } else if (!failed(services)) {
       list = services;
     }
-    await loadAvailability(list.map((s) => s.name), force);
+    const states = JSON.stringify([host, list.map((s) => [s.name, s.state])]);
+    await loadAvailability(list.map((s) => s.name), force || states !== state.serviceStates);
+    state.serviceStates = states; // a state that changed re-reads the bars at once
     const word = RANGE_WORDS[state.range];
     const info = (name) => {
       const svc = list.find((s) => s.name === name);
