@@ -28,6 +28,7 @@ const state = {
   availability: new Map(), // service -> availability buckets over the range
   availabilityAt: 0,
   serviceStates: "",
+  availabilityDirty: 0,
   error: null, // the sampler's last error {text, since, cleared}
   lost: 0, // when checkd stopped answering (ms), 0 while it answers
   timer: 0,
@@ -201,8 +202,10 @@ async function refresh(force = false) {
       list = services;
     }
     const states = JSON.stringify([host, list.map((s) => [s.name, s.state])]);
-    await loadAvailability(list.map((s) => s.name), force || states !== state.serviceStates);
-    state.serviceStates = states; // a state that changed re-reads the bars at once
+    // A state that changed re-reads the bars on this and the next refreshes (its check may not be stored yet).
+    if (states !== state.serviceStates) state.availabilityDirty = 3;
+    state.serviceStates = states;
+    await loadAvailability(list.map((s) => s.name), force || state.availabilityDirty-- > 0);
     const word = RANGE_WORDS[state.range];
     const info = (name) => {
       const svc = list.find((s) => s.name === name);
