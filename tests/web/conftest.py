@@ -57,7 +57,8 @@ def open_page(browser: Any) -> Iterator[Callable[..., Page]]:
     contexts: list[Any] = []
 
     def make(server: CheckdProcess, path: str = "/", **kw: Any) -> Page:
-        ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, **kw)
+        kw.setdefault("viewport", {"width": 1280, "height": 1000})
+        ctx = browser.new_context(**kw)
         contexts.append(ctx)
         base = server.url("")
         ctx.route(
