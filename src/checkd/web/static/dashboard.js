@@ -165,7 +165,10 @@ async function refresh(force = false) {
     const snap = { health: failed(health) ? null : health, alerts: failed(alerts) ? [] : alerts };
     const hostList = failed(hosts) ? [] : hosts;
     if (!failed(hosts)) view.renderHosts(hosts, host, LOCAL_HOST);
-    if (!failed(actions)) view.renderActions(actions);
+    if (!failed(actions)) {
+      view.renderActions(actions);
+      charts.setMarkers(actions); // drawn with the charts' next data
+    }
 
     let lastAt = null;
     if (remote()) {
@@ -303,6 +306,7 @@ function wire() {
     selectRange(button.dataset.range);
     refresh(true);
   });
+  $("zoom-reset").addEventListener("click", () => charts.setZoom(null));
   $("host-select").addEventListener("change", (ev) => {
     state.host = ev.target.value;
     $("host-name").textContent = state.host;
