@@ -1,4 +1,4 @@
-"""The warn/bad levels the dashboard marks values by: the alert rules' thresholds, else documented defaults."""
+"""The warn/bad levels the dashboard marks values by: the alert rules' thresholds, else defaults."""
 
 from __future__ import annotations
 

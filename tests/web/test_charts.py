@@ -1,4 +1,4 @@
-"""Charts a person reads: units in hover values, shared cursor, zoom, level lines, action markers, new points only."""
+"""Charts a person reads: units, shared cursor, zoom, level lines, action markers, new points only."""
 
 from __future__ import annotations
 
@@ -50,11 +50,15 @@ def box(page: Any, name: str) -> dict[str, float]:
 
 def legend(page: Any, name: str) -> list[str]:
     """The legend's values of chart `name`."""
-    values: list[str] = page.eval_on_selector_all(f"#chart-{name} .u-legend .u-value", "vs => vs.map(v => v.textContent)")
+    values: list[str] = page.eval_on_selector_all(
+        f"#chart-{name} .u-legend .u-value", "vs => vs.map(v => v.textContent)"
+    )
     return values
 
 
-def test_hover_units_shared_cursor_zoom_levels_and_text(charted: CheckdProcess, open_page: Callable[..., Page]) -> None:
+def test_hover_units_shared_cursor_zoom_levels_and_text(
+    charted: CheckdProcess, open_page: Callable[..., Page]
+) -> None:
     p = open_page(charted)
     page = p.page
     page.wait_for_function("() => Number(document.querySelector('#chart-cpu').dataset.points || 0) > 60")
@@ -93,7 +97,9 @@ def test_hover_units_shared_cursor_zoom_levels_and_text(charted: CheckdProcess, 
     assert p.errors == [], p.errors
 
 
-def test_action_markers_link_to_their_audit_rows(charted: CheckdProcess, open_page: Callable[..., Page]) -> None:
+def test_action_markers_link_to_their_audit_rows(
+    charted: CheckdProcess, open_page: Callable[..., Page]
+) -> None:
     r = charted.post("/api/v2/services/locked/restart", headers=charted.auth())
     assert r.status_code == 403
     entry = charted.get("/api/v2/actions").json()[0]

@@ -1,4 +1,4 @@
-"""One host at a time: the host picker switches every panel, a stale host is marked, host and range live in the URL."""
+"""One host at a time: the picker switches every panel, a stale host is marked, host and range in the URL."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ status = ["/bin/true"]
 
 @pytest.fixture
 def two_hosts(make_server: Callable[..., CheckdProcess], tmp_path: Path) -> CheckdProcess:
-    """This checkd (sampling every second) and a host whose newest check is 7 minutes old at a 60 s interval."""
+    """This checkd (sampling every second) and a host whose newest check is 7 min old at a 60 s interval."""
     data = tmp_path / "two"
     seed_checks(data, OTHER, minutes_ago(60, start_min=7), cpu=lambda i: 30.0, services={"db": "failed"})
     config = tmp_path / "checkd.toml"
@@ -50,9 +50,13 @@ def test_host_switch_changes_every_panel_and_the_url(
     wait_ticks(page)
     assert f"?host={OTHER}" in page.url
     assert OTHER in page.inner_text("#latest-at")
-    assert page.locator("#latest-stale").is_visible() and "stale" in (page.get_attribute("#latest", "class") or "")
+    assert page.locator("#latest-stale").is_visible() and "stale" in (
+        page.get_attribute("#latest", "class") or ""
+    )
     assert page.get_attribute("#sampler-state", "data-state") == "stale"
-    assert OTHER in page.inner_text("#sampler-note") and "about every 60 s" in page.inner_text("#sampler-interval")
+    assert OTHER in page.inner_text("#sampler-note") and "about every 60 s" in page.inner_text(
+        "#sampler-interval"
+    )
     assert page.is_disabled("#sampler-start") and page.is_disabled("#sampler-stop")
     assert page.locator('#services-body tr[data-service="locked"]').count() == 0
     db = page.locator('#services-body tr[data-service="db"]')

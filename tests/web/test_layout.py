@@ -1,4 +1,4 @@
-"""Layout and wording: phone and desktop widths, grouped numbers, overlaying banners, dark mode, local times."""
+"""Layout and wording: phone and desktop widths, grouped numbers, overlays, dark mode, local times."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def no_sideways_scroll(page: object) -> None:
     """The page is no wider than the viewport, and neither is the header."""
     widths = page.evaluate(  # type: ignore[attr-defined]
         """() => ({doc: document.documentElement.scrollWidth, view: window.innerWidth,
-                   bar: document.querySelector('.bar').scrollWidth, barBox: document.querySelector('.bar').clientWidth})"""
+                   bar: document.querySelector('.bar').scrollWidth,
+                   barBox: document.querySelector('.bar').clientWidth})"""
     )
     assert widths["doc"] <= widths["view"], widths
     assert widths["bar"] <= widths["barBox"], widths
@@ -51,7 +52,9 @@ def test_phone_width_has_no_sideways_scroll(seeded: CheckdProcess, open_page: Ca
     assert p.errors == [], p.errors
 
 
-def test_desktop_width_keeps_values_on_one_line(seeded: CheckdProcess, open_page: Callable[..., Page]) -> None:
+def test_desktop_width_keeps_values_on_one_line(
+    seeded: CheckdProcess, open_page: Callable[..., Page]
+) -> None:
     p = open_page(seeded, viewport={"width": 1400, "height": 1000})
     page = p.page
     page.wait_for_selector("#latest-body:not([hidden])")
@@ -59,7 +62,8 @@ def test_desktop_width_keeps_values_on_one_line(seeded: CheckdProcess, open_page
     wrapped = page.eval_on_selector_all(
         ".tile .v, #disks td.num, #services-body .avail",
         "es => es.filter(e => e.getClientRects().length > 1 || e.getBoundingClientRect().height > "
-        "1.6 * parseFloat(getComputedStyle(e).lineHeight || getComputedStyle(e).fontSize)).map(e => e.textContent)",
+        "1.6 * parseFloat(getComputedStyle(e).lineHeight || getComputedStyle(e).fontSize))"
+        ".map(e => e.textContent)",
     )
     assert wrapped == [], wrapped
     for card in ("#services", "#latest"):
@@ -73,7 +77,9 @@ def test_desktop_width_keeps_values_on_one_line(seeded: CheckdProcess, open_page
     p.shot("layout-1400px")
 
 
-def test_numbers_words_links_and_overlaying_banners(seeded: CheckdProcess, open_page: Callable[..., Page]) -> None:
+def test_numbers_words_links_and_overlaying_banners(
+    seeded: CheckdProcess, open_page: Callable[..., Page]
+) -> None:
     p = open_page(seeded)
     page = p.page
     page.wait_for_selector("#host-picker:not([hidden])")
@@ -90,7 +96,9 @@ def test_numbers_words_links_and_overlaying_banners(seeded: CheckdProcess, open_
     page.evaluate("t => sessionStorage.setItem('checkd-token', t)", seeded.token)
     page.click("#sampler-stop")
     page.locator("#notice").wait_for(state="visible")
-    assert page.eval_on_selector("#latest", "e => e.getBoundingClientRect().top") == top  # laid over, not pushed
+    assert (
+        page.eval_on_selector("#latest", "e => e.getBoundingClientRect().top") == top
+    )  # laid over, not pushed
     p.shot("layout-notice-overlay")
 
 
@@ -111,7 +119,9 @@ def test_times_are_local_with_the_zone_named(seeded: CheckdProcess, open_page: C
     assert page.inner_text("#zone") == "times in Asia/Tokyo (UTC+09:00)"
     latest = seeded.get("/api/v2/checks/latest").json()
     shown = page.inner_text("#latest-at")
-    taken = datetime.fromisoformat(latest["taken_at"].replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Tokyo"))
+    taken = datetime.fromisoformat(latest["taken_at"].replace("Z", "+00:00")).astimezone(
+        ZoneInfo("Asia/Tokyo")
+    )
     assert " s ago · " in shown and shown.split(" · ")[1][:5] == taken.strftime("%H:%M"), shown
     texts = [page.inner_text(s) for s in ("#sampler-note", "#refreshed")]
     assert all("AM" not in t and "PM" not in t and "/" not in t.split(" · ")[0] for t in texts), texts

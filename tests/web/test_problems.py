@@ -43,7 +43,9 @@ def test_status_line_names_a_stopped_service_and_a_busy_cpu(
     page.wait_for_selector("#confirm-dialog[open]")
     assert page.inner_text("#confirm-text").startswith("Stop toy on ")
     page.click("#confirm-ok")
-    page.wait_for_function("() => document.getElementById('status-text').textContent.includes('toy inactive')")
+    page.wait_for_function(
+        "() => document.getElementById('status-text').textContent.includes('toy inactive')"
+    )
     text = page.inner_text("#status-text")
     assert "toy inactive since " in text and "(stopped by dashboard)" in text, text
     n = len(text.split(" · "))  # the predefined httpd may be inactive here too: it is named as well
@@ -70,6 +72,10 @@ def test_a_calm_host_has_no_problems_and_a_plain_title(
     assert page.title() == "checkd · calm"
     assert page.get_attribute("#favicon", "data-level") == "ok"
     assert page.get_attribute("#status", "data-level") == "ok"
+    # healthy panels take less room: no alerts is one line, all services up is a compact card
+    assert "healthy" in (page.get_attribute("#alerts", "class") or "")
+    assert page.eval_on_selector("#alerts", "e => e.getBoundingClientRect().height") < 50
+    assert "healthy" in (page.get_attribute("#services", "class") or "")
     p.shot("problems-none")
 
 
@@ -119,9 +125,8 @@ def test_an_error_carries_its_time_and_is_greyed_once_cleared(
     page.wait_for_selector("#sampler-error:not([hidden]):not(.cleared)")
     text = page.inner_text("#sampler-error")
     assert "first seen " in text and " ago" in text and str(watched) in text, text
-    page.wait_for_function(
-        f"() => document.getElementById('status-text').textContent.includes('probe disk:{watched} failing since')"
-    )
+    status = "document.getElementById('status-text').textContent"
+    page.wait_for_function(f"() => {status}.includes('probe disk:{watched} failing since')")
     p.shot("sampler-error")
     watched.mkdir()  # the condition clears: the error stays readable, greyed
     page.wait_for_selector("#sampler-error.cleared")
