@@ -42,7 +42,7 @@ def test_phone_width_has_no_sideways_scroll(seeded: CheckdProcess, open_page: Ca
     p = open_page(seeded, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page = p.page
     page.wait_for_selector("#host-picker:not([hidden])")
-    page.wait_for_selector('#services-body tr[data-service="httpd"] .updown')
+    page.wait_for_selector('#services-body tr[data-service="httpd"] .state')
     page.wait_for_function("() => Number(document.querySelector('#chart-cpu').dataset.points || 0) > 0")
     no_sideways_scroll(page)
     page.select_option("#host-select", OTHER)
@@ -58,7 +58,7 @@ def test_desktop_width_keeps_values_on_one_line(
     p = open_page(seeded, viewport={"width": 1400, "height": 1000})
     page = p.page
     page.wait_for_selector("#latest-body:not([hidden])")
-    page.wait_for_selector('#services-body tr[data-service="httpd"] .updown')
+    page.wait_for_selector('#services-body tr[data-service="httpd"] .state')
     wrapped = page.eval_on_selector_all(
         ".tile .v, #disks td.num, #services-body .avail",
         "es => es.filter(e => e.getClientRects().length > 1 || e.getBoundingClientRect().height > "

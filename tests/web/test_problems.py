@@ -82,7 +82,7 @@ def test_a_calm_host_has_no_problems_and_a_plain_title(
 def test_connection_lost_stops_the_clock_and_disables_the_controls(
     make_server: Callable[..., CheckdProcess], open_page: Callable[..., Page], tmp_path: Path, toy: Path
 ) -> None:
-    server = make_server(args=("--config", str(toy_config(tmp_path, toy))))
+    server = make_server(args=("--config", str(toy_config(tmp_path, toy))), interval=2)
     p = open_page(server)
     page = p.page
     page.wait_for_selector('#services-body tr[data-service="toy"] button[data-action="stop"]:enabled')
@@ -90,8 +90,8 @@ def test_connection_lost_stops_the_clock_and_disables_the_controls(
     assert page.locator("#lost").is_hidden()
     server.stop(signal.SIGKILL)
     killed = time.monotonic()
-    page.locator("#lost").wait_for(state="visible", timeout=2 * 1000 + 1000)  # 2 intervals (1 s) + slack
-    assert time.monotonic() - killed < 3
+    page.locator("#lost").wait_for(state="visible", timeout=2 * 2000 + 1000)  # 2 intervals (2 s) + slack
+    assert time.monotonic() - killed < 5
     assert "connection lost" in page.inner_text("#lost-text")
     assert page.is_disabled("#sampler-stop") and page.is_disabled("#sampler-start")
     buttons = page.locator("#services-body button")
@@ -100,7 +100,7 @@ def test_connection_lost_stops_the_clock_and_disables_the_controls(
     assert page.get_attribute("#favicon", "data-level") == "lost"
     clock = page.inner_text("#refreshed")
     ticks = page.evaluate("document.body.dataset.ticks")
-    time.sleep(2.5)
+    time.sleep(5)  # more than a refresh period
     assert page.inner_text("#refreshed") == clock and page.evaluate("document.body.dataset.ticks") == ticks
     p.shot("connection-lost")
 

@@ -10,7 +10,9 @@ import * as view from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 const LOCAL_HOST = document.querySelector('meta[name="checkd-host"]').content;
-const MAX_PERIOD_S = 15; // refresh at least this often, and at least once per sampler interval
+const MAX_PERIOD_S = 15; // refresh at least this often, and once per sampler interval...
+const MIN_PERIOD_S = 4; // ...but no more often than this: an open tab's traffic stays small
+const SLOW_PANELS_S = 10; // sampler counters, hosts, alerts, actions and 1 h charts: re-read at most this often
 const SLOW_S = 30; // availability bars and ranges of a day or more are re-read at most this often
 const STALE_FACTOR = 3; // a newest check older than 3 intervals is stale
 const RANGE_WORDS = { "1h": "hour", "24h": "24 hours", "7d": "7 days", "30d": "30 days" };
@@ -32,6 +34,8 @@ const state = {
   error: null, // the sampler's last error {text, since, cleared}
   lost: 0, // when checkd stopped answering (ms), 0 while it answers
   timer: 0,
+  slowAt: 0, // when the slow panels were last read (s)
+  slow: {}, // their last answers
   ticks: 0,
   chartsAt: 0,
 };
@@ -149,16 +153,21 @@ async function refresh(force = false) {
   try {
     if (document.hidden && !force) return; // a hidden tab reads nothing; it refreshes when shown again
     const host = state.host;
+    const now = Date.now() / 1000;
+    const slow = force || now - state.slowAt >= SLOW_PANELS_S || state.slow.host !== host;
+    if (slow) state.slowAt = now;
+    const again = (key, fetcher) => (slow ? fetcher() : Promise.resolve(state.slow[key]));
     const latestP = read(`/api/v2/checks/latest${hostParam()}`);
-    const chartsP = loadCharts(force, latestP.then((l) => (failed(l) ? [] : l.disks.map((d) => d.path))));
+    const chartsP = slow ? loadCharts(force, latestP.then((l) => (failed(l) ? [] : l.disks.map((d) => d.path)))) : null;
     const [health, latest, sampler, services, actions, hosts, alerts] = await Promise.all([
       read("/healthz"), latestP,
-      remote() ? null : read("/api/v2/sampler"),
+      remote() ? null : again("sampler", () => read("/api/v2/sampler")),
       remote() ? null : read("/api/v2/services"),
-      read(`/api/v2/actions?limit=10${hostParam("&")}`),
-      read("/api/v2/hosts"),
-      loadAlerts(remote() ? host : null),
+      again("actions", () => read(`/api/v2/actions?limit=10${hostParam("&")}`)),
+      again("hosts", () => read("/api/v2/hosts")),
+      again("alerts", () => loadAlerts(remote() ? host : null)),
     ]);
+    if (slow) state.slow = { host, sampler, actions, hosts, alerts };
     if (host !== state.host) return; // switched meanwhile: that refresh draws
     if (unreachable(health)) { goLost(); return; }
     if (state.lost) backOnline();
@@ -176,6 +185,9 @@ async function refresh(force = false) {
       const h = hostList.find((x) => x.name === host);
       lastAt = h ? h.last_check_at : null;
     } else if (!failed(sampler)) {
+      if (!failed(latest) && (!sampler.last_check_at || latest.taken_at > sampler.last_check_at)) {
+        sampler.last_check_at = latest.taken_at; // read since the sampler's counters were
+      }
       state.interval = sampler.interval_s || 60;
       lastAt = sampler.last_check_at;
     }
@@ -225,7 +237,7 @@ async function refresh(force = false) {
     document.body.dataset.ticks = String(state.ticks);
     $("refreshed").textContent = `updated ${clock(new Date())}`;
   } finally {
-    const period = Math.max(1, Math.min(state.interval, MAX_PERIOD_S));
+    const period = Math.max(MIN_PERIOD_S, Math.min(state.interval, MAX_PERIOD_S));
     state.timer = setTimeout(() => refresh(false), period * 1000);
   }
 }
