@@ -325,6 +325,7 @@ export class Charts {
         chart.textEl.textContent = series.map((pts, i) => summary(cols.length > 1 ? `disk ${paths[i]}` : label, pts, word)).join(" ");
       } catch (err) {
         if (generation !== this.generation) return;
+        if (err instanceof ApiError && err.status === 0 && chart.read) return; // unreachable: keep what is drawn
         chart.read = null;
         const why = err instanceof ApiError ? `${err.status || ""} ${err.detail}`.trim() : String(err);
         chart.show(["avg"], [[], [], [], []], span, `history unavailable: ${why}`, light);

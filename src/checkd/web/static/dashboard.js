@@ -32,7 +32,8 @@ const state = {
   serviceStates: "",
   availabilityDirty: 0,
   error: null, // the sampler's last error {text, since, cleared}
-  lost: 0, // when checkd stopped answering (ms), 0 while it answers
+  lost: 0, // when checkd last answered before it stopped (ms), 0 while it answers
+  okAt: 0, // when the last refresh got answers (ms)
   timer: 0,
   slowAt: 0, // when the slow panels were last read (s)
   slow: {}, // their last answers
@@ -131,7 +132,7 @@ function trackError(sampler, health) {
 }
 
 function goLost() {
-  if (!state.lost) state.lost = Date.now() - 1;
+  if (!state.lost) state.lost = state.okAt || Date.now(); // the last time it answered
   document.body.classList.add("offline");
   $("lost-text").textContent = `connection lost: checkd has not answered since ${clock(state.lost / 1000)}. `
     + "Values below are from then; controls are disabled until it answers again.";
@@ -171,6 +172,7 @@ async function refresh(force = false) {
     if (host !== state.host) return; // switched meanwhile: that refresh draws
     if (unreachable(health)) { goLost(); return; }
     if (state.lost) backOnline();
+    state.okAt = Date.now();
     const snap = { health: failed(health) ? null : health, alerts: failed(alerts) ? [] : alerts };
     const hostList = failed(hosts) ? [] : hosts;
     if (!failed(hosts)) view.renderHosts(hosts, host, LOCAL_HOST);
@@ -235,7 +237,7 @@ async function refresh(force = false) {
     await chartsP;
     state.ticks += 1;
     document.body.dataset.ticks = String(state.ticks);
-    $("refreshed").textContent = `updated ${clock(new Date())}`;
+    $("refreshed").textContent = `updated ${clock(new Date(state.okAt))}`; // the time the answers came
   } finally {
     const period = Math.max(MIN_PERIOD_S, Math.min(state.interval, MAX_PERIOD_S));
     state.timer = setTimeout(() => refresh(false), period * 1000);
