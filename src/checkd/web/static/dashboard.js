@@ -343,6 +343,7 @@ function wire() {
 function start() {
   $("zone").textContent = `times in ${zone()}`;
   $("host-name").textContent = state.host;
+  view.renderHosts([], state.host, LOCAL_HOST); // the host from the address shows before the list arrives
   selectRange(state.range);
   wire();
   // uPlot is a deferred classic script; module scripts run after it, so it is defined here.
