@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,8 @@ def open_page(browser: Any) -> Iterator[Callable[..., Page]]:
     contexts: list[Any] = []
 
     def make(server: CheckdProcess, path: str = "/", **kw: Any) -> Page:
-        ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, **kw)
+        kw.setdefault("viewport", {"width": 1280, "height": 1000})
+        ctx = browser.new_context(**kw)
         contexts.append(ctx)
         base = server.url("")
         ctx.route(
@@ -78,3 +80,14 @@ def _announce_screenshots() -> Iterator[None]:
     yield
     if SHOTS.exists() and any(SHOTS.iterdir()):
         print(f"\nweb test screenshots: {SHOTS}")
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> Iterator[Path]:
+    """A running daemon (sleep) and its pidfile, for a command-backed service the dashboard stops."""
+    proc = subprocess.Popen(["sleep", "600"])
+    pidfile = tmp_path / "toy.pid"
+    pidfile.write_text(f"{proc.pid}\n")
+    yield pidfile
+    proc.kill()
+    proc.wait()

@@ -47,8 +47,16 @@ class Page:
         return [u for u in self.requests if not (u.startswith(base) or u.startswith("data:"))]
 
 
-def seed_checks(data_dir: Path, host: str, times: list[float], *, cpu: Callable[[int], float]) -> None:
-    """Write checks for `host` at `times` into the SQLite database of `data_dir` (and fold rollups)."""
+def seed_checks(
+    data_dir: Path,
+    host: str,
+    times: list[float],
+    *,
+    cpu: Callable[[int], float],
+    services: dict[str, str] | None = None,
+) -> None:
+    """Write checks for `host` at `times` into the SQLite database of `data_dir` (and fold rollups);
+    each check's service states are `services` (default: httpd inactive)."""
     from checkd import store
     from checkd.db import make_engine, migrate
     from checkd.probes import Check, DiskUsage, LoadAverage, MemoryUsage
@@ -64,7 +72,7 @@ def seed_checks(data_dir: Path, host: str, times: list[float], *, cpu: Callable[
                 memory=MemoryUsage(total=8 << 30, available=(4 << 30) - i * 1000, used=4 << 30, percent=50.0),
                 load=LoadAverage(0.5, 0.4, 0.3),
                 disks=[DiskUsage(path="/", total=100 << 30, used=40 << 30, free=60 << 30, percent=40.0)],
-                services={"httpd": "inactive"},
+                services={"httpd": "inactive"} if services is None else services,
             )
             for i, t in enumerate(times)
         ]
@@ -98,3 +106,19 @@ def root_or_skip() -> None:
     if not (shutil.which("apache2ctl") or Path("/usr/sbin/apache2").exists()):
         print("skipping: apache2 is not installed (make system-deps installs it as root)")
         pytest.skip("apache2 is not installed")
+
+
+def toy_config(tmp_path: Path, pidfile: Path, extra: str = "") -> Path:
+    """A config with the `toy` service (stop kills the pidfile's process) and `extra` sections."""
+    path = tmp_path / "checkd.toml"
+    path.write_text(
+        f"""
+[services.toy]
+backend = "command"
+pidfile = "{pidfile}"
+start = ["/bin/true"]
+stop = ["/bin/sh", "-c", "kill $(cat {pidfile}) && rm {pidfile}"]
+timeout = 5
+{extra}"""
+    )
+    return path

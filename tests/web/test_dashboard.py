@@ -133,27 +133,34 @@ def test_host_picker_and_a_host_without_data_in_range(
     assert p.errors == [], p.errors
 
 
-def test_wrong_token_shows_the_error_then_the_right_one_works(
+def test_wrong_token_is_retried_in_the_dialog_and_cancel_is_no_error(
     seeded: CheckdProcess, open_page: Callable[..., Page]
 ) -> None:
     p = open_page(seeded)
     page = p.page
     page.wait_for_selector("#sampler-state[data-state=running]")
+    assert page.get_attribute("#refreshed", "aria-live") is None  # the clock is not announced every refresh
+    page.click("#sampler-stop")
+    page.wait_for_selector("#token-dialog[open]")
+    page.click("#token-cancel")  # Cancel: nothing happened, and that is no error
+    page.wait_for_function("() => !document.getElementById('token-dialog').open")
+    wait_ticks(page)
+    assert page.locator("#notice").is_hidden()
+    assert seeded.get("/api/v2/sampler").json()["running"] is True
+
     page.click("#sampler-stop")
     page.wait_for_selector("#token-dialog[open]")
     page.fill("#token-input", "not-the-token")
     page.click("#token-ok")
-    notice = page.locator("#notice")
-    notice.wait_for(state="visible")
-    text = notice.inner_text()
-    assert "not authorised (401)" in text and "wrong token" in text, text
+    error = page.locator("#token-error")
+    error.wait_for(state="visible")  # asked again in the same dialog, saying why
+    assert "refused (401)" in error.inner_text() and "Try again" in error.inner_text()
+    assert page.locator("#token-dialog").evaluate("d => d.open")
     assert page.evaluate("sessionStorage.getItem('checkd-token')") is None  # a refused token is forgotten
     p.shot("dashboard-wrong-token")
     assert seeded.get("/api/v2/sampler").json()["running"] is True
 
-    page.click("#sampler-stop")  # asks again, now with the right token
-    page.wait_for_selector("#token-dialog[open]")
-    page.fill("#token-input", seeded.token)
+    page.fill("#token-input", seeded.token)  # the right one, in the same dialog
     page.click("#token-ok")
     page.wait_for_selector("#sampler-state[data-state=stopped]")
     assert "The sampler is stopped" in page.inner_text("#sampler-note")

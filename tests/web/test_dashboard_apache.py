@@ -50,6 +50,8 @@ def test_start_and_stop_apache_through_the_buttons(
     p.shot("dashboard-apache-started")
 
     page.click(f'{row} button[data-action="stop"]')  # the token is remembered: no second prompt
+    page.wait_for_selector("#confirm-dialog[open]")  # but stopping asks first
+    page.click("#confirm-ok")
     page.wait_for_selector(f"{row} .state[data-state=inactive]", timeout=60_000)
     assert not page.locator("#token-dialog").evaluate("d => d.open")
     assert server.get("/api/v2/services/httpd").json()["state"] == "inactive"

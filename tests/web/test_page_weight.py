@@ -90,3 +90,41 @@ def test_page_weight_and_time_to_first_chart(
     )
     assert statistics.median(static) < STATIC_BUDGET
     assert statistics.median(times) < FIRST_CHART_BUDGET_MS
+
+
+TRAFFIC_WINDOW_S = 30
+
+
+def test_steady_refresh_traffic_per_hour(
+    make_server: Callable[..., CheckdProcess], context: Callable[[], Any], tmp_path: Path
+) -> None:
+    """API bytes an open tab downloads at a 2 s interval, after its first load, scaled to an hour."""
+    data = tmp_path / "traffic"
+    # An hour of checks at 2 s, as an open tab meets it: the 1 h charts hold every point.
+    seed_checks(data, "traffic-host", minutes_ago(1800, start_min=0, step_s=2), cpu=lambda i: 20.0 + i % 50)
+    server = make_server(data, args=("--host-name", "traffic-host"), interval=2)
+    page = context().new_page()
+    finished: list[Any] = []
+    page.goto(server.url("/"))
+    page.wait_for_function("() => Number(document.body.dataset.ticks || 0) >= 2", timeout=30_000)
+
+    def done(request: Any) -> None:
+        finished.append(request)
+
+    page.on("requestfinished", done)
+    page.wait_for_timeout(TRAFFIC_WINDOW_S * 1000)
+    total = 0
+    by_path: dict[str, int] = {}
+    for req in finished:
+        sizes = req.sizes()
+        size = int(sizes["responseBodySize"]) + int(sizes["responseHeadersSize"])
+        total += size
+        path = req.url.split("?")[0].split("/", 3)[-1]
+        by_path[path] = by_path.get(path, 0) + size
+    per_hour = total * 3600 / TRAFFIC_WINDOW_S
+    print(
+        f"\nsteady refresh at a 2 s interval: {len(finished)} requests, {total} B in {TRAFFIC_WINDOW_S} s "
+        f"= {per_hour / 2**20:.2f} MiB/h; by path: {by_path}"
+    )
+    page.close()
+    assert per_hour < 23 * 2**20  # the figure the review measured before incremental chart reads

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import os
 from functools import cache
 from importlib import metadata
@@ -15,6 +16,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
+
+from checkd.thresholds import dashboard_levels
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 STATIC_DIR = WEB_DIR / "static"
@@ -89,11 +92,12 @@ def _template() -> str:
     return (WEB_DIR / "templates" / "index.html").read_text(encoding="utf-8")
 
 
-def render_page(host: str) -> str:
-    """The dashboard HTML for this checkd's `host`."""
+def render_page(host: str, levels: object = None) -> str:
+    """The dashboard HTML for this checkd's `host`, with the warn/bad `levels` it marks values by."""
     return (
         _template()
         .replace("{{host}}", html.escape(host, quote=True))
+        .replace("{{levels}}", html.escape(json.dumps(levels or {}), quote=True))
         .replace("{{v}}", _asset_version())
         .replace("{{uv}}", _chart_version())
     )
@@ -102,9 +106,9 @@ def render_page(host: str) -> str:
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request) -> HTMLResponse:
     """The dashboard page; everything on it is loaded from this server."""
-    host: str = request.app.state.monitor.host
+    monitor = request.app.state.monitor
     return HTMLResponse(
-        render_page(host),
+        render_page(monitor.host, dashboard_levels(monitor.settings)),
         headers={
             "Content-Security-Policy": CSP,
             "Cache-Control": "no-cache",

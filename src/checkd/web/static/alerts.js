@@ -1,12 +1,13 @@
 // checkd dashboard: the alerts panel (firing first, a colour and a word per state, a silence button).
 
-import { api, ApiError, control, explain } from "./api.js";
+import { api, ApiError, Cancelled, control, explain } from "./api.js";
+import { clock } from "./format.js";
 import { el } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 const ORDER = { firing: 0, "gave-up": 1, pending: 2, resolved: 3 };
 const SILENCE_FOR = "1h";
-const when = (iso) => (iso ? new Date(iso).toLocaleString() : "–");
+const when = clock;
 
 /** Alerts in the order a person should look at them: firing, gave-up, pending, resolved; newest first. */
 export function ordered(items) {
@@ -32,16 +33,18 @@ function row(a) {
     el("td", { className: "buttons" }, button));
 }
 
-/** Fetch and draw the newest alerts of `host` (null: this checkd's). */
+/** Fetch and draw the newest alerts of `host` (null: this checkd's); the alerts, or the ApiError. */
 export async function loadAlerts(host) {
   const query = host ? `&host=${encodeURIComponent(host)}` : "";
   let page;
   try {
     page = await api(`/api/v2/alerts?limit=50${query}`);
   } catch (err) {
-    if (err instanceof ApiError) $("alerts-empty").textContent = `alerts unavailable: ${err.detail}`;
-    $("alerts-empty").hidden = false;
-    return;
+    if (err instanceof ApiError && err.status !== 0) {
+      $("alerts-empty").textContent = `alerts unavailable: ${err.detail}`;
+      $("alerts-empty").hidden = false;
+    }
+    return err;
   }
   const items = ordered(page.items);
   const firing = items.filter((a) => a.state === "firing" || a.state === "gave-up").length;
@@ -50,6 +53,8 @@ export async function loadAlerts(host) {
   $("alerts-empty").hidden = items.length > 0;
   $("alerts-body").closest("table").hidden = items.length === 0;
   $("alerts-body").replaceChildren(...items.map(row));
+  $("alerts").classList.toggle("healthy", firing === 0);
+  return items;
 }
 
 /** Silence buttons: POST .../silence with the token, then tell the user and redraw. */
@@ -63,7 +68,7 @@ export function wireAlerts(notice, reload) {
       const alert = await control(`/api/v2/alerts/${button.dataset.silence}/silence`, { body: { for: SILENCE_FOR } });
       notice(`${alert.rule}: silenced until ${when(alert.silenced_until)}`, "ok");
     } catch (err) {
-      notice(explain(err, what));
+      if (!(err instanceof Cancelled)) notice(explain(err, what));
     }
     reload();
   });

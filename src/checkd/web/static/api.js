@@ -1,6 +1,10 @@
 // checkd dashboard: talking to the API (token kept in sessionStorage, readable error messages).
 
 const TOKEN_KEY = "checkd-token";
+const READ_TIMEOUT_MS = 10_000; // a server that hangs counts as not reachable
+
+/** The user closed the token dialog: nothing to report. */
+export class Cancelled extends Error {}
 
 /** An API failure with an HTTP status (0 when the server could not be reached) and a readable text. */
 export class ApiError extends Error {
@@ -34,7 +38,7 @@ function detailOf(body, fallback) {
 }
 
 /** fetch() an API path; JSON body back, or throws ApiError. `write` requests carry the token. */
-export async function api(path, { method = "GET", body, write = false, signal } = {}) {
+export async function api(path, { method = "GET", body, write = false, signal = AbortSignal.timeout(READ_TIMEOUT_MS) } = {}) {
   const headers = { Accept: "application/json" };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -47,7 +51,7 @@ export async function api(path, { method = "GET", body, write = false, signal } 
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
-    if (err && err.name === "AbortError") throw err;
+    if (err && err.name === "AbortError") throw err; // TimeoutError falls through: not reachable
     throw new ApiError(0, "checkd is not reachable (is the server running?)", null);
   }
   let data = null;
@@ -82,8 +86,9 @@ export function explain(err, what) {
 
 let pendingAsk = null;
 
-/** The token: from sessionStorage, else asked once through the dialog ("" when cancelled). */
-export function ensureToken() {
+/** The token: from sessionStorage, else asked once through the dialog ("" when cancelled); `why` says
+ * why it is asked again (a wrong token). */
+export function ensureToken(why = "") {
   const have = getToken();
   if (have) return Promise.resolve(have);
   if (pendingAsk) return pendingAsk;
@@ -108,20 +113,28 @@ export function ensureToken() {
     cancel.addEventListener("click", onCancel);
     dialog.addEventListener("cancel", onCancel);
     input.value = "";
+    const error = document.getElementById("token-error");
+    error.textContent = why;
+    error.hidden = !why;
     dialog.showModal();
     input.focus();
   });
   return pendingAsk;
 }
 
-/** Run a mutating request with the token; a 401 forgets the stored token so the next click asks again. */
+/** Run a mutating request with the token; a wrong token (401) is asked for again in the dialog, and
+ * Cancel throws `Cancelled` (not an error to show). */
 export async function control(path, options = {}) {
-  const token = await ensureToken();
-  if (!token) throw new ApiError(401, "no token entered", null);
-  try {
-    return await api(path, { method: "POST", write: true, ...options });
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) setToken("");
-    throw err;
+  let why = "";
+  for (;;) {
+    const token = await ensureToken(why);
+    if (!token) throw new Cancelled("cancelled");
+    try {
+      return await api(path, { method: "POST", write: true, signal: undefined, ...options });
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) throw err;
+      setToken("");
+      why = `that token was refused (401): ${err.detail}. Try again.`;
+    }
   }
 }

@@ -1,11 +1,17 @@
-// checkd dashboard: history charts (uPlot, served by checkd from the installed youplot package).
+// checkd dashboard: history charts (uPlot, served by checkd from the installed youplot package): a shared
+// cursor, drag-to-zoom, level lines, action markers, a text summary, and refreshes that read only new points.
 
 import { api, ApiError } from "./api.js";
+import { clock, pct } from "./format.js";
+import { limits } from "./levels.js";
 
 export const RANGES = { "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400 };
 const RANGE_WORDS = { "1h": "hour", "24h": "24 hours", "7d": "7 days", "30d": "30 days" };
 const COLOURS = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2"];
+const LEVEL_COLOURS = { warn: "#d97706", bad: "#dc2626" };
 const HEIGHT = 180;
+const DAY = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short" });
+const HM = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false });
 
 let firstChartMarked = false;
 
@@ -58,16 +64,36 @@ function countPoints(data) {
   return n;
 }
 
-/** One chart figure: a uPlot instance, its range and a message shown when it has nothing to draw. */
+/** Axis labels in the page's one time format: "16:04" within two days, "30 Nov" beyond. */
+function axisTimes(u, splits) {
+  const span = u.scales.x.max - u.scales.x.min;
+  return splits.map((s) => (span > 2 * 86400 ? DAY.format(new Date(s * 1000)) : HM.format(new Date(s * 1000))));
+}
+
+/** A sentence for those who do not see the chart: the newest value, the mean, the lowest and highest. */
+function summary(label, points, rangeWord) {
+  if (!points.length) return `${label}: no data in the last ${rangeWord}.`;
+  const avgs = points.map((p) => p.avg);
+  const mean = avgs.reduce((a, b) => a + b, 0) / avgs.length;
+  const low = Math.min(...points.map((p) => p.min));
+  const high = Math.max(...points.map((p) => p.max));
+  return `${label} over the last ${rangeWord}: now ${pct(avgs[avgs.length - 1])}, average ${pct(mean)}, `
+    + `lowest ${pct(low)}, highest ${pct(high)}.`;
+}
+
+/** One chart figure: a uPlot instance, its series (one per disk path) and what it last read. */
 class Chart {
-  constructor(figure) {
+  constructor(figure, owner) {
     this.figure = figure;
+    this.owner = owner;
     this.metric = figure.dataset.metric;
     this.plotEl = figure.querySelector(".plot");
     this.msgEl = figure.querySelector(".chart-msg");
+    this.textEl = figure.querySelector(".chart-text");
     this.plot = null;
     this.signature = "";
     this.span = [0, 1];
+    this.read = null; // {key, resolution, series: [[points] per path]}
   }
 
   width() {
@@ -80,39 +106,83 @@ class Chart {
     this.figure.classList.toggle("is-empty", Boolean(text));
   }
 
-  build(labels) {
+  build(labels, light) {
     if (this.plot) this.plot.destroy();
-    const series = [{}];
+    const value = (u, v) => (v === null || v === undefined ? "–" : `${v.toFixed(1)} %`);
+    const series = [{ value: (u, t) => (t ? clock(t) : "–") }];
     const bands = [];
     if (labels.length === 1) {
       const c = COLOURS[0];
-      series.push({ label: labels[0], stroke: c, width: 2, fill: rgba(c, 0.06) });
-      series.push({ label: "min", stroke: rgba(c, 0.35), width: 1 });
-      series.push({ label: "max", stroke: rgba(c, 0.35), width: 1 });
-      bands.push({ series: [3, 2], fill: rgba(c, 0.12) });
+      series.push({ label: labels[0], stroke: c, width: 2, fill: rgba(c, 0.06), value });
+      // Over long ranges min/max spread wide: a light band only, without its edge lines.
+      series.push({ label: "min", stroke: rgba(c, light ? 0 : 0.35), width: 1, value });
+      series.push({ label: "max", stroke: rgba(c, light ? 0 : 0.35), width: 1, value });
+      bands.push({ series: [3, 2], fill: rgba(c, light ? 0.05 : 0.12) });
     } else {
-      labels.forEach((label, i) => {
-        series.push({ label, stroke: COLOURS[i % COLOURS.length], width: 2 });
-      });
+      labels.forEach((label, i) => series.push({ label, stroke: COLOURS[i % COLOURS.length], width: 2, value }));
     }
     const opts = {
       width: this.width(),
       height: HEIGHT,
       scales: { x: { time: true, range: () => this.span }, y: { range: [0, 100] } },
-      axes: [{}, { values: (u, vals) => vals.map((v) => `${v}%`), size: 48 }],
+      axes: [{ values: axisTimes }, { values: (u, vals) => vals.map((v) => `${v} %`), size: 52 }],
       series,
       bands,
-      cursor: { drag: { x: false, y: false } },
-      hooks: { draw: [(u) => this.drawn(u)] },
+      cursor: { sync: { key: "checkd-history" }, drag: { x: true, y: false, setScale: false } },
+      hooks: {
+        draw: [(u) => { this.drawLevels(u); this.drawMarkers(u); this.drawn(u); }],
+        setSelect: [(u) => this.selected(u)],
+      },
     };
-    const empty = series.map(() => []);
-    this.plot = new window.uPlot(opts, empty, this.plotEl);
+    this.plot = new window.uPlot(opts, series.map(() => []), this.plotEl);
+    this.plot.root.querySelector("canvas").setAttribute("aria-hidden", "true");
+  }
+
+  /** Dashed lines at the warn and bad levels (from the alert rules or the defaults). */
+  drawLevels(u) {
+    const l = limits(this.metric, this.paths && this.paths.length === 1 ? this.paths[0] : null);
+    const { ctx } = u;
+    ctx.save();
+    ctx.setLineDash([5, 4]);
+    ctx.lineWidth = 1;
+    for (const key of ["warn", "bad"]) {
+      const y = Math.round(u.valToPos(l[key], "y", true));
+      ctx.strokeStyle = LEVEL_COLOURS[key];
+      ctx.beginPath();
+      ctx.moveTo(u.bbox.left, y);
+      ctx.lineTo(u.bbox.left + u.bbox.width, y);
+      ctx.stroke();
+    }
+    ctx.restore();
+    this.figure.dataset.levels = `${l.warn},${l.bad}`;
+  }
+
+  /** A marker per service action in view, linking to its row in "Latest actions". */
+  drawMarkers(u) {
+    let layer = u.over.querySelector(".markers");
+    if (!layer) {
+      layer = document.createElement("div");
+      layer.className = "markers";
+      u.over.append(layer);
+    }
+    const [lo, hi] = [u.scales.x.min, u.scales.x.max];
+    const marks = this.owner.markers.filter((m) => m.t >= lo && m.t <= hi).map((m) => {
+      const a = document.createElement("a");
+      a.href = `#action-${m.id}`;
+      a.className = `marker ${m.ok ? "" : "marker-failed"}`;
+      a.title = `${clock(m.t)} ${m.text}`;
+      a.setAttribute("aria-label", a.title);
+      a.style.left = `${Math.round(u.valToPos(m.t, "x"))}px`;
+      return a;
+    });
+    layer.replaceChildren(...marks);
   }
 
   drawn(u) {
     const points = countPoints(u.data);
     this.figure.dataset.points = String(points);
     this.figure.dataset.drawnAt = String(Date.now());
+    this.figure.dataset.shown = String(Math.round(u.scales.x.max - u.scales.x.min)); // seconds in view
     if (points > 0 && !firstChartMarked) {
       firstChartMarked = true;
       performance.mark("checkd-first-chart");
@@ -120,11 +190,19 @@ class Chart {
     }
   }
 
-  show(labels, data, span, emptyText) {
-    const signature = labels.join("\u0000");
+  selected(u) {
+    if (u.select.width < 4) return;
+    const min = u.posToVal(u.select.left, "x");
+    const max = u.posToVal(u.select.left + u.select.width, "x");
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    this.owner.setZoom([min, max]);
+  }
+
+  show(labels, data, span, emptyText, light) {
+    const signature = `${labels.join("\u0000")}|${light}`;
     if (!this.plot || signature !== this.signature) {
       this.signature = signature;
-      this.build(labels);
+      this.build(labels, light);
     }
     this.span = span;
     this.plot.setData(data, true);
@@ -136,11 +214,13 @@ class Chart {
   }
 }
 
-/** The three history charts, their range picker and the request generation guarding stale answers. */
+/** The history charts, their range, zoom and markers, and the request generation guarding stale answers. */
 export class Charts {
   constructor(figures, onError) {
-    this.charts = figures.map((f) => new Chart(f));
+    this.charts = figures.map((f) => new Chart(f, this));
     this.range = "1h";
+    this.zoom = null;
+    this.markers = [];
     this.generation = 0;
     this.onError = onError;
     window.addEventListener("resize", () => this.charts.forEach((c) => c.resize()));
@@ -149,7 +229,27 @@ export class Charts {
   setRange(range) {
     if (!(range in RANGES)) return;
     this.range = range;
-    this.charts.forEach((c) => { c.figure.dataset.range = range; });
+    this.zoom = null;
+    this.charts.forEach((c) => { c.figure.dataset.range = range; c.read = null; });
+    document.getElementById("history").dataset.zoomed = "false";
+  }
+
+  /** Show [min, max] (Unix s) on every chart; null goes back to the whole range. */
+  setZoom(span) {
+    this.zoom = span;
+    document.getElementById("history").dataset.zoomed = String(Boolean(span));
+    const until = Date.now() / 1000;
+    for (const c of this.charts) {
+      c.span = span || [until - RANGES[this.range], until];
+      if (c.plot) c.plot.setScale("x", { min: c.span[0], max: c.span[1] });
+    }
+  }
+
+  /** Service actions to mark on the charts: [{id, at, service, action, ok}]. */
+  setMarkers(actions) {
+    this.markers = actions.map((a) => ({
+      id: a.id, t: Date.parse(a.at) / 1000, ok: a.ok, text: `${a.service} ${a.action} by ${a.actor}${a.ok ? "" : " (failed)"}`,
+    }));
   }
 
   async fetchOne(metric, host, since, points, path) {
@@ -160,39 +260,76 @@ export class Charts {
     return api(`/api/v2/history/${encodeURIComponent(metric)}?${q}`);
   }
 
+  /** A series' points: all of the range the first time, then only from its newest bucket on. */
+  async series(chart, key, host, since, until, paths) {
+    const width = Math.min(1000, Math.max(100, chart.width()));
+    const read = chart.read && chart.read.key === key ? chart.read : null;
+    const answers = await Promise.all(paths.map((p, i) => {
+      const have = read ? read.series[i] : [];
+      if (!have.length) return this.fetchOne(chart.metric, host, since, width, p);
+      const from = Date.parse(have[have.length - 1].t) / 1000;
+      const n = Math.max(1, Math.floor((until - from) / read.resolution)); // buckets no narrower than before
+      return this.fetchOne(chart.metric, host, from, n, p);
+    }));
+    const resolution = answers[0].resolution_s || 0;
+    if (read && answers.some((a) => a.resolution_s > 2 * read.resolution)) { // another tier: read it all again
+      chart.read = null;
+      return this.series(chart, key, host, since, until, paths);
+    }
+    const series = answers.map((a, i) => {
+      const have = read ? read.series[i] : [];
+      const fresh = a.points || [];
+      if (!have.length) return fresh;
+      const first = fresh.length ? Date.parse(fresh[0].t) : Infinity;
+      return [...have.filter((p) => Date.parse(p.t) < first && Date.parse(p.t) / 1000 >= since), ...fresh];
+    });
+    chart.read = { key, resolution: read ? read.resolution : resolution, series };
+    return { series, resolution: chart.read.resolution };
+  }
+
   /** Reload every chart for `host` over the current range; `disks` resolves to the disk paths to draw. */
   async refresh(host, disks) {
     const generation = ++this.generation;
     const until = Math.floor(Date.now() / 1000);
     const since = until - RANGES[this.range];
-    const emptyText = `no data for ${host || "this host"} in the last ${RANGE_WORDS[this.range]}`;
+    const span = this.zoom || [since, until];
+    const word = RANGE_WORDS[this.range];
+    const emptyText = `no data for ${host || "this host"} in the last ${word}`;
+    const light = this.range !== "1h";
     if (typeof window.uPlot !== "function") {
       this.charts.forEach((c) => c.message("chart library not loaded (/static/vendor/uplot.min.js)"));
       return;
     }
     await Promise.all(this.charts.map(async (chart) => {
-      const points = Math.min(1000, Math.max(100, chart.width()));
       try {
         const disk = chart.metric === "disk_percent";
         const known = disk ? await disks : [];
         const paths = disk && known.length ? known : [null];
-        const answers = await Promise.all(
-          paths.map((p) => this.fetchOne(chart.metric, host, since, points, p)),
-        );
+        const key = `${host}|${this.range}|${paths.join("\u0000")}`;
+        const { series, resolution } = await this.series(chart, key, host, since, until, paths);
         if (generation !== this.generation) return;
-        const cols = answers.map((a) => columns(a.points || [], a.resolution_s || 0));
-        chart.figure.dataset.resolution = String(answers[0].resolution_s ?? "");
+        chart.paths = paths;
+        chart.figure.dataset.host = host;
+        chart.figure.dataset.band = light ? "light" : "min-max";
+        chart.figure.dataset.resolution = String(resolution ?? "");
+        const caption = chart.figure.querySelector("figcaption");
+        caption.textContent = disk ? `disk % (${known.join(", ") || "/"})` : caption.dataset.label || caption.textContent;
+        const cols = series.map((points) => columns(points, resolution));
         if (cols.length === 1) {
           const c = cols[0];
-          chart.show([chart.metric === "disk_percent" ? (paths[0] || "disk") : "avg"],
-            [c.xs, c.avg, c.min, c.max], [since, until], emptyText);
+          chart.show([disk ? (paths[0] || "/") : "avg"], [c.xs, c.avg, c.min, c.max], span, emptyText, light);
         } else {
-          chart.show(paths, merge(cols), [since, until], emptyText);
+          chart.show(paths, merge(cols), span, emptyText, light);
         }
+        const label = chart.figure.querySelector("figcaption").textContent;
+        chart.textEl.textContent = series.map((pts, i) => summary(cols.length > 1 ? `disk ${paths[i]}` : label, pts, word)).join(" ");
       } catch (err) {
         if (generation !== this.generation) return;
+        if (err instanceof ApiError && err.status === 0 && chart.read) return; // unreachable: keep what is drawn
+        chart.read = null;
         const why = err instanceof ApiError ? `${err.status || ""} ${err.detail}`.trim() : String(err);
-        chart.show(["avg"], [[], [], [], []], [since, until], `history unavailable: ${why}`);
+        chart.show(["avg"], [[], [], [], []], span, `history unavailable: ${why}`, light);
+        chart.textEl.textContent = `history unavailable: ${why}`;
         if (this.onError) this.onError(err);
       }
     }));

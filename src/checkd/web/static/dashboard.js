@@ -1,24 +1,44 @@
-// checkd dashboard: panels, controls and the refresh loop (no inline handlers: CSP-safe).
+// checkd dashboard: the panels of one host, the refresh loop, the connection watch and the controls (CSP-safe).
 
 import { loadAlerts, wireAlerts } from "./alerts.js";
-import { api, ApiError, control, explain, ensureToken, getToken, setToken } from "./api.js";
-import { Charts } from "./charts.js";
+import { api, ApiError, Cancelled, control, explain, ensureToken, getToken, setToken } from "./api.js";
+import { Charts, RANGES } from "./charts.js";
+import { ageS, clock, span, zone } from "./format.js";
+import { problemsOf, renderProblems } from "./problems.js";
+import { renderServices, setServiceBusy, sinceOf, sinceText } from "./services.js";
 import * as view from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 const LOCAL_HOST = document.querySelector('meta[name="checkd-host"]').content;
-const MAX_PERIOD_S = 15; // refresh at least this often, and at least once per sampler interval
-const SLOW_CHARTS_S = 60; // ranges of a day or more are redrawn at most this often
+const MAX_PERIOD_S = 15; // refresh at least this often, and once per sampler interval...
+const MIN_PERIOD_S = 4; // ...but no more often than this: an open tab's traffic stays small
+const SLOW_PANELS_S = 10; // sampler counters, hosts, alerts, actions and 1 h charts: re-read at most this often
+const SLOW_S = 30; // availability bars and ranges of a day or more are re-read at most this often
+const STALE_FACTOR = 3; // a newest check older than 3 intervals is stale
+const RANGE_WORDS = { "1h": "hour", "24h": "24 hours", "7d": "7 days", "30d": "30 days" };
+const CONTROLS = "#services-body button, #sampler button, #alerts-body button";
 
+const url = new URLSearchParams(location.search);
 const state = {
-  host: LOCAL_HOST,
+  host: url.get("host") || LOCAL_HOST,
+  range: url.get("range") in RANGES ? url.get("range") : "1h",
   interval: 60,
+  intervals: new Map(), // another host's interval, estimated from its checks
   disks: [],
   busy: new Set(),
+  failures: new Map(), // service -> the last failed action {what, at, reason, output}
+  availability: new Map(), // service -> availability buckets over the range
+  availabilityAt: 0,
+  serviceStates: "",
+  availabilityDirty: 0,
+  error: null, // the sampler's last error {text, since, cleared}
+  lost: 0, // when checkd last answered before it stopped (ms), 0 while it answers
+  okAt: 0, // when the last refresh got answers (ms)
   timer: 0,
+  slowAt: 0, // when the slow panels were last read (s)
+  slow: {}, // their last answers
   ticks: 0,
   chartsAt: 0,
-  running: false,
 };
 
 let noticeTimer = 0;
@@ -31,9 +51,19 @@ function notice(text, kind = "error") {
 }
 
 const charts = new Charts([...document.querySelectorAll(".chart")], null);
+const remote = () => state.host !== LOCAL_HOST;
 
 function hostParam(prefix = "?") {
-  return state.host && state.host !== LOCAL_HOST ? `${prefix}host=${encodeURIComponent(state.host)}` : "";
+  return remote() ? `${prefix}host=${encodeURIComponent(state.host)}` : "";
+}
+
+/** The selected host and range in the address bar (so a link or a reload shows the same). */
+function keepInUrl() {
+  const q = new URLSearchParams();
+  if (remote()) q.set("host", state.host);
+  if (state.range !== "1h") q.set("range", state.range);
+  const search = q.toString() ? `?${q}` : "";
+  if (search !== location.search) history.replaceState(null, "", `${location.pathname}${search}`);
 }
 
 let askingForReads = false;
@@ -53,7 +83,7 @@ function askForReadToken() {
   });
 }
 
-async function readOrNull(path) {
+async function read(path) {
   try {
     return await api(path);
   } catch (err) {
@@ -62,83 +92,200 @@ async function readOrNull(path) {
   }
 }
 
-async function loadLatest() {
-  const latest = await readOrNull(`/api/v2/checks/latest${hostParam()}`);
-  if (latest instanceof ApiError) {
-    const none = latest.status === 404;
-    view.renderLatest(null, none ? "no checks yet" : `newest check unavailable: ${latest.detail}`);
-    state.disks = [];
-    return;
-  }
-  if (latest instanceof Error) return;
-  view.renderLatest(latest);
-  state.disks = latest.disks.map((d) => d.path);
+const failed = (x) => x instanceof Error;
+const unreachable = (x) => x instanceof ApiError && x.status === 0;
+
+/** Another host's sampling interval: the median step between its newest checks. */
+async function remoteInterval(host) {
+  if (state.intervals.has(host)) return state.intervals.get(host);
+  const page = await read(`/api/v2/checks?host=${encodeURIComponent(host)}&limit=7`);
+  if (failed(page) || page.items.length < 2) return 60;
+  const ts = page.items.map((c) => Date.parse(c.taken_at) / 1000);
+  const steps = ts.slice(1).map((t, i) => ts[i] - t).filter((s) => s > 0).sort((a, b) => a - b);
+  const step = Math.round(steps[Math.floor(steps.length / 2)] || 60);
+  state.intervals.set(host, step);
+  return step;
 }
 
-async function loadSampler() {
-  const [sampler, health] = await Promise.all([readOrNull("/api/v2/sampler"), readOrNull("/healthz")]);
-  if (sampler instanceof Error) return;
-  state.interval = sampler.interval_s || 60;
-  state.running = sampler.running;
-  view.renderSampler(sampler, health instanceof Error ? null : health);
-}
-
-async function loadServices() {
-  const services = await readOrNull("/api/v2/services");
-  if (!(services instanceof Error)) view.renderServices(services, state.busy);
-}
-
-async function loadActions() {
-  const actions = await readOrNull(`/api/v2/actions?limit=10${hostParam("&")}`);
-  if (!(actions instanceof Error)) view.renderActions(actions);
-}
-
-async function loadHosts() {
-  const hosts = await readOrNull("/api/v2/hosts");
-  if (!(hosts instanceof Error)) view.renderHosts(hosts, state.host, LOCAL_HOST);
-}
-
-async function loadCharts(force, disks = Promise.resolve(state.disks)) {
+/** Availability buckets of each service over the range, re-read at most every SLOW_S (or when forced). */
+async function loadAvailability(names, force) {
   const now = Date.now() / 1000;
-  if (!force && charts.range !== "1h" && now - state.chartsAt < SLOW_CHARTS_S) return;
-  state.chartsAt = now;
-  await charts.refresh(state.host, disks);
+  if (!force && now - state.availabilityAt < SLOW_S) return;
+  state.availabilityAt = now;
+  const since = new Date((now - RANGES[state.range]) * 1000).toISOString();
+  const host = remote() ? `&host=${encodeURIComponent(state.host)}` : "";
+  await Promise.all(names.map(async (name) => {
+    const h = await read(`/api/v2/history/availability?service=${encodeURIComponent(name)}&since=${since}&points=48${host}`);
+    state.availability.set(name, failed(h) ? [] : h.points);
+  }));
 }
 
-/** One refresh of every panel, then the next one scheduled within the sampler interval. */
-async function refresh(forceCharts = false) {
+/** The sampler's last error, with when this page first saw it and whether its condition has cleared. */
+function trackError(sampler, health) {
+  if (!sampler.last_error) { state.error = null; return null; }
+  if (!state.error || state.error.text !== sampler.last_error) {
+    state.error = { text: sampler.last_error, since: new Date().toISOString(), cleared: false };
+  }
+  state.error.cleared = Boolean(health && health.sampler !== "failing" && health.database === "ok"
+    && !sampler.pending_writes && !(sampler.probe_failures || []).length);
+  return state.error;
+}
+
+function goLost() {
+  if (!state.lost) state.lost = state.okAt || Date.now(); // the last time it answered
+  document.body.classList.add("offline");
+  $("lost-text").textContent = `connection lost: checkd has not answered since ${clock(state.lost / 1000)}. `
+    + "Values below are from then; controls are disabled until it answers again.";
+  $("lost").hidden = false;
+  for (const b of document.querySelectorAll(CONTROLS)) b.disabled = true;
+  renderProblems(problemsOf({ lost: state.lost / 1000 }), state.host, true);
+}
+
+function backOnline() {
+  state.lost = 0;
+  document.body.classList.remove("offline");
+  $("lost").hidden = true;
+  for (const row of document.querySelectorAll("#services-body tr")) row.dataset.key = "";
+}
+
+/** One refresh of every panel for the selected host, then the problems; the next one within the interval. */
+async function refresh(force = false) {
   clearTimeout(state.timer);
   try {
-    // Only the disk chart waits for the newest check (its disk paths); everything else loads at once.
-    const latest = loadLatest();
-    const charted = loadCharts(forceCharts, latest.then(() => state.disks));
-    const alerts = loadAlerts(state.host === LOCAL_HOST ? null : state.host);
-    await Promise.all([latest, charted, alerts, loadSampler(), loadServices(), loadActions(), loadHosts()]);
+    if (document.hidden && !force) return; // a hidden tab reads nothing; it refreshes when shown again
+    const host = state.host;
+    const now = Date.now() / 1000;
+    const slow = force || now - state.slowAt >= SLOW_PANELS_S || state.slow.host !== host;
+    if (slow) state.slowAt = now;
+    const again = (key, fetcher) => (slow ? fetcher() : Promise.resolve(state.slow[key]));
+    const latestP = read(`/api/v2/checks/latest${hostParam()}`);
+    const chartsP = slow ? loadCharts(force, latestP.then((l) => (failed(l) ? [] : l.disks.map((d) => d.path)))) : null;
+    const [health, latest, sampler, services, actions, hosts, alerts] = await Promise.all([
+      read("/healthz"), latestP,
+      remote() ? null : again("sampler", () => read("/api/v2/sampler")),
+      remote() ? null : read("/api/v2/services"),
+      again("actions", () => read(`/api/v2/actions?limit=10${hostParam("&")}`)),
+      again("hosts", () => read("/api/v2/hosts")),
+      again("alerts", () => loadAlerts(remote() ? host : null)),
+    ]);
+    if (slow) state.slow = { host, sampler, actions, hosts, alerts };
+    if (host !== state.host) return; // switched meanwhile: that refresh draws
+    if (unreachable(health)) { goLost(); return; }
+    if (state.lost) backOnline();
+    state.okAt = Date.now();
+    const snap = { health: failed(health) ? null : health, alerts: failed(alerts) ? [] : alerts };
+    const hostList = failed(hosts) ? [] : hosts;
+    if (!failed(hosts)) view.renderHosts(hosts, host, LOCAL_HOST);
+    if (!failed(actions)) {
+      view.renderActions(actions);
+      charts.setMarkers(actions); // drawn with the charts' next data
+    }
+
+    let lastAt = null;
+    if (remote()) {
+      state.interval = await remoteInterval(host);
+      const h = hostList.find((x) => x.name === host);
+      lastAt = h ? h.last_check_at : null;
+    } else if (!failed(sampler)) {
+      if (!failed(latest) && (!sampler.last_check_at || latest.taken_at > sampler.last_check_at)) {
+        sampler.last_check_at = latest.taken_at; // read since the sampler's counters were
+      }
+      state.interval = sampler.interval_s || 60;
+      lastAt = sampler.last_check_at;
+    }
+    const newest = failed(latest) ? lastAt : latest.taken_at;
+    const age = ageS(newest);
+    const stale = newest && age > STALE_FACTOR * state.interval ? span(age) : "";
+    Object.assign(snap, { stale, interval: state.interval, latest: failed(latest) ? null : latest });
+    if (failed(latest)) {
+      view.renderLatest(null, latest.status === 404 ? "no checks yet" : `newest check unavailable: ${latest.detail}`);
+    } else {
+      view.renderLatest(latest, "", stale);
+    }
+    if (remote()) {
+      view.renderRemoteSampler(host, lastAt, state.interval, Boolean(stale));
+    } else if (!failed(sampler)) {
+      const error = trackError(sampler, snap.health);
+      view.renderSampler(sampler, snap.health, error, false);
+      snap.samplerFailing = Boolean(snap.health && snap.health.sampler === "failing");
+      snap.samplerError = error && !error.cleared ? error.text : "";
+      snap.probes = sampler.probe_failures || [];
+    }
+
+    let list = [];
+    if (remote()) {
+      list = failed(latest) ? [] : Object.entries(latest.services).map(([name, st]) => ({ name, unit: null, state: st, control: false, remote: true }));
+    } else if (!failed(services)) {
+      list = services;
+    }
+    const states = JSON.stringify([host, list.map((s) => [s.name, s.state])]);
+    // A state that changed re-reads the bars on this and the next refreshes (its check may not be stored yet).
+    if (states !== state.serviceStates) state.availabilityDirty = 3;
+    state.serviceStates = states;
+    await loadAvailability(list.map((s) => s.name), force || state.availabilityDirty-- > 0);
+    const word = RANGE_WORDS[state.range];
+    const info = (name) => {
+      const svc = list.find((s) => s.name === name);
+      const since = sinceText(sinceOf(svc, state.availability.get(name) || [], failed(actions) ? [] : actions, Date.now() / 1000 - RANGES[state.range]), word);
+      return { since, buckets: state.availability.get(name) || [], failure: state.failures.get(name) || null, offline: false };
+    };
+    snap.services = list.map((s) => ({ ...s, problem: `${s.name} ${s.state} ${info(s.name).since}`.trim() }));
+    $("services-host").textContent = `on ${host}`;
+    renderServices(list, info, state.busy, remote() ? `states from ${host}'s newest check; control only through its own checkd` : "");
+
+    renderProblems(problemsOf(snap), host, false);
+    await chartsP;
     state.ticks += 1;
     document.body.dataset.ticks = String(state.ticks);
-    $("refreshed").textContent = `updated ${new Date().toLocaleTimeString()}`;
+    $("refreshed").textContent = `updated ${clock(new Date(state.okAt))}`; // the time the answers came
   } finally {
-    const period = Math.max(1, Math.min(state.interval, MAX_PERIOD_S));
+    const period = Math.max(MIN_PERIOD_S, Math.min(state.interval, MAX_PERIOD_S));
     state.timer = setTimeout(() => refresh(false), period * 1000);
   }
 }
 
+async function loadCharts(force, disks) {
+  const now = Date.now() / 1000;
+  if (!force && state.range !== "1h" && now - state.chartsAt < SLOW_S) return;
+  state.chartsAt = now;
+  await charts.refresh(state.host, disks);
+}
+
+/** Ask "Stop httpd on web-1?" in the page's dialog; true when confirmed. */
+function confirmed(text) {
+  const dialog = $("confirm-dialog");
+  $("confirm-text").textContent = text;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.returnValue = "";
+    dialog.showModal();
+    $("confirm-cancel").focus();
+  });
+}
+
 async function serviceAction(name, action) {
   const what = `${name} ${action}`;
+  if (action !== "start" && !(await confirmed(`${action[0].toUpperCase()}${action.slice(1)} ${name} on ${state.host}?`))) return;
   state.busy.add(name);
-  view.setServiceBusy(name, action);
+  setServiceBusy(name, action);
   try {
     const result = await control(`/api/v2/services/${encodeURIComponent(name)}/${action}`);
+    state.failures.delete(name);
     notice(`${what}: ok, now ${result.state} (${result.duration_ms} ms)`, "ok");
-    view.setServiceState(name, result.state);
   } catch (err) {
-    notice(explain(err, what));
-    if (err instanceof ApiError && err.body && err.body.state) view.setServiceState(name, err.body.state);
+    if (!(err instanceof Cancelled)) {
+      notice(explain(err, what));
+      const body = err instanceof ApiError ? err.body : null;
+      state.failures.set(name, {
+        what, at: (body && body.at) || new Date().toISOString(),
+        reason: (body && (body.detail || body.message)) || (err instanceof ApiError ? err.detail : String(err)),
+        output: (body && body.output) || "",
+      });
+    }
   } finally {
     state.busy.delete(name);
-    view.setServiceBusy(name, null);
-    loadServices();
-    loadActions();
+    setServiceBusy(name, null);
+    refresh(true);
   }
 }
 
@@ -147,9 +294,16 @@ async function samplerAction(action) {
     const result = await control(`/api/v2/sampler/${action}`);
     notice(`sampler: ${result.message || (result.running ? "running" : "stopped")}`, "ok");
   } catch (err) {
-    notice(explain(err, `sampler ${action}`));
+    if (!(err instanceof Cancelled)) notice(explain(err, `sampler ${action}`));
   }
   refresh(true);
+}
+
+function selectRange(range) {
+  state.range = range;
+  for (const b of $("range").querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.range === range));
+  charts.setRange(range);
+  keepInUrl();
 }
 
 function wire() {
@@ -163,18 +317,18 @@ function wire() {
   $("range").addEventListener("click", (ev) => {
     const button = ev.target.closest("button[data-range]");
     if (!button) return;
-    for (const b of $("range").querySelectorAll("button")) {
-      b.setAttribute("aria-pressed", String(b === button));
-    }
-    charts.setRange(button.dataset.range);
-    loadCharts(true);
+    selectRange(button.dataset.range);
+    refresh(true);
   });
+  $("zoom-reset").addEventListener("click", () => charts.setZoom(null));
   $("host-select").addEventListener("change", (ev) => {
     state.host = ev.target.value;
     $("host-name").textContent = state.host;
+    state.disks = [];
+    keepInUrl();
     refresh(true);
   });
-  wireAlerts(notice, () => loadAlerts(state.host === LOCAL_HOST ? null : state.host));
+  wireAlerts(notice, () => loadAlerts(remote() ? state.host : null));
   $("notice-close").addEventListener("click", () => { $("notice").hidden = true; });
   $("token-forget").addEventListener("click", () => {
     setToken("");
@@ -182,10 +336,15 @@ function wire() {
   });
   document.addEventListener("checkd-token", () => { $("token-forget").hidden = !getToken(); });
   $("token-forget").hidden = !getToken();
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(true); });
+  setInterval(view.tickAges, 1000);
 }
 
 function start() {
-  charts.setRange("1h");
+  $("zone").textContent = `times in ${zone()}`;
+  $("host-name").textContent = state.host;
+  view.renderHosts([], state.host, LOCAL_HOST); // the host from the address shows before the list arrives
+  selectRange(state.range);
   wire();
   // uPlot is a deferred classic script; module scripts run after it, so it is defined here.
   refresh(true);

@@ -1,0 +1,146 @@
+"""Charts a person reads: units, shared cursor, zoom, level lines, action markers, new points only."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from checkd_process import CheckdProcess
+
+from .helpers import Page, minutes_ago, seed_checks, wait_ticks
+
+pytestmark = pytest.mark.browser
+
+HOST = "charts-host"
+CONFIG = """
+[services.locked]
+backend = "command"
+control = false
+status = ["/bin/true"]
+
+[[alerts.rules]]
+name = "cpu-high"
+metric = "cpu_percent"
+above = 60
+for = "1h"
+severity = "critical"
+"""
+
+
+@pytest.fixture
+def charted(make_server: Callable[..., CheckdProcess], tmp_path: Path) -> CheckdProcess:
+    data = tmp_path / "charts"
+    seed_checks(data, HOST, minutes_ago(120, start_min=1), cpu=lambda i: 10.0 + (i * 7) % 76)
+    config = tmp_path / "checkd.toml"
+    config.write_text(CONFIG)
+    return make_server(data, args=("--host-name", HOST, "--config", str(config)))
+
+
+def box(page: Any, name: str) -> dict[str, float]:
+    """The bounding box of chart `name`'s plotting area."""
+    result: dict[str, float] = page.locator(f"#chart-{name} .u-over").bounding_box()
+    return result
+
+
+def legend(page: Any, name: str) -> list[str]:
+    """The legend's values of chart `name`."""
+    values: list[str] = page.eval_on_selector_all(
+        f"#chart-{name} .u-legend .u-value", "vs => vs.map(v => v.textContent)"
+    )
+    return values
+
+
+def test_hover_units_shared_cursor_zoom_levels_and_text(
+    charted: CheckdProcess, open_page: Callable[..., Page]
+) -> None:
+    p = open_page(charted)
+    page = p.page
+    page.wait_for_function("() => Number(document.querySelector('#chart-cpu').dataset.points || 0) > 60")
+    page.wait_for_function("() => Number(document.querySelector('#chart-mem').dataset.points || 0) > 60")
+    b = box(page, "cpu")
+    page.mouse.move(b["x"] + b["width"] * 0.5, b["y"] + b["height"] * 0.5)
+    cpu = legend(page, "cpu")
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", cpu[0]), cpu  # the time, in the page's one format
+    assert all(re.fullmatch(r"\d+\.\d %", v) for v in cpu[1:]), cpu  # unit and one decimal
+    mem = legend(page, "mem")
+    assert mem[0] == cpu[0] and re.fullmatch(r"\d+\.\d %", mem[1]), mem  # the same instant on the other chart
+
+    assert page.get_attribute("#chart-cpu", "data-levels") == "60,60"  # from the rule, critical at 60
+    assert page.get_attribute("#chart-mem", "data-levels") == "75,90"  # the documented defaults
+    text = page.inner_text("#chart-cpu .chart-text")
+    assert text.startswith("cpu % over the last hour: now ") and "highest " in text, text
+    assert page.inner_text("#chart-disk figcaption") == "disk % (/)"
+    assert page.get_attribute("#chart-cpu", "data-band") == "min-max"
+
+    page.mouse.move(b["x"] + b["width"] * 0.3, b["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(b["x"] + b["width"] * 0.6, b["y"] + 20, steps=5)
+    page.mouse.up()
+    page.wait_for_selector('#history[data-zoomed="true"]')
+    shown = page.evaluate("() => [...document.querySelectorAll('.chart')].map(f => Number(f.dataset.shown))")
+    assert len(set(shown)) == 1 and 600 < shown[0] < 1800, shown  # about 30 % of the hour, on every chart
+    assert page.locator("#zoom-reset").is_visible()
+    p.shot("charts-zoomed")
+    page.click("#zoom-reset")
+    page.wait_for_selector('#history[data-zoomed="false"]')
+    shown = page.evaluate("() => [...document.querySelectorAll('.chart')].map(f => Number(f.dataset.shown))")
+    assert all(3590 <= s <= 3610 for s in shown), shown
+
+    page.click('#range button[data-range="7d"]')
+    page.wait_for_selector('#chart-cpu[data-band="light"]')
+    assert p.errors == [], p.errors
+
+
+def test_action_markers_link_to_their_audit_rows(
+    charted: CheckdProcess, open_page: Callable[..., Page]
+) -> None:
+    r = charted.post("/api/v2/services/locked/restart", headers=charted.auth())
+    assert r.status_code == 403
+    entry = charted.get("/api/v2/actions").json()[0]
+    p = open_page(charted)
+    page = p.page
+    marker = page.locator(f'#chart-cpu a.marker[href="#action-{entry["id"]}"]')
+    marker.wait_for(state="attached")
+    assert "locked restart by " in (marker.get_attribute("title") or "")
+    assert page.locator(f"#action-{entry['id']}").count() == 1
+    p.shot("charts-action-marker")
+
+
+def test_refresh_reads_only_new_points_and_pauses_while_hidden(
+    charted: CheckdProcess, open_page: Callable[..., Page]
+) -> None:
+    p = open_page(charted)
+    page = p.page
+    page.wait_for_function("() => Number(document.querySelector('#chart-cpu').dataset.points || 0) > 60")
+
+    def reads() -> list[dict[str, list[str]]]:
+        return [parse_qs(urlparse(u).query) for u in p.requests if "/api/v2/history/cpu_percent" in u]
+
+    deadline = time.monotonic() + 40
+    while len(reads()) < 3 and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    seen = reads()
+    assert len(seen) >= 3
+    assert int(seen[0]["points"][0]) >= 100  # the whole hour once
+    for later in seen[1:]:
+        assert int(later["points"][0]) <= 10, later  # then from the newest bucket on
+    page.evaluate(
+        "() => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});"
+        " document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    time.sleep(0.5)
+    before = len(p.requests)
+    time.sleep(6)  # more than a refresh period
+    assert len(p.requests) == before, p.requests[before:]  # a hidden tab reads nothing
+    page.evaluate(
+        "() => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});"
+        " document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    wait_ticks(page)
+    assert len(p.requests) > before

@@ -1,0 +1,83 @@
+"""Service rows as incident cards: since when, an up/down bar, confirmation, a failed action's output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from checkd_process import CheckdProcess
+
+from .helpers import Page, toy_config, wait_ticks
+
+pytestmark = pytest.mark.browser
+
+FAILING = """
+[services.bad]
+backend = "command"
+start = ["/bin/sh", "-c", "echo 'cannot bind 0.0.0.0:80: address already in use'; exit 1"]
+stop = ["/bin/true"]
+status = ["/bin/sh", "-c", "exit 3"]
+timeout = 5
+"""
+
+
+@pytest.fixture
+def cards(make_server: Callable[..., CheckdProcess], tmp_path: Path, toy: Path) -> CheckdProcess:
+    """A checkd with `toy` (running) and `bad` (its start fails, saying why)."""
+    return make_server(args=("--config", str(toy_config(tmp_path, toy, FAILING))))
+
+
+def row(page: object, name: str) -> str:
+    """The selector of service `name`'s row."""
+    return f'#services-body tr[data-service="{name}"]'
+
+
+def test_stop_asks_first_and_the_row_shows_since_when_and_its_up_down_bar(
+    cards: CheckdProcess, open_page: Callable[..., Page]
+) -> None:
+    p = open_page(cards)
+    page = p.page
+    page.evaluate("t => sessionStorage.setItem('checkd-token', t)", cards.token)
+    toy = row(page, "toy")
+    page.wait_for_selector(f"{toy}[data-state=active] .updown i")
+    assert page.inner_text(f"{toy} .avail") == "100.0 %"
+    page.click(f'{toy} button[data-action="stop"]')
+    page.wait_for_selector("#confirm-dialog[open]")
+    page.click("#confirm-cancel")  # cancelled: nothing runs, nothing is audited
+    wait_ticks(page)
+    assert page.get_attribute(toy, "data-state") == "active"
+    assert cards.get("/api/v2/actions").json() == []
+
+    page.click(f'{toy} button[data-action="stop"]')
+    page.click("#confirm-ok")
+    page.wait_for_selector(f"{toy}[data-state=inactive]")
+    since = page.inner_text(f"{toy} .since")
+    assert since.startswith("since ") and since.endswith("(stopped by dashboard)"), since
+    page.wait_for_function(f"() => document.querySelector('{toy} .avail').textContent !== '100.0 %'")
+    bar = page.eval_on_selector_all(f"{toy} .updown i", "is => is.map(i => i.className)")
+    assert bar[-1] in ("down", "part"), bar  # the newest bucket holds the stop
+    assert page.get_attribute(f"{toy} .updown", "aria-label").endswith("% available")
+    entries = cards.get("/api/v2/actions").json()
+    assert [(e["service"], e["action"], e["actor"]) for e in entries] == [("toy", "stop", "dashboard")]
+    p.shot("service-card-stopped")
+    assert p.errors == [], p.errors
+
+
+def test_a_failed_action_shows_the_command_output_in_its_row(
+    cards: CheckdProcess, open_page: Callable[..., Page]
+) -> None:
+    p = open_page(cards)
+    page = p.page
+    page.evaluate("t => sessionStorage.setItem('checkd-token', t)", cards.token)
+    bad = row(page, "bad")
+    page.wait_for_selector(f"{bad}[data-state=inactive]")
+    page.click(f'{bad} button[data-action="start"]')  # start asks nothing
+    output = page.locator('#services-body tr[data-output-of="bad"]')
+    output.wait_for(state="visible")
+    assert "cannot bind 0.0.0.0:80: address already in use" in output.locator("pre.output").inner_text()
+    assert "bad start failed at " in output.inner_text()
+    wait_ticks(page, 2)  # it stays through refreshes
+    assert output.is_visible()
+    p.shot("service-card-failed-output")
