@@ -86,6 +86,41 @@ importlib.import_module(sys.argv[1])
 print(rss() - before)
 """
 
+# What pydantic-settings costs (issue 11 asked for it): its import after serve's other big
+# dependencies (pydantic's schema machinery already warm), then checkd's Settings built from it.
+_SETTINGS_CODE = """
+import gc, os, tempfile
+def rss():
+    return int(open('/proc/self/statm').read().split()[1]) * 4
+import fastapi, pydantic, sqlalchemy, uvicorn, typer, prometheus_client, psutil
+class Warm(pydantic.BaseModel):
+    a: int = 1
+Warm()
+gc.collect(); r0 = rss()
+import pydantic_settings
+gc.collect(); r1 = rss()
+os.environ['CHECKD_DATA_DIR'] = tempfile.mkdtemp()
+from checkd.config import Settings
+gc.collect(); r2 = rss()
+Settings()
+gc.collect(); r3 = rss()
+print(r1 - r0, r3 - r2)
+"""
+
+
+def settings_cost(python: str, runs: int = 3) -> dict[str, float]:
+    """Median KiB of importing pydantic_settings and of building Settings, each in a fresh interpreter."""
+    imports, builds = [], []
+    for _ in range(runs):
+        out = subprocess.run([python, "-c", _SETTINGS_CODE], capture_output=True, text=True, check=True)
+        imported, built = out.stdout.split()
+        imports.append(int(imported))
+        builds.append(int(built))
+    return {
+        "import_mib": round(harness.median(imports) / 1024, 2),
+        "build_settings_mib": round(harness.median(builds) / 1024, 2),
+    }
+
 
 def breakdown() -> None:
     """RSS after each step of serve's imports, and what each big dependency costs alone."""
@@ -114,7 +149,13 @@ def breakdown() -> None:
         alone.append({"package": pkg, "alone_mib": mib, "loaded_by_serve": pkg in loaded})
         print(f"{pkg:32} {mib if mib is not None else '-':>6}  {'yes' if pkg in loaded else 'no'}")
     print("(packages share dependencies, so the 'alone' figures overlap and do not add up)")
-    harness.save("memory_breakdown", {"serve_imports": steps, "packages": alone})
+    settings = settings_cost(python)
+    print(
+        f"\npydantic-settings: import {settings['import_mib']} MiB after serve's other dependencies, "
+        f"building Settings {settings['build_settings_mib']} MiB (median of 3)"
+    )
+    result = {"serve_imports": steps, "packages": alone, "pydantic_settings": settings}
+    harness.save("memory_breakdown", result)
 
 
 def slope_mib_per_h(points: list[tuple[float, int]]) -> float:
