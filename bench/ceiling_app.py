@@ -1,13 +1,13 @@
 """Reference apps for bench/throughput.py's "ceiling" rows: what this machine's uvicorn can serve at all.
 
 Not a benchmark by itself. bench/throughput.py runs these under the same uvicorn settings as
-`checkd serve` (uvloop, httptools, no access log) so the checkd figures can be read against:
+`checkd serve` (asyncio loop, httptools, no access log) so the checkd figures can be read against:
 
     raw      a bare ASGI callable answering a fixed 400-byte JSON body (no framework at all)
     fastapi  a FastAPI app with one `async def` GET route returning the same bytes as a Response
 
 Run by hand:
-    .venv/bin/python -m uvicorn --app-dir bench ceiling_app:raw --loop uvloop --http httptools \\
+    .venv/bin/python -m uvicorn --app-dir bench ceiling_app:raw --loop asyncio --http httptools \\
         --no-access-log --port 8999
 """
 

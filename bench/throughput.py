@@ -54,7 +54,7 @@ def start_ceiling(app: str, workdir: Path) -> harness.Served:
     port = harness.free_port()
     python, app_dir = str(harness.VENV_BIN / "python"), str(harness.BENCH_DIR)
     argv = [python, "-m", "uvicorn", "--app-dir", app_dir, f"ceiling_app:{app}"]
-    argv += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+    argv += ["--loop", "asyncio", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
     argv += ["--host", "127.0.0.1", "--port", str(port)]
     return harness.serve(f"ceiling {app}", argv, workdir, "/api/v2/checks/latest", port)
 
