@@ -1,0 +1,82 @@
+"""One alert evaluator per fleet host across collectors: two real collectors on one real PostgreSQL,
+one host's pushes split between them, a rule that fires: one alert row, one notification."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from agent_process import ingest_tokens, pushed_checks
+from checkd_process import CheckdProcess
+from pg_server import PostgresServer
+from receiver import Receiver
+
+RULES = """
+[[alerts.rules]]
+name = "cpu-busy"
+metric = "cpu_percent"
+above = 10
+for = "0s"
+[[notify.targets]]
+name = "ops"
+type = "webhook"
+url = "{url}/hook"
+"""
+
+
+def _collectors(tmp_path: Path, url: str, hook: Receiver) -> list[CheckdProcess]:
+    config = tmp_path / "collector.toml"
+    config.write_text(RULES.format(url=hook.url))
+    return [
+        CheckdProcess(
+            tmp_path / name,
+            interval=60,
+            args=("--database-url", url, "--host-name", name, "--config", str(config)),
+        ).start()
+        for name in ("collector-a", "collector-b")
+    ]
+
+
+def _push(srv: CheckdProcess, token: str, host: str, seqs: range, cpu: float) -> None:
+    batch = pushed_checks(host, seqs, taken_at=time.time() - 1)
+    for check in batch:
+        check["cpu"] = cpu
+    r = srv.post("/api/v2/ingest", json=batch, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json()["accepted"] == len(seqs), r.text
+
+
+def _alerts(srv: CheckdProcess, host: str) -> list[dict[str, Any]]:
+    r = srv.get("/api/v2/alerts", params={"host": host})
+    assert r.status_code == 200, r.text
+    return list(r.json()["items"])
+
+
+def _events(hook: Receiver) -> list[Any]:
+    return [json.loads(body) for _, _, body in hook.requests]
+
+
+def test_a_host_pushed_to_two_collectors_alerts_and_notifies_once(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    url = postgres.create_database()
+    hook = Receiver().start()
+    a, b = _collectors(tmp_path, url, hook)
+    (token,) = ingest_tokens(url, ["split1"]).values()
+    try:
+        seq = 1
+        for round_ in range(6):  # alternately, as an agent failing over back and forth would
+            _push((a, b)[round_ % 2], token, "split1", range(seq, seq + 2), cpu=50.0)
+            seq += 2
+            time.sleep(0.3)
+        a.wait_for(lambda: len(hook.requests) >= 1, timeout=30)
+        time.sleep(5)  # time for a second evaluator, if there were one, to fire and send too
+        alerts = _alerts(a, "split1")
+        assert [(x["rule"], x["state"]) for x in alerts] == [("cpu-busy", "firing")], alerts
+        assert _alerts(b, "split1") == alerts
+        assert len(hook.requests) == 1, _events(hook)
+    finally:
+        a.close()
+        b.close()
+        hook.stop()
