@@ -14,6 +14,8 @@ from pg_server import PostgresServer
 from receiver import Receiver
 
 RULES = """
+[sampler]
+autostart = false  # the collectors' own checks would fire the rule too
 [[alerts.rules]]
 name = "cpu-busy"
 metric = "cpu_percent"
@@ -66,16 +68,20 @@ def test_a_host_pushed_to_two_collectors_alerts_and_notifies_once(
     (token,) = ingest_tokens(url, ["split1"]).values()
     try:
         seq = 1
-        for round_ in range(6):  # alternately, as an agent failing over back and forth would
-            _push((a, b)[round_ % 2], token, "split1", range(seq, seq + 2), cpu=50.0)
-            seq += 2
-            time.sleep(0.3)
-        a.wait_for(lambda: len(hook.requests) >= 1, timeout=30)
+        # Busy, idle, busy again, each phase pushed alternately to both collectors, as an agent
+        # failing over back and forth would: fired, resolved, fired again, each said once.
+        for phase, cpu in enumerate((50.0, 1.0, 50.0)):
+            for round_ in range(4):
+                _push((a, b)[round_ % 2], token, "split1", range(seq, seq + 2), cpu=cpu)
+                seq += 2
+                time.sleep(0.5)
+            a.wait_for(lambda n=phase + 1: len(hook.requests) >= n, timeout=30)
         time.sleep(5)  # time for a second evaluator, if there were one, to fire and send too
         alerts = _alerts(a, "split1")
-        assert [(x["rule"], x["state"]) for x in alerts] == [("cpu-busy", "firing")], alerts
+        assert [(x["rule"], x["state"]) for x in alerts] == [("cpu-busy", "firing"), ("cpu-busy", "resolved")]
         assert _alerts(b, "split1") == alerts
-        assert len(hook.requests) == 1, _events(hook)
+        events = [e["status"] for e in _events(hook)]
+        assert events == ["firing", "resolved", "firing"], json.dumps(_events(hook), indent=1)
     finally:
         a.close()
         b.close()
