@@ -4,6 +4,7 @@ one host's pushes split between them, a rule that fires: one alert row, one noti
 from __future__ import annotations
 
 import json
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,30 @@ def test_a_host_pushed_to_two_collectors_alerts_and_notifies_once(
         assert _alerts(b, "split1") == alerts
         events = [e["status"] for e in _events(hook)]
         assert events == ["firing", "resolved", "firing"], json.dumps(_events(hook), indent=1)
+    finally:
+        a.close()
+        b.close()
+        hook.stop()
+
+
+def test_the_claim_moves_when_its_collector_dies(postgres: PostgresServer, tmp_path: Path) -> None:
+    url = postgres.create_database()
+    hook = Receiver().start()
+    a, b = _collectors(tmp_path, url, hook)
+    (token,) = ingest_tokens(url, ["moved1"]).values()
+    try:
+        _push(a, token, "moved1", range(1, 3), cpu=50.0)  # a claims the host, fires and notifies
+        a.wait_for(lambda: len(hook.requests) == 1, timeout=30)
+        _push(b, token, "moved1", range(3, 5), cpu=1.0)  # b may not claim it: a evaluates these
+        a.wait_for(lambda: len(hook.requests) == 2, timeout=30)
+        assert "evaluating alert rules of fleet host moved1 here" not in b.log()
+        a.stop(signal.SIGKILL)  # its session, and the claim with it, ends
+        _push(b, token, "moved1", range(5, 7), cpu=50.0)
+        b.wait_for(lambda: len(hook.requests) == 3, timeout=30)
+        assert "evaluating alert rules of fleet host moved1 here" in b.log()
+        states = [(x["rule"], x["state"]) for x in _alerts(b, "moved1")]
+        assert states == [("cpu-busy", "firing"), ("cpu-busy", "resolved")]
+        assert [e["status"] for e in _events(hook)] == ["firing", "resolved", "firing"]
     finally:
         a.close()
         b.close()
