@@ -129,9 +129,7 @@ class FleetAlerts:
             try:
                 self._round(sweep=now - swept >= SWEEP_S)
             except Exception as exc:  # a database fault: counted and shown; the next round retries
-                self.errors_total += 1
-                self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                log.error("fleet alerts: %s", self.last_error)
+                self._fault(f"{type(exc).__name__}: {exc}".splitlines()[0])
             if now - swept >= SWEEP_S:
                 swept = now
 
@@ -142,6 +140,7 @@ class FleetAlerts:
         with self._lock:
             pushed, self._pushed = self._pushed, {}
         if not self.claims.alive():
+            self._fault("the database session holding the hosts' claims was lost")
             self._release_all()
         for host, first in pushed.items():
             if host not in self._read_up_to and self.claims.take(host):
@@ -165,6 +164,11 @@ class FleetAlerts:
             with self._lock:
                 self._pushed.setdefault(host, self._read_up_to[host] + 1)
             self._wake.set()
+
+    def _fault(self, why: str) -> None:
+        self.errors_total += 1
+        self.last_error = why
+        log.error("fleet alerts: %s", why)
 
     def _release_all(self) -> None:
         """The claims are gone: stop evaluating and notifying (another collector may claim them)."""

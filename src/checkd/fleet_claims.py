@@ -48,7 +48,7 @@ class HostClaims:
                 self._conn.execute(select(1))
                 return True
             except Exception as exc:  # the database went away: its session, and the claims, are gone
-                log.error("fleet host claims lost with their database session: %s", exc)
+                log.warning("fleet host claims: %s", f"{type(exc).__name__}: {exc}".splitlines()[0])
                 self._drop()
                 return False
 

@@ -46,7 +46,12 @@ def _push(srv: CheckdProcess, token: str, host: str, seqs: range, cpu: float) ->
     batch = pushed_checks(host, seqs, taken_at=time.time() - 1)
     for check in batch:
         check["cpu"] = cpu
-    r = srv.post("/api/v2/ingest", json=batch, headers={"Authorization": f"Bearer {token}"})
+    deadline = time.monotonic() + 30
+    while True:  # 503 while the database comes back: retried, as the agent does
+        r = srv.post("/api/v2/ingest", json=batch, headers={"Authorization": f"Bearer {token}"})
+        if r.status_code != 503 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     assert r.status_code == 200 and r.json()["accepted"] == len(seqs), r.text
 
 
@@ -107,6 +112,40 @@ def test_the_claim_moves_when_its_collector_dies(postgres: PostgresServer, tmp_p
         states = [(x["rule"], x["state"]) for x in _alerts(b, "moved1")]
         assert states == [("cpu-busy", "firing"), ("cpu-busy", "resolved")]
         assert [e["status"] for e in _events(hook)] == ["firing", "resolved", "firing"]
+    finally:
+        a.close()
+        b.close()
+        hook.stop()
+
+
+def _fleet_errors(srv: CheckdProcess) -> float:
+    for line in srv.get("/metrics").text.splitlines():
+        if line.startswith('checkd_alerting_errors_total{kind="fleet"}'):
+            return float(line.split()[-1])
+    raise AssertionError("no fleet errors counter in /metrics")
+
+
+def test_claims_lost_with_the_database_session_are_counted_and_taken_again(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    url = postgres.create_database()
+    hook = Receiver().start()
+    a, b = _collectors(tmp_path, url, hook)
+    (token,) = ingest_tokens(url, ["lost1"]).values()
+    try:
+        _push(a, token, "lost1", range(1, 3), cpu=50.0)  # a claims the host
+        a.wait_for(lambda: len(hook.requests) == 1, timeout=30)
+        assert _fleet_errors(a) == 0
+        postgres.restart(down_for=2)  # every session ends: a's claim with it
+        a.wait_for(lambda: _fleet_errors(a) >= 1, timeout=30)
+        assert "the database session holding the hosts' claims was lost" in a.log()
+        _push(b, token, "lost1", range(3, 5), cpu=1.0)  # b claims it now
+        b.wait_for(lambda: len(hook.requests) == 2, timeout=30)
+        _push(a, token, "lost1", range(5, 7), cpu=50.0)  # b holds it: b reads these from SQL
+        b.wait_for(lambda: len(hook.requests) == 3, timeout=30)
+        time.sleep(3)
+        assert [e["status"] for e in _events(hook)] == ["firing", "resolved", "firing"]
+        assert [x["state"] for x in _alerts(a, "lost1")] == ["firing", "resolved"]
     finally:
         a.close()
         b.close()
