@@ -29,10 +29,9 @@ from pydantic_settings import (
 
 from checkd.config_alerts import AlertRuleSettings, AlertsSettings, NotifySettings
 from checkd.config_probes import ProbesSettings
-from checkd.vocabulary import service_name_ok
+from checkd.vocabulary import DEVICE_NAME_RE, service_name_ok
 
 # An interface or block device name as the kernel allows it (no "/", no spaces), or "*".
-DEVICE_NAME_RE = re.compile(r"^(\*|[A-Za-z0-9][A-Za-z0-9.\-_:@]{0,63})$")
 DURATION_RE = re.compile(r"^(\d+)\s*([smhdwy])$")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 DB_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")

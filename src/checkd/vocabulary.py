@@ -25,6 +25,8 @@ class ServiceState(enum.StrEnum):
 SERVICE_STATES: tuple[str, ...] = tuple(state.value for state in ServiceState)
 
 SERVICE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_@]{0,99}$")
+# A network interface or block device name in `[sampler] net_interfaces` / `disk_devices`, or "*".
+DEVICE_NAME_RE = re.compile(r"^(\*|[A-Za-z0-9][A-Za-z0-9.\-_:@]{0,63})$")
 
 
 def service_name_ok(name: str) -> bool:

@@ -9,9 +9,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
-from agent_process import AgentProcess, ingest_tokens, stored_per_host
+from agent_process import AgentProcess, ingest_token, ingest_tokens, stored_per_host
 from checkd_process import CheckdProcess, free_port, run_cli
 from pg_server import PostgresServer
 
@@ -271,3 +272,41 @@ def test_a_kept_alive_connection_the_collector_closed_is_no_push_error(
     finally:
         agent.close()
         collector.close()
+
+
+def test_the_agent_pushes_issue_12_readings(
+    make_server: Callable[..., CheckdProcess], tmp_path: Path
+) -> None:
+    """Swap, processes, cpu count, inodes, and the rates of the interfaces and devices picked in the
+    agent's `[sampler]` config reach the collector (SQLite here) and read back by `host=`."""
+    device = next((d for d in ("vda", "sda", "nvme0n1", "xvda") if Path("/sys/block", d).exists()), None)
+    config = tmp_path / "agent.toml"
+    config.write_text(
+        f'[sampler]\nnet_interfaces = ["lo"]\ndisk_devices = {json.dumps([device] if device else [])}\n'
+    )
+    collector = make_server(args=("--host-name", "collector"))
+    token = ingest_token("edge1", "--data-dir", str(collector.data_dir))
+    agent = AgentProcess(
+        tmp_path, host="edge1", token=token, collectors=[collector.url("")], interval=0.3,
+        args=("--config", str(config), "--push-every", "0.3"),
+    )  # fmt: skip
+    try:
+        agent.start()
+        agent.wait_for(lambda s: s["pushed_total"] >= 3)
+        latest = collector.get("/api/v2/checks/latest", params={"host": "edge1"}).json()
+        assert latest["host"] == "edge1" and latest["procs"] > 0 and latest["swap_percent"] is not None
+        assert latest["load"]["load1_per_core"] is not None, "cpu_count reached the collector"
+        assert latest["disks"][0]["inodes_percent"] is not None
+        assert [n["iface"] for n in latest["net"]] == ["lo"]
+        assert latest["net"][0]["rx_bytes_per_s"] > 0, "the agent's own pushes travel over lo"
+        assert [d["device"] for d in latest["disk_io"]] == ([device] if device else [])
+        if device:
+            assert latest["disk_io"][0]["read_bytes_per_s"] is not None
+        r = collector.get("/api/v2/history/net_rx_bytes", params={"device": "lo", "host": "edge1"})
+        assert r.status_code == 200 and r.json()["points"], r.text
+        assert any(p["max"] > 0 for p in r.json()["points"]), r.json()
+        for metric in ("swap_percent", "procs_total", "load1_per_core", "inodes_percent"):
+            got = collector.get(f"/api/v2/history/{metric}", params={"host": "edge1"})
+            assert got.status_code == 200 and got.json()["points"], (metric, got.text)
+    finally:
+        agent.close()

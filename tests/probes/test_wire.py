@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from checkd.probes import Check, DiskUsage, LoadAverage, MemoryUsage
+from checkd.probes.readings import NET_COUNTERS, DiskIO, DiskIOCounters, NetCounters, NetUsage, SwapUsage
 from checkd.probes.wire import WireError, from_wire, to_wire
 
 
@@ -57,6 +60,72 @@ def test_failed_probes_stay_none() -> None:
 )
 def test_a_malformed_field_is_named(change: object, field: str) -> None:
     wire = to_wire(_check(), host="h1", seq=7)
+    change(wire)  # type: ignore[operator]
+    with pytest.raises(WireError) as found:
+        from_wire(wire)
+    assert found.value.field == field
+
+
+def _host_check() -> Check:
+    rates: dict[str, float | None] = {n: 1.5 for n in NET_COUNTERS} | {"rx_errors": None}
+    return Check(
+        taken_at=1_796_000_000.5,
+        cpu=1.0,
+        memory=None,
+        load=None,
+        disks=[DiskUsage("/", 10, 4, 6, 40.0, inodes_total=100, inodes_free=75)],
+        swap=SwapUsage(total=2048, used=512, free=1536, percent=25.0),
+        procs=312,
+        cpu_count=2,
+        net=[NetUsage("lo", NetCounters(*range(8)), rates)],
+        disk_io=[
+            DiskIO(
+                "vda", DiskIOCounters(1, 2, 3), {"read_bytes": 4096.0, "write_bytes": 0.0, "busy_ms": None}
+            )
+        ],
+    )
+
+
+def test_issue_12_readings_round_trip_as_rates() -> None:
+    _, _, back = from_wire(json.loads(json.dumps(to_wire(_host_check(), host="h", seq=1))))
+    sent = _host_check()
+    assert (back.swap, back.procs, back.cpu_count) == (sent.swap, 312, 2)
+    assert back.disks[0].inodes_percent == 25.0
+    # Counters stay on the agent (it computes the rates; the store keeps only rates).
+    assert back.net == [NetUsage("lo", None, sent.net[0].rates)]
+    assert back.disk_io == [DiskIO("vda", None, sent.disk_io[0].rates)]
+
+
+def test_an_older_agents_check_still_validates() -> None:
+    wire = to_wire(_check(), host="h", seq=1)
+    for key in ("swap", "procs", "cpu_count", "net", "disk_io"):
+        wire.pop(key)
+    for disk in wire["disks"]:
+        disk.pop("inodes_total"), disk.pop("inodes_free")
+    _, _, back = from_wire(wire)
+    assert back.swap is None and back.procs is None and back.net == [] and back.disk_io == []
+    assert back.disks[0].inodes_percent is None
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda w: w["net"][0]["rates"].update(rx_bytes=-1), "net[0].rates.rx_bytes"),
+        (lambda w: w["net"][0]["rates"].update(bogus=1), "net[0].rates.bogus"),
+        (lambda w: w["net"][0].pop("iface"), "net[0].iface"),
+        (lambda w: w["net"][0].update(iface="x" * 65), "net[0].iface"),
+        (lambda w: w["net"][0].update(rates=[]), "net[0].rates"),
+        (lambda w: w.update(net={}), "net"),
+        (lambda w: w["disk_io"][0]["rates"].update(busy_ms="x"), "disk_io[0].rates.busy_ms"),
+        (lambda w: w["swap"].update(percent=101), "swap.percent"),
+        (lambda w: w["swap"].pop("percent"), "swap.percent"),
+        (lambda w: w.update(procs=1.5), "procs"),
+        (lambda w: w.update(cpu_count=10**6), "cpu_count"),
+        (lambda w: w["disks"][0].update(inodes_free=-3), "disks[0].inodes_free"),
+    ],
+)
+def test_a_malformed_host_reading_is_named(change: object, field: str) -> None:
+    wire = json.loads(json.dumps(to_wire(_host_check(), host="h1", seq=7)))
     change(wire)  # type: ignore[operator]
     with pytest.raises(WireError) as found:
         from_wire(wire)

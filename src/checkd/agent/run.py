@@ -18,10 +18,11 @@ from checkd.agent.actions import ActionLoop
 from checkd.agent.backlog import Backlog
 from checkd.agent.collector import Collectors, Refused, Unreachable
 from checkd.agent.options import AgentOptions, fail
-from checkd.agent.services import ServicesError, load_services
+from checkd.agent.services import ServicesError, load_devices, load_services
 from checkd.cadence import next_slot
 from checkd.control import ServiceRegistry
 from checkd.probes import CheckProbe
+from checkd.probes.devices import ALL
 from checkd.probes.wire import to_wire
 
 log = logging.getLogger("checkd.agent")
@@ -197,12 +198,19 @@ class Agent:
 
 def run(options: AgentOptions) -> None:
     """Run the agent with `options` until SIGTERM/SIGINT."""
+    net_interfaces, disk_devices = [ALL], [ALL]
     try:
         registry = ServiceRegistry(load_services(options.config) if options.config else {})
+        if options.config:
+            net_interfaces, disk_devices = load_devices(options.config)
     except (ServicesError, ValueError) as exc:
         fail(f"--config: {exc}")
     probe = CheckProbe(
-        disk_paths=options.disk_paths, service_states=registry.states if options.config else None
+        disk_paths=options.disk_paths,
+        service_states=registry.states if options.config else None,
+        net_interfaces=net_interfaces,
+        disk_devices=disk_devices,
+        host_counts=True,
     )
     collectors = Collectors(options.collectors, options.token)
     agent = Agent(options, probe=probe, collectors=collectors, registry=registry)

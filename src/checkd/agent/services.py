@@ -1,4 +1,5 @@
-"""The agent's `[services.NAME]` sections, read from the same TOML as `checkd serve`'s (tomllib only)."""
+"""The agent's `[services.NAME]` sections and `[sampler]` device picks, read from the same TOML as
+`checkd serve`'s (tomllib only)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from checkd.vocabulary import service_name_ok
+from checkd.probes.devices import ALL
+from checkd.vocabulary import DEVICE_NAME_RE, service_name_ok
 
 BACKENDS = ("auto", "systemd", "sysv", "command")
 _ARGVS = ("start", "stop", "restart", "status")
@@ -70,15 +72,36 @@ def _service(name: str, raw: dict[str, Any]) -> AgentService:
     return AgentService(**values)
 
 
-def load_services(path: Path) -> dict[str, AgentService]:
-    """The services configured in TOML file `path` (other sections are ignored); ServicesError."""
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML file `path` as a dict; ServicesError saying why it cannot be read."""
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except OSError as exc:
         raise ServicesError(f"cannot read {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ServicesError(f"{path} is not valid TOML: {exc}") from None
-    section = data.get("services", {})
+
+
+def load_devices(path: Path) -> tuple[list[str], list[str]]:
+    """`[sampler] net_interfaces` and `disk_devices` of TOML file `path` (each `["*"]` when unset,
+    as for `checkd serve`); ServicesError naming a bad key."""
+    section = read_toml(path).get("sampler", {})
+    if not isinstance(section, dict):
+        raise ServicesError("sampler: must be a table")
+    picked: list[list[str]] = []
+    for key in ("net_interfaces", "disk_devices"):
+        names = section.get(key, [ALL])
+        if not isinstance(names, list) or not all(
+            isinstance(n, str) and DEVICE_NAME_RE.match(n) for n in names
+        ):
+            raise ServicesError(f'sampler.{key}: a list of device names (letters, digits, . - _ : @) or "*"')
+        picked.append(list(dict.fromkeys(names)))
+    return picked[0], picked[1]
+
+
+def load_services(path: Path) -> dict[str, AgentService]:
+    """The services configured in TOML file `path` (other sections are ignored); ServicesError."""
+    section = read_toml(path).get("services", {})
     if not isinstance(section, dict):
         raise ServicesError("services: must be a table of [services.NAME] sections")
     out = {}

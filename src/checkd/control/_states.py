@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import psutil
-
 from checkd.vocabulary import ServiceState
 
 _LSB_STATES = {
@@ -89,6 +87,8 @@ def pidfile_state(pidfile: Path, match: str | None = None) -> ServiceState:
 
 def match_state(match: str) -> ServiceState:
     """Active when a live process (not this one) has `match` in its command line, else inactive."""
+    import psutil  # here only: the fleet agent loads it when a service is matched by command line
+
     own = os.getpid()
     for proc in psutil.process_iter(["pid", "cmdline", "status"]):
         info = proc.info

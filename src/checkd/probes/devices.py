@@ -14,8 +14,6 @@ import sys
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from typing import Generic, TypeVar
 
-import psutil
-
 from checkd.probes.counters import CounterRates
 from checkd.probes.readings import DiskIO, DiskIOCounters, NetCounters, NetUsage
 from checkd.probes.system import ProcFile
@@ -48,6 +46,8 @@ def _proc_net(only: Container[str] | None = None) -> dict[str, NetCounters]:
 
 
 def _psutil_net(only: Container[str] | None = None) -> dict[str, NetCounters]:
+    import psutil  # the fallback path only: the agent does not load psutil on Linux
+
     return {
         name: NetCounters(
             c.bytes_recv, c.packets_recv, c.errin, c.dropin, c.bytes_sent, c.packets_sent, c.errout, c.dropout
@@ -69,6 +69,8 @@ def _proc_disks(only: Container[str] | None = None) -> dict[str, DiskIOCounters]
 
 
 def _psutil_disks(only: Container[str] | None = None) -> dict[str, DiskIOCounters]:
+    import psutil  # the fallback path only
+
     counters = psutil.disk_io_counters(perdisk=True) or {}
     return {name: DiskIOCounters(c.read_bytes, c.write_bytes, c.busy_time) for name, c in counters.items()}
 

@@ -9,8 +9,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import psutil
-
 from checkd.probes.readings import DiskUsage, LoadAverage, MemoryUsage, SwapUsage
 
 MIN_WINDOW_S = 0.1
@@ -53,6 +51,8 @@ def _busy_and_total(times: Any) -> tuple[float, float]:
 
 
 def _psutil_busy_and_total() -> tuple[float, float]:
+    import psutil  # here, on the fallback path only: the agent does not load psutil on Linux
+
     return _busy_and_total(psutil.cpu_times())
 
 
@@ -136,6 +136,8 @@ def read_memory() -> MemoryUsage:
             memory = None
         if memory is not None:
             return memory
+    import psutil  # the fallback path only (see _psutil_busy_and_total)
+
     vm = psutil.virtual_memory()
     return MemoryUsage(total=vm.total, available=vm.available, used=vm.used, percent=vm.percent)
 
@@ -149,6 +151,8 @@ def read_load() -> LoadAverage:
 def read_disk(path: str) -> DiskUsage:
     """Usage of the filesystem holding `path` (psutil.disk_usage's figures; statvfs on Linux)."""
     if not _LINUX:
+        import psutil  # the fallback path only (see _psutil_busy_and_total)
+
         du = psutil.disk_usage(path)
         return DiskUsage(path=path, total=du.total, used=du.used, free=du.free, percent=du.percent)
     st = os.statvfs(path)
@@ -184,6 +188,8 @@ def read_swap() -> SwapUsage:
             swap = None
         if swap is not None:
             return swap
+    import psutil  # the fallback path only (see _psutil_busy_and_total)
+
     sm = psutil.swap_memory()
     return SwapUsage(total=sm.total, used=sm.used, free=sm.free, percent=sm.percent)
 
@@ -195,6 +201,8 @@ def count_processes() -> int:
             return sum(1 for name in os.listdir("/proc") if name.isdigit())
         except OSError:
             pass
+    import psutil  # the fallback path only (see _psutil_busy_and_total)
+
     return len(psutil.pids())
 
 

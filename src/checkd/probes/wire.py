@@ -9,7 +9,18 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from checkd.probes.readings import Check, DiskUsage, LoadAverage, MemoryUsage
+from checkd.probes.readings import (
+    NET_COUNTERS,
+    Check,
+    DiskIO,
+    DiskIOCounters,
+    DiskUsage,
+    LoadAverage,
+    MemoryUsage,
+    NetUsage,
+    Rates,
+    SwapUsage,
+)
 from checkd.vocabulary import SERVICE_STATES
 
 HOST_MAX = 255
@@ -17,7 +28,12 @@ SEQ_MAX = 2**53 - 1  # byte counts and sequence numbers: what every JSON reader 
 LOAD_MAX = 1_000_000.0  # stored as hundredths in a 32-bit integer
 MEMORY_KEYS = ("total", "available", "used", "percent")
 _DISK = ("path", "total", "used", "free", "percent")
+_INODES = ("inodes_total", "inodes_free")  # optional on a disk: agents before issue 12 omit them
 _LOAD = ("load1", "load5", "load15")
+_SWAP = ("total", "used", "free", "percent")
+DISK_IO_RATES: tuple[str, ...] = DiskIOCounters._fields
+CPU_COUNT_MAX = 65_536
+DEVICE_MAX = 64  # an interface or block device name
 
 
 class WireError(ValueError):
@@ -44,8 +60,14 @@ def to_wire(check: Check, *, host: str, seq: int) -> dict[str, Any]:
         "cpu": check.cpu,
         "memory": None if m is None else {k: getattr(m, k) for k in MEMORY_KEYS},
         "load": None if ld is None else {k: getattr(ld, k) for k in _LOAD},
-        "disks": [{k: getattr(d, k) for k in _DISK} for d in check.disks],
+        "disks": [{k: getattr(d, k) for k in (*_DISK, *_INODES)} for d in check.disks],
         "services": dict(check.services),
+        "swap": None if check.swap is None else {k: getattr(check.swap, k) for k in _SWAP},
+        "procs": check.procs,
+        "cpu_count": check.cpu_count,
+        # Rates only: the collector stores rates, and the agent computes them from its counters.
+        "net": [{"iface": n.iface, "rates": n.rates} for n in check.net],
+        "disk_io": [{"device": d.device, "rates": d.rates} for d in check.disk_io],
     }
 
 
@@ -111,6 +133,7 @@ def from_wire(obj: object) -> tuple[str, int, Check]:
         raise WireError("disks", "must be a list")
     if not isinstance(services, dict):
         raise WireError("services", "must be an object")
+    swap, procs, cpu_count = obj.get("swap"), obj.get("procs"), obj.get("cpu_count")
     check = Check(
         taken_at=taken_at,
         cpu=None if cpu is None else _number(cpu, "cpu", percent=True),
@@ -121,6 +144,19 @@ def from_wire(obj: object) -> tuple[str, int, Check]:
             _text(name, "services", 100): _state(state, f"services.{name}")
             for name, state in services.items()
         },
+        swap=None if swap is None else _swap(_object(swap, "swap", ("percent",))),
+        procs=None if procs is None else int(_number(procs, "procs", whole=True)),
+        cpu_count=None
+        if cpu_count is None
+        else int(_number(cpu_count, "cpu_count", whole=True, most=CPU_COUNT_MAX)),
+        net=[
+            NetUsage(name, None, rates)
+            for name, rates in _devices(obj.get("net", []), "net", "iface", NET_COUNTERS)
+        ],
+        disk_io=[
+            DiskIO(name, None, rates)
+            for name, rates in _devices(obj.get("disk_io", []), "disk_io", "device", DISK_IO_RATES)
+        ],
     )
     return host, seq, check
 
@@ -138,6 +174,10 @@ def _load(v: dict[str, Any]) -> LoadAverage:
     return LoadAverage(*(_number(v[k], f"load.{k}", most=LOAD_MAX) for k in _LOAD))
 
 
+def _whole_or_none(value: object, field: str) -> int | None:
+    return None if value is None else int(_number(value, field, whole=True))
+
+
 def _disk(d: dict[str, Any], field: str) -> DiskUsage:
     return DiskUsage(
         path=_text(d["path"], f"{field}.path", 4096),
@@ -145,7 +185,46 @@ def _disk(d: dict[str, Any], field: str) -> DiskUsage:
         used=int(_number(d["used"], f"{field}.used", whole=True)),
         free=int(_number(d["free"], f"{field}.free", whole=True)),
         percent=_number(d["percent"], f"{field}.percent", percent=True),
+        inodes_total=_whole_or_none(d.get("inodes_total"), f"{field}.inodes_total"),
+        inodes_free=_whole_or_none(d.get("inodes_free"), f"{field}.inodes_free"),
     )
+
+
+def _swap(v: dict[str, Any]) -> SwapUsage:
+    return SwapUsage(
+        total=_whole_or_none(v.get("total"), "swap.total"),
+        used=_whole_or_none(v.get("used"), "swap.used"),
+        free=_whole_or_none(v.get("free"), "swap.free"),
+        percent=_number(v["percent"], "swap.percent", percent=True),
+    )
+
+
+def _devices(
+    value: object, field: str, name_key: str, rate_names: tuple[str, ...]
+) -> list[tuple[str, Rates]]:
+    """(name, rates) of each entry of a pushed `net` or `disk_io` list; a rate left out is None."""
+    if not isinstance(value, list):
+        raise WireError(field, "must be a list")
+    out: list[tuple[str, Rates]] = []
+    for i, entry in enumerate(value):
+        where = f"{field}[{i}]"
+        item = _object(entry, where, (name_key, "rates"))
+        rates = item["rates"]
+        if not isinstance(rates, dict):
+            raise WireError(f"{where}.rates", "must be an object")
+        unknown = sorted(set(rates) - set(rate_names))
+        if unknown:
+            raise WireError(f"{where}.rates.{unknown[0]}", f"unknown; one of {', '.join(rate_names)}")
+        out.append(
+            (
+                _text(item[name_key], f"{where}.{name_key}", DEVICE_MAX),
+                {
+                    k: None if rates.get(k) is None else _number(rates[k], f"{where}.rates.{k}")
+                    for k in rate_names
+                },
+            )
+        )
+    return out
 
 
 def _state(value: object, field: str) -> str:

@@ -124,6 +124,22 @@ def list_checks(
     return _attach_children(conn, items)
 
 
+def checks_after(*, conn: Connection, host: str, after_id: int, limit: int = 500) -> list[Check]:
+    """Up to `limit` checks of `host` stored after check `after_id`, in the order they were stored
+    (ids grow in commit order per host: its ingest lock serializes a host's writers)."""
+    hid = _host_filter(conn, host)
+    if hid is None:
+        return []
+    q = (
+        select(*_CHECK_COLS)
+        .where(checks.c.host_id == hid, checks.c.id > after_id)
+        .order_by(checks.c.id)
+        .limit(limit)
+    )
+    items = [codec.check_from_row(r, host) for r in conn.execute(q).mappings()]
+    return _attach_children(conn, items)
+
+
 def get_check(*, conn: Connection, check_id: int) -> Check | None:
     """One check by id, any host."""
     row = (

@@ -39,6 +39,7 @@ def build_registry(monitor: Monitor) -> CollectorRegistry:
             "evaluation": monitor.alerts.errors_total,
             "dropped_checks": monitor.alerts.dropped_total,
             "outbox": monitor.delivery.errors_total,
+            "fleet": monitor.fleet_alerts.errors_total,  # claiming and reading fleet hosts' checks
         }
 
     registry.register(AlertsCollector(monitor.alerts.active, faults))

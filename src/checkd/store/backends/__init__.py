@@ -71,6 +71,9 @@ class StoreBackend(Protocol):
 
     # Whether a bulk writer pauses after each transaction so the sampler's write gets the lock.
     bulk_pauses: bool
+    # Whether several processes may share the database (collectors on one PostgreSQL): then a
+    # fleet host's alert rules are evaluated only by the collector holding the host's claim.
+    shared: bool
 
     def begin_bulk(self, conn: Connection) -> None:
         """Begin a bulk writer's transaction on `conn` (see store.pacing.Pacer)."""
@@ -80,6 +83,13 @@ class StoreBackend(Protocol):
 
     def insert_missing(self, table: Table, values: dict[str, Any]) -> Insert:
         """An INSERT of one row into `table` that does nothing when the row exists already."""
+
+    def try_claim(self, conn: Connection, key: int) -> bool:
+        """Take claim `key` for the session of `conn` unless another session holds it (True when
+        `conn` holds it now); it lasts until `release_claim` or until that session ends."""
+
+    def release_claim(self, conn: Connection, key: int) -> None:
+        """Give back claim `key` held by the session of `conn`."""
 
     def write_checks(
         self,

@@ -10,7 +10,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, Table, func, select, update
+from sqlalchemy import Connection, Engine, Table, func, select, text, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql.base import PGDialect
@@ -50,6 +50,8 @@ from checkd.store.backends import (
 )
 
 # SQLAlchemy leaves the dialect's __init__ untyped.
+# The advisory-lock key space of fleet hosts' alert claims (the key is the host id).
+HOST_CLAIMS = 0x636B_6661
 _DIALECT = PGDialect()  # type: ignore[no-untyped-call]
 
 
@@ -280,6 +282,18 @@ class PostgresqlBackend:
     """PostgreSQL: one statement per batch on the psycopg connection; the fold through Core."""
 
     bulk_pauses = False  # row locks: the sampler's insert never waits for a bulk writer
+    shared = True
+
+    def try_claim(self, conn: Connection, key: int) -> bool:
+        """A session-level advisory lock on (HOST_CLAIMS, key): freed when the session ends."""
+        got = conn.execute(
+            text("SELECT pg_try_advisory_lock(:space, :key)"), {"space": HOST_CLAIMS, "key": key}
+        )
+        return bool(got.scalar_one())
+
+    def release_claim(self, conn: Connection, key: int) -> None:
+        """pg_advisory_unlock of (HOST_CLAIMS, key)."""
+        conn.execute(text("SELECT pg_advisory_unlock(:space, :key)"), {"space": HOST_CLAIMS, "key": key})
 
     def begin_bulk(self, conn: Connection) -> None:
         """Nothing: the transaction begins with its first statement."""

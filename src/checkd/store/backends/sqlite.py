@@ -201,6 +201,14 @@ class SqliteBackend:
     """SQLite: the `sqlite3` connection's cursor for writes and folds."""
 
     bulk_pauses = True  # one write lock for the whole database
+    shared = False  # one process owns the file
+
+    def try_claim(self, conn: Connection, key: int) -> bool:
+        """Always True: the one process is the only claimant."""
+        return True
+
+    def release_claim(self, conn: Connection, key: int) -> None:
+        """Nothing to give back."""
 
     def begin_bulk(self, conn: Connection) -> None:
         """BEGIN IMMEDIATE: take the write lock before the first read, so the transaction never
