@@ -51,7 +51,7 @@ def test_write_checks_in_a_transaction_round_trips_in_order(engine: Engine) -> N
     hid, path_ids, service_ids = _ids_of(engine, batch)
     with engine.begin() as conn:
         ids = backend_for(conn).write_checks(
-            conn, hid, path_ids.__getitem__, service_ids.__getitem__, _none, _none, batch
+            conn, hid, (path_ids.__getitem__, service_ids.__getitem__, _none, _none), batch
         )
     assert ids == sorted(ids) and len(set(ids)) == 5
     with engine.connect() as conn:
@@ -67,11 +67,15 @@ def test_write_batch_on_a_held_connection_is_all_or_none(engine: Engine) -> None
     held = backend.hold(engine)
     try:
         with pytest.raises((sqlite3.IntegrityError, psycopg.errors.UniqueViolation)):
-            backend.write_batch(held, hid, paths.__getitem__, services.__getitem__, _none, _none, [good, bad])
+            backend.write_batch(
+                held, hid, (paths.__getitem__, services.__getitem__, _none, _none), [good, bad]
+            )
         assert _count(engine, checks) == 0
-        [one] = backend.write_batch(held, hid, paths.__getitem__, services.__getitem__, _none, _none, [good])
+        [one] = backend.write_batch(
+            held, hid, (paths.__getitem__, services.__getitem__, _none, _none), [good]
+        )
         two = backend.write_batch(
-            held, hid, paths.__getitem__, services.__getitem__, _none, _none, [make_check(2)] * 3
+            held, hid, (paths.__getitem__, services.__getitem__, _none, _none), [make_check(2)] * 3
         )
     finally:
         held.close()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from checkd.cli.common import Sources, fail, takes_sources
 from checkd.cli.tokens import migrated_engine
 from checkd.tokens import token_name_ok
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 hosts_app = typer.Typer(help="Ingest tokens of fleet hosts: each pushes only its own host's checks.")
 
@@ -20,28 +23,23 @@ def ingest_token_name(host: str) -> str:
     return f"ingest-{host}"
 
 
-def _checked(host: str) -> str:
+def _token_store(ctx: typer.Context, host: str, sources: Sources) -> tuple[str, Engine]:
+    """`host`'s ingest token name (exits when checkd takes no such name) and the migrated store."""
     name = ingest_token_name(host)
     if not token_name_ok(name):
         fail(f"NAME: {host!r} is not a host name checkd takes (letters, digits and ._-, at most 57)")
-    return name
+    return name, migrated_engine(ctx, sources)
 
 
 @hosts_app.command("add")
 @takes_sources()
-def add(
-    ctx: typer.Context,
-    name: HostArg,
-    *,
-    sources: Sources,
-) -> None:
+def add(ctx: typer.Context, name: HostArg, *, sources: Sources) -> None:
     """Create host NAME's ingest token and print it once (only its SHA-256 hash is stored)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from checkd.store.tokens import TokenNameTaken, create_token
 
-    token_name = _checked(name)
-    engine = migrated_engine(ctx, sources)
+    token_name, engine = _token_store(ctx, name, sources)
     try:
         with engine.begin() as conn:
             secret = create_token(conn=conn, name=token_name, scope="ingest", host=name)
@@ -55,17 +53,11 @@ def add(
 
 @hosts_app.command("revoke")
 @takes_sources()
-def revoke(
-    ctx: typer.Context,
-    name: HostArg,
-    *,
-    sources: Sources,
-) -> None:
+def revoke(ctx: typer.Context, name: HostArg, *, sources: Sources) -> None:
     """Revoke host NAME's ingest token at once: its agent's pushes get 401 and it spools."""
     from checkd.store.tokens import revoke_token
 
-    token_name = _checked(name)
-    engine = migrated_engine(ctx, sources)
+    token_name, engine = _token_store(ctx, name, sources)
     with engine.begin() as conn:
         if not revoke_token(conn=conn, name=token_name):
             fail(f"NAME: host {name!r} has no ingest token")

@@ -10,16 +10,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
+from checkd.probes import readings
 from checkd.probes.devices import disk_io_probe, network_probe
-from checkd.probes.readings import (
-    Check,
-    DiskIO,
-    DiskUsage,
-    EndpointResult,
-    LoadAverage,
-    MemoryUsage,
-    NetUsage,
-)
 from checkd.probes.system import CpuPercent, ProcessCount, read_disk, read_load, read_memory, read_swap
 
 log = logging.getLogger(__name__)
@@ -93,7 +85,7 @@ class CheckProbe:
         disk_devices: Sequence[str] = (),
         host_counts: bool = False,
         clock: Callable[[], float] = time.time,
-        endpoint_results: Callable[[], list[EndpointResult]] | None = None,
+        endpoint_results: Callable[[], list[readings.EndpointResult]] | None = None,
     ) -> None:
         self.disk_paths = list(disk_paths)
         self.service_states = service_states
@@ -119,20 +111,22 @@ class CheckProbe:
         self.errors.record_ok(probe)
         return value
 
-    def take_check(self) -> Check:
+    def take_check(self) -> readings.Check:
         """Read every probe now and return the Check."""
         taken_at = self.clock()
         started = time.perf_counter()
         cpu = self._guard("cpu", self._cpu.read, taken_at)
-        memory: MemoryUsage | None = self._guard("memory", read_memory, taken_at)
-        load: LoadAverage | None = self._guard("load", read_load, taken_at)
-        disks: list[DiskUsage] = []
+        memory: readings.MemoryUsage | None = self._guard("memory", read_memory, taken_at)
+        load: readings.LoadAverage | None = self._guard("load", read_load, taken_at)
+        disks: list[readings.DiskUsage] = []
         for path in self.disk_paths:
             disk = self._guard(f"disk:{path}", partial(read_disk, path), taken_at)
             if disk is not None:
                 disks.append(disk)
-        net: list[NetUsage] | None = self._guard("net", self._net, taken_at) if self._devices[0] else []
-        disk_io: list[DiskIO] | None = (
+        net: list[readings.NetUsage] | None = (
+            self._guard("net", self._net, taken_at) if self._devices[0] else []
+        )
+        disk_io: list[readings.DiskIO] | None = (
             self._guard("disk_io", self._disk_io, taken_at) if self._devices[1] else []
         )
         services: dict[str, str] = {}
@@ -140,7 +134,7 @@ class CheckProbe:
             states = self._guard("services", self.service_states, taken_at)
             if states is not None:
                 services = {name: str(getattr(s, "value", s)) for name, s in states.items()}
-        return Check(
+        return readings.Check(
             taken_at=taken_at,
             cpu=cpu,
             memory=memory,

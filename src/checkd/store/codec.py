@@ -6,16 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from checkd.models import KIB, LOAD_SCALE, PCT_SCALE, PERMILLE
-from checkd.probes import (
-    Check,
-    DiskIO,
-    DiskUsage,
-    EndpointResult,
-    LoadAverage,
-    MemoryUsage,
-    NetUsage,
-    SwapUsage,
-)
+from checkd.probes import readings
 from checkd.probes.readings import NET_COUNTERS
 from checkd.vocabulary import ServiceState
 
@@ -88,7 +79,7 @@ PROBE_COLUMNS = ("up", "kind", "latency_us")
 PROBE_KINDS = ("http", "tcp")
 
 
-def check_values(check: Check) -> tuple[int | None, ...]:
+def check_values(check: readings.Check) -> tuple[int | None, ...]:
     """The stored values of `check`, in CHECK_COLUMNS order (a tuple: this is the write hot path)."""
     mem, load, swap = check.memory, check.load, check.swap
     return (
@@ -105,7 +96,7 @@ def check_values(check: Check) -> tuple[int | None, ...]:
     )  # fmt: skip
 
 
-def disk_values(disk: DiskUsage) -> tuple[int | None, ...]:
+def disk_values(disk: readings.DiskUsage) -> tuple[int | None, ...]:
     """The stored values of one disk reading, in DISK_COLUMNS order."""
     return (kib(disk.total), kib(disk.used), kib(disk.free), pct(disk.percent), permille(disk.inodes_percent))
 
@@ -114,20 +105,20 @@ def _scaled(value: float | None, scale: int) -> int | None:
     return None if value is None else round(value * scale)
 
 
-def net_values(net: NetUsage) -> tuple[int | None, ...]:
+def net_values(net: readings.NetUsage) -> tuple[int | None, ...]:
     """The stored byte and packet rates of one interface, in NET_COLUMNS order."""
     rates = net.rates
     return tuple(_scaled(rates.get(n), 1) for n in NET_COLUMNS)
 
 
-def net_fault_values(net: NetUsage) -> tuple[int | None, ...] | None:
+def net_fault_values(net: readings.NetUsage) -> tuple[int | None, ...] | None:
     """The stored error and drop rates of one interface, in NET_FAULT_COLUMNS order; None when
     all are 0 (then no row is stored, and 0 is read back)."""
     values = tuple(_scaled(net.rates.get(n), PCT_SCALE) for n in NET_FAULT_COLUMNS)
     return None if values == (0, 0, 0, 0) else values
 
 
-def disk_io_values(io: DiskIO) -> tuple[int | None, ...]:
+def disk_io_values(io: readings.DiskIO) -> tuple[int | None, ...]:
     """The stored rates of one block device, in DISK_IO_COLUMNS order."""
     rates = io.rates
     return (
@@ -137,17 +128,17 @@ def disk_io_values(io: DiskIO) -> tuple[int | None, ...]:
     )
 
 
-def probe_values(result: EndpointResult) -> tuple[int | None, ...]:
+def probe_values(result: readings.EndpointResult) -> tuple[int | None, ...]:
     """The stored result of one endpoint check, in PROBE_COLUMNS order."""
     kind = PROBE_KINDS.index(result.kind) if result.kind in PROBE_KINDS else len(PROBE_KINDS)
     return (1 if result.up else 0, kind, _scaled(result.latency_ms, 1000))
 
 
-def check_from_row(row: Mapping[Any, Any], host: str) -> Check:
+def check_from_row(row: Mapping[Any, Any], host: str) -> readings.Check:
     """A Check (without disks and services) from a `checks` row."""
     memory = None
     if row["mem_total_kib"] is not None:
-        memory = MemoryUsage(
+        memory = readings.MemoryUsage(
             total=row["mem_total_kib"] * KIB,
             available=row["mem_available_kib"] * KIB,
             used=row["mem_used_kib"] * KIB,
@@ -155,10 +146,12 @@ def check_from_row(row: Mapping[Any, Any], host: str) -> Check:
         )
     load = None
     if row["load1"] is not None:
-        load = LoadAverage(row["load1"] / LOAD_SCALE, row["load5"] / LOAD_SCALE, row["load15"] / LOAD_SCALE)
+        load = readings.LoadAverage(
+            row["load1"] / LOAD_SCALE, row["load5"] / LOAD_SCALE, row["load15"] / LOAD_SCALE
+        )
     swap_permille = row["swap_permille"]
-    swap = None if swap_permille is None else SwapUsage(None, None, None, swap_permille / PERMILLE)
-    return Check(
+    swap = None if swap_permille is None else readings.SwapUsage(None, None, None, swap_permille / PERMILLE)
+    return readings.Check(
         id=row["id"],
         host=host,
         taken_at=float(row["taken_at"]),
@@ -171,9 +164,9 @@ def check_from_row(row: Mapping[Any, Any], host: str) -> Check:
     )
 
 
-def disk_from_row(row: Mapping[Any, Any]) -> DiskUsage:
+def disk_from_row(row: Mapping[Any, Any]) -> readings.DiskUsage:
     """A DiskUsage from a joined `check_disks`/`disk_paths` row (inodes as a percent only)."""
-    return DiskUsage(
+    return readings.DiskUsage(
         path=row["path"],
         total=row["total_kib"] * KIB,
         used=row["used_kib"] * KIB,
@@ -183,29 +176,29 @@ def disk_from_row(row: Mapping[Any, Any]) -> DiskUsage:
     )
 
 
-def net_from_row(row: Mapping[Any, Any], faults: Mapping[Any, Any] | None) -> NetUsage:
+def net_from_row(row: Mapping[Any, Any], faults: Mapping[Any, Any] | None) -> readings.NetUsage:
     """A NetUsage (rates only: counters are not stored) from a joined `check_net` row and its
     `check_net_faults` row (None: there is none, so errors and drops were 0)."""
     rates: dict[str, float | None] = {n: row[n] for n in NET_COLUMNS}
     for n in NET_FAULT_COLUMNS:
         rates[n] = 0.0 if faults is None else unpct(faults[n])
-    return NetUsage(row["name"], None, rates)
+    return readings.NetUsage(row["name"], None, rates)
 
 
-def disk_io_from_row(row: Mapping[Any, Any]) -> DiskIO:
+def disk_io_from_row(row: Mapping[Any, Any]) -> readings.DiskIO:
     """A DiskIO (rates only) from a joined `check_disk_io` row."""
     busy = row["busy_permille"]
     # busy_percent = busy_ms per second / 10, so busy_ms per second = the busy permille.
     rates = {"read_bytes": row["read_bytes"], "write_bytes": row["write_bytes"],
              "busy_ms": None if busy is None else float(busy)}  # fmt: skip
-    return DiskIO(row["name"], None, rates)
+    return readings.DiskIO(row["name"], None, rates)
 
 
-def probe_from_row(row: Mapping[Any, Any], taken_at: float) -> EndpointResult:
+def probe_from_row(row: Mapping[Any, Any], taken_at: float) -> readings.EndpointResult:
     """An EndpointResult as of the check taken at `taken_at`, from a joined `check_probes` row."""
     kind = row["kind"]
     latency = row["latency_us"]
-    return EndpointResult(
+    return readings.EndpointResult(
         name=row["name"],
         kind=PROBE_KINDS[kind] if kind < len(PROBE_KINDS) else "unknown",
         up=bool(row["up"]),

@@ -32,10 +32,12 @@ def insert_checks(*, conn: Connection, host: str, items: Sequence[Check]) -> lis
     ids = backend_for(conn).write_checks(
         conn,
         hid,
-        lambda path: dims.path_id(conn=conn, path=path),
-        lambda name: dims.service_id(conn=conn, name=name),
-        lambda name: dims.device_id(conn=conn, name=name),
-        lambda name: dims.probe_id(conn=conn, name=name),
+        (
+            lambda path: dims.path_id(conn=conn, path=path),
+            lambda name: dims.service_id(conn=conn, name=name),
+            lambda name: dims.device_id(conn=conn, name=name),
+            lambda name: dims.probe_id(conn=conn, name=name),
+        ),
         items,
     )
     for check, new_id in zip(items, ids, strict=True):
@@ -112,7 +114,7 @@ class CheckWriter:
         host_id = known.get((_HOSTS, self.host))
         if host_id is None:
             raise _NotLearned
-        return self._backend.write_batch(held, host_id, *self._ids_of, items)
+        return self._backend.write_batch(held, host_id, self._ids_of, items)
 
     def _learn(self, held: Connection, items: Sequence[Check]) -> None:
         """Get or create the ids of every name in `items`, committed (so they enter the cache)."""

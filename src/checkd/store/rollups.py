@@ -6,24 +6,21 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, Table, delete, select
 
-from checkd.models import (
-    LOAD_SCALE,
-    check_disk_io,
-    check_disks,
-    check_net,
-    check_probes,
-    check_services,
-    checks,
-    rollup_progress,
-    rollups,
-)
+from checkd import models
+from checkd.models import LOAD_SCALE, checks, rollup_progress, rollups
 from checkd.store import dims
 from checkd.store.backends import FOLDED_CHECK_COLUMNS, Buckets, FoldStatements, Row, backend_for
 from checkd.store.metric_sources import PER_CORE, SOURCES, child_metrics
 
 MINUTE, HOUR = 1, 2
 TIER_SECONDS = {MINUTE: 60, HOUR: 3600}
-_CHILD_TABLES = (check_disks, check_services, check_net, check_disk_io, check_probes)
+_CHILD_TABLES = (
+    models.check_disks,
+    models.check_services,
+    models.check_net,
+    models.check_disk_io,
+    models.check_probes,
+)
 _CLOCK_SLACK_S = 3600  # how far back before the newest folded check a fold still looks
 _NO_TIME = -(2**62)  # "no lower bound" for taken_at
 

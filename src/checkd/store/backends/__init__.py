@@ -92,16 +92,10 @@ class StoreBackend(Protocol):
         """Give back claim `key` held by the session of `conn`."""
 
     def write_checks(
-        self,
-        conn: Connection,
-        host_id: int,
-        path_id: IdOf,
-        service_id: IdOf,
-        device_id: IdOf,
-        probe_id: IdOf,
-        items: Sequence[Check],
+        self, conn: Connection, host_id: int, ids_of: IdsOf, items: Sequence[Check]
     ) -> list[int]:
-        """Insert `items` in order inside the caller's transaction; return their new ids."""
+        """Insert `items` in order inside the caller's transaction (`ids_of` names the child rows' ids);
+        return their new ids."""
 
     def hold(self, engine: Engine) -> Connection:
         """A connection for `CheckWriter` to keep between batches."""
@@ -109,16 +103,7 @@ class StoreBackend(Protocol):
     def unhold(self, held: Connection) -> None:
         """Undo what `hold` set on `held` before it goes back to the pool."""
 
-    def write_batch(
-        self,
-        held: Connection,
-        host_id: int,
-        path_id: IdOf,
-        service_id: IdOf,
-        device_id: IdOf,
-        probe_id: IdOf,
-        items: Sequence[Check],
-    ) -> list[int]:
+    def write_batch(self, held: Connection, host_id: int, ids_of: IdsOf, items: Sequence[Check]) -> list[int]:
         """Insert `items` on `held` as one atomic unit (committed, or nothing and raised)."""
 
     def fold_statements(self, conn: Connection) -> FoldStatements:

@@ -17,19 +17,8 @@ from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 
-from checkd.models import (
-    check_disk_io,
-    check_disks,
-    check_net,
-    check_net_faults,
-    check_probes,
-    check_services,
-    checks,
-    disk_paths,
-    hosts,
-    rollup_progress,
-    rollups,
-)
+from checkd import models
+from checkd.models import checks, hosts, rollup_progress, rollups
 from checkd.probes import Check
 from checkd.store import codec
 from checkd.store.backends import (
@@ -43,7 +32,6 @@ from checkd.store.backends import (
     SERVICE_COLUMNS,
     Buckets,
     FoldStatements,
-    IdOf,
     IdsOf,
     Row,
     pg_partitions,
@@ -78,12 +66,12 @@ def _child(table: Table, columns: Sequence[str], tag: str) -> _Child:
 
 # In the order of _child_rows.
 _CHILDREN = (
-    _child(check_disks, DISK_COLUMNS, "d"),
-    _child(check_services, SERVICE_COLUMNS, "s"),
-    _child(check_net, NET_COLUMNS, "n"),
-    _child(check_net_faults, NET_FAULT_COLUMNS, "nf"),
-    _child(check_disk_io, DISK_IO_COLUMNS, "io"),
-    _child(check_probes, PROBE_COLUMNS, "p"),
+    _child(models.check_disks, DISK_COLUMNS, "d"),
+    _child(models.check_services, SERVICE_COLUMNS, "s"),
+    _child(models.check_net, NET_COLUMNS, "n"),
+    _child(models.check_net_faults, NET_FAULT_COLUMNS, "nf"),
+    _child(models.check_disk_io, DISK_IO_COLUMNS, "io"),
+    _child(models.check_probes, PROBE_COLUMNS, "p"),
 )
 
 
@@ -242,7 +230,7 @@ class PostgresqlFold:
 
     def names(self, table: Table, ids: set[int]) -> Sequence[Row]:
         """(id, name) of dimension rows."""
-        col = table.c.path if table is disk_paths else table.c.name
+        col = table.c.path if table is models.disk_paths else table.c.name
         return self.conn.execute(select(table.c.id, col).where(table.c.id.in_(ids))).all()
 
     def write(self, host_id: int, buckets: Buckets, last: int, folded: int) -> None:
@@ -308,17 +296,9 @@ class PostgresqlBackend:
         return postgresql.insert(table).values(values).on_conflict_do_nothing()
 
     def write_checks(
-        self,
-        conn: Connection,
-        host_id: int,
-        path_id: IdOf,
-        service_id: IdOf,
-        device_id: IdOf,
-        probe_id: IdOf,
-        items: Sequence[Check],
+        self, conn: Connection, host_id: int, ids_of: IdsOf, items: Sequence[Check]
     ) -> list[int]:
         """The batch's statement inside the caller's transaction."""
-        ids_of = (path_id, service_id, device_id, probe_id)
         return _execute(conn.connection.driver_connection, host_id, ids_of, items)
 
     def hold(self, engine: Engine) -> Connection:
@@ -328,18 +308,8 @@ class PostgresqlBackend:
     def unhold(self, held: Connection) -> None:
         """Nothing: the pool resets the isolation level itself."""
 
-    def write_batch(
-        self,
-        held: Connection,
-        host_id: int,
-        path_id: IdOf,
-        service_id: IdOf,
-        device_id: IdOf,
-        probe_id: IdOf,
-        items: Sequence[Check],
-    ) -> list[int]:
+    def write_batch(self, held: Connection, host_id: int, ids_of: IdsOf, items: Sequence[Check]) -> list[int]:
         """The batch's statement in autocommit (atomic by itself)."""
-        ids_of = (path_id, service_id, device_id, probe_id)
         return _execute(held.connection.driver_connection, host_id, ids_of, items)
 
     def fold_statements(self, conn: Connection) -> FoldStatements:

@@ -17,34 +17,11 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.dml import Insert
 
+from checkd import models
 from checkd.db import SQLITE_BUSY_TIMEOUT_MS
-from checkd.models import (
-    check_disk_io,
-    check_disks,
-    check_net,
-    check_net_faults,
-    check_probes,
-    check_services,
-    checks,
-    disk_paths,
-)
 from checkd.probes import Check
-from checkd.store import codec
-from checkd.store.backends import (
-    CHECK_COLUMNS,
-    DISK_COLUMNS,
-    DISK_IO_COLUMNS,
-    FOLDED_CHECK_COLUMNS,
-    NET_COLUMNS,
-    NET_FAULT_COLUMNS,
-    PROBE_COLUMNS,
-    SERVICE_COLUMNS,
-    Buckets,
-    FoldStatements,
-    IdOf,
-    IdsOf,
-    Row,
-)
+from checkd.store import backends, codec
+from checkd.store.backends import Buckets, FoldStatements, IdsOf, Row
 from checkd.store.pacing import WRITER_BUSY_TIMEOUT_MS
 
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # primary result codes (extended codes add high bits)
@@ -55,13 +32,13 @@ def _plain_insert(table: Table, columns: Sequence[str]) -> str:
     return f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
 
 
-_CHECK = _plain_insert(checks, ["host_id", *CHECK_COLUMNS])
-_DISK = _plain_insert(check_disks, DISK_COLUMNS)
-_SERVICE = _plain_insert(check_services, SERVICE_COLUMNS)
-_NET = _plain_insert(check_net, NET_COLUMNS)
-_NET_FAULTS = _plain_insert(check_net_faults, NET_FAULT_COLUMNS)
-_DISK_IO = _plain_insert(check_disk_io, DISK_IO_COLUMNS)
-_PROBE = _plain_insert(check_probes, PROBE_COLUMNS)
+_CHECK = _plain_insert(models.checks, ["host_id", *backends.CHECK_COLUMNS])
+_DISK = _plain_insert(models.check_disks, backends.DISK_COLUMNS)
+_SERVICE = _plain_insert(models.check_services, backends.SERVICE_COLUMNS)
+_NET = _plain_insert(models.check_net, backends.NET_COLUMNS)
+_NET_FAULTS = _plain_insert(models.check_net_faults, backends.NET_FAULT_COLUMNS)
+_DISK_IO = _plain_insert(models.check_disk_io, backends.DISK_IO_COLUMNS)
+_PROBE = _plain_insert(models.check_probes, backends.PROBE_COLUMNS)
 
 _HOST = "SELECT id FROM hosts WHERE name = ?"
 _WATERMARK = "SELECT last_check_id FROM rollup_progress WHERE host_id = ?"
@@ -71,7 +48,7 @@ _WATERMARK = "SELECT last_check_id FROM rollup_progress WHERE host_id = ?"
 _LOCK = "UPDATE rollup_progress SET last_check_id = last_check_id WHERE host_id = ?"
 _TAKEN_AT = "SELECT taken_at FROM checks WHERE id = ?"
 _NEW_CHECKS = (
-    f"SELECT id, taken_at, {', '.join(FOLDED_CHECK_COLUMNS)} FROM checks"  # noqa: S608
+    f"SELECT id, taken_at, {', '.join(backends.FOLDED_CHECK_COLUMNS)} FROM checks"  # noqa: S608
     " WHERE host_id = ? AND taken_at >= ? AND id > ? ORDER BY taken_at, id LIMIT ?"
 )
 
@@ -180,7 +157,7 @@ class SqliteFold:
 
     def names(self, table: Table, ids: set[int]) -> Sequence[Row]:
         """(id, name) of dimension rows."""
-        col = "path" if table is disk_paths else "name"
+        col = "path" if table is models.disk_paths else "name"
         marks = ", ".join("?" for _ in ids)
         return self._all(f"SELECT id, {col} FROM {table.name} WHERE id IN ({marks})", tuple(ids))  # noqa: S608
 
@@ -230,19 +207,12 @@ class SqliteBackend:
         return sqlite.insert(table).values(values).on_conflict_do_nothing()
 
     def write_checks(
-        self,
-        conn: Connection,
-        host_id: int,
-        path_id: IdOf,
-        service_id: IdOf,
-        device_id: IdOf,
-        probe_id: IdOf,
-        items: Sequence[Check],
+        self, conn: Connection, host_id: int, ids_of: IdsOf, items: Sequence[Check]
     ) -> list[int]:
         """The rows on the transaction's own cursor."""
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            return _rows(cursor, host_id, (path_id, service_id, device_id, probe_id), items)
+            return _rows(cursor, host_id, ids_of, items)
         finally:
             cursor.close()
 
@@ -259,21 +229,12 @@ class SqliteBackend:
         held.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         held.commit()
 
-    def write_batch(
-        self,
-        held: Connection,
-        host_id: int,
-        path_id: IdOf,
-        service_id: IdOf,
-        device_id: IdOf,
-        probe_id: IdOf,
-        items: Sequence[Check],
-    ) -> list[int]:
+    def write_batch(self, held: Connection, host_id: int, ids_of: IdsOf, items: Sequence[Check]) -> list[int]:
         """One transaction on the held `sqlite3` connection: committed, or rolled back and raised."""
         raw: Any = held.connection.driver_connection
         cursor = raw.cursor()
         try:
-            ids = _rows(cursor, host_id, (path_id, service_id, device_id, probe_id), items)
+            ids = _rows(cursor, host_id, ids_of, items)
             raw.commit()
         except BaseException:
             raw.rollback()
