@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
 from sqlalchemy import Connection
@@ -54,19 +53,7 @@ class ServiceActions:
             log.warning("audit entry for %s %s waits for the database", entry.action, entry.service)
 
     def _refused(self, actor: str, name: str, action: str, status: int, message: str) -> ActionRefused:
-        entry = store.AuditEntry(
-            at_ms=int(time.time() * 1000),
-            actor=actor,
-            service=name[:300],
-            action=action,
-            ok=False,
-            status=status,
-            state=None,
-            exit_code=None,
-            duration_ms=0,
-            message=message,
-            output="",
-        )
+        entry = store.AuditEntry.refusal(actor, name, action, status, message)
         self._audit(entry)
         return ActionRefused(status, message)
 
@@ -84,21 +71,7 @@ class ServiceActions:
             raise self._refused(
                 actor, name, action, 409, f"name: another action on {name!r} is still running"
             ) from None
-        self._audit(
-            store.AuditEntry(
-                at_ms=int(result.at.timestamp() * 1000),
-                actor=actor,
-                service=name,
-                action=action,
-                ok=result.ok,
-                status=result.status,
-                state=result.state.value,
-                exit_code=result.exit_code,
-                duration_ms=result.duration_ms,
-                message=result.message,
-                output=result.output,
-            )
-        )
+        self._audit(store.AuditEntry.of_outcome(actor, name, action, result))
         for listener in self.listeners:
             listener(result)
         return result

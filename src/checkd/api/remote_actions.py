@@ -33,22 +33,6 @@ def _audit(monitor: Monitor, host: str, entry: store.AuditEntry) -> None:
     monitor.audit.submit(write)
 
 
-def _refusal(actor: str, name: str, action: str, status: int, message: str) -> store.AuditEntry:
-    return store.AuditEntry(
-        at_ms=int(time.time() * 1000),
-        actor=actor,
-        service=name,
-        action=action,
-        ok=False,
-        status=status,
-        state=None,
-        exit_code=None,
-        duration_ms=0,
-        message=message,
-        output="",
-    )
-
-
 def _queue(monitor: Monitor, host: str, name: str, action: str, actor: str, wait_s: float) -> int:
     with monitor.engine.begin() as conn:
         if store.host_id(conn=conn, name=host, create=False) is None:
@@ -74,23 +58,11 @@ def _answer(
 ) -> tuple[int, ActionOut]:
     result = AgentActionResult.model_validate(json.loads(raw))
     if result.status in (403, 404, 409):  # refused on the agent's host: the usual refusal answers
-        _audit(monitor, host, _refusal(actor, name, action, result.status, result.message))
+        _audit(monitor, host, store.AuditEntry.refusal(actor, name, action, result.status, result.message))
         raise HTTPException(result.status, result.message)
-    at = result.at if result.at.tzinfo else result.at.replace(tzinfo=UTC)
-    entry = store.AuditEntry(
-        at_ms=int(at.timestamp() * 1000),
-        actor=actor,
-        service=name,
-        action=action,
-        ok=result.ok,
-        status=result.status,
-        state=result.state.value,
-        exit_code=result.exit_code,
-        duration_ms=result.duration_ms,
-        message=result.message,
-        output=result.output,
-    )
-    _audit(monitor, host, entry)
+    if result.at.tzinfo is None:  # a time without a zone is UTC
+        result = result.model_copy(update={"at": result.at.replace(tzinfo=UTC)})
+    _audit(monitor, host, store.AuditEntry.of_outcome(actor, name, action, result))
     body = ActionOut(
         service=name,
         action=action,
@@ -99,7 +71,7 @@ def _answer(
         exit_code=result.exit_code,
         output=result.output,
         duration_ms=result.duration_ms,
-        at=at.astimezone(UTC),
+        at=result.at.astimezone(UTC),
         message=result.message,
         detail=None if result.ok else result.message,
     )
@@ -132,5 +104,5 @@ async def perform_remote(
             if now - taken_at > RESULT_WAIT_S:
                 why = f"host: the agent of {host!r} took the action but sent no result"
                 break
-    _audit(monitor, host, _refusal(actor, name, action, 504, why))
+    _audit(monitor, host, store.AuditEntry.refusal(actor, name, action, 504, why))
     raise HTTPException(504, why)

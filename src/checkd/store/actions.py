@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Connection, insert, select
 
@@ -27,6 +30,66 @@ class AuditEntry:
     output: str
     host: str = ""
     id: int | None = None
+
+    @classmethod
+    def refusal(cls, actor: str, service: str, action: str, status: int, message: str) -> AuditEntry:
+        """The entry for an attempt refused before anything ran (403, 404, 409)."""
+        return cls(
+            at_ms=int(time.time() * 1000),
+            actor=actor,
+            service=service[:300],
+            action=action,
+            ok=False,
+            status=status,
+            state=None,
+            exit_code=None,
+            duration_ms=0,
+            message=message,
+            output="",
+        )
+
+    @classmethod
+    def of_outcome(cls, actor: str, service: str, action: str, outcome: ActionOutcome) -> AuditEntry:
+        """The entry for an action that ran (here, or on a fleet host by its agent)."""
+        return cls(
+            at_ms=int(outcome.at.timestamp() * 1000),
+            actor=actor,
+            service=service,
+            action=action,
+            ok=outcome.ok,
+            status=outcome.status,
+            state=str(outcome.state.value),
+            exit_code=outcome.exit_code,
+            duration_ms=outcome.duration_ms,
+            message=outcome.message,
+            output=outcome.output,
+        )
+
+
+class _State(Protocol):
+    @property
+    def value(self) -> str: ...
+
+
+class ActionOutcome(Protocol):
+    """What a run action reports (control's ActionResult, an agent's posted result)."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def status(self) -> int: ...
+    @property
+    def state(self) -> _State: ...
+    @property
+    def exit_code(self) -> int | None: ...
+    @property
+    def duration_ms(self) -> int: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def output(self) -> str: ...
 
 
 def record_action(*, conn: Connection, host: str, entry: AuditEntry) -> int:
