@@ -236,6 +236,24 @@ def test_docs_page_assets_are_all_served_by_checkd(srv: CheckdProcess, page: str
             assert remote == [], f"{asset} loads {remote}"
 
 
+def test_tags_list_v2_first_and_the_v1_compatibility_routes_last(spec: dict[str, Any]) -> None:
+    tags = spec["tags"]
+    v1 = {op["tags"][0] for _, path, op in operations(spec) if path.startswith("/v1.0/")}
+    assert [t["name"] for t in tags[-len(v1) :]] == sorted(v1)
+    assert all("compatibility" in t["description"] for t in tags[-len(v1) :])
+    assert tags[0]["name"] == "checks"
+    used = {t for _, _, op in operations(spec) for t in op.get("tags", [])}
+    assert {t["name"] for t in tags} == used  # every tag listed, once
+    assert len(tags) == len(used)
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_tell_the_browser_to_load_from_checkd_only(srv: CheckdProcess, page: str) -> None:
+    policy = srv.get(page).headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "img-src 'self' data:" in policy
+    assert "http" not in policy
+
+
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
 def test_docs_pages_accept_a_query_string(srv: CheckdProcess, page: str) -> None:
     assert srv.get(page, params={"x": "1"}).status_code == 200

@@ -15,6 +15,8 @@ from checkd.api.authn import Authenticator, FailureLimiter
 from checkd.api.body_gate import BodyGate
 from checkd.api.cache import CacheFront, ResponseCache
 from checkd.api.deps import read_access
+from checkd.api.docs_pages import ASSETS, with_tag_order
+from checkd.api.docs_pages import router as docs_router
 from checkd.api.errors import install_error_handlers
 from checkd.api.head import answer_head
 from checkd.api.hosts_guard import HostGuard
@@ -55,7 +57,11 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
         yield
         monitor.close()
 
+    # FastAPIOffline serves the Swagger UI and Redoc bundles; docs_pages serves the pages themselves.
     app = FastAPIOffline(
+        docs_url=None,
+        redoc_url=None,
+        static_url=ASSETS,
         title="checkd",
         version=VERSION,
         description=(checkd_doc or "")
@@ -92,6 +98,9 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
         app.include_router(module.router, responses=error_responses(503))
     app.include_router(answer_head(health.router))
     app.include_router(answer_head(metrics.router_for(monitor)), dependencies=reads)
+    app.include_router(answer_head(docs_router))
+    build_openapi = app.openapi  # FastAPI's documented way to extend the document: replace app.openapi
+    app.openapi = lambda: with_tag_order(build_openapi())  # type: ignore[method-assign]
     app.include_router(answer_head(dashboard.router))  # GET / and /static/vendor/* (before the /static mount)
     app.mount("/static", dashboard.static_files(), name="static")
     install_error_handlers(app)
