@@ -22,6 +22,7 @@ from checkd.control import (
 log = logging.getLogger(__name__)
 
 ActionListener = Callable[[ActionResult], None]
+SAMPLER = "sampler"  # the audit log's `service` for a sampler start/stop
 
 
 class ActionRefused(Exception):
@@ -44,7 +45,7 @@ class ServiceActions:
         self.registry = registry
         self.listeners = listeners  # called after each action that ran
 
-    def _audit(self, entry: store.AuditEntry) -> None:
+    def record(self, entry: store.AuditEntry) -> None:
         """Record `entry`; while the database fails it waits in memory, in order, and is retried."""
 
         def write(conn: Connection) -> None:
@@ -67,7 +68,7 @@ class ServiceActions:
             message=message,
             output="",
         )
-        self._audit(entry)
+        self.record(entry)
         return ActionRefused(status, message)
 
     def run(self, actor: str, name: str, action: Action) -> ActionResult:
@@ -84,7 +85,7 @@ class ServiceActions:
             raise self._refused(
                 actor, name, action, 409, f"name: another action on {name!r} is still running"
             ) from None
-        self._audit(
+        self.record(
             store.AuditEntry(
                 at_ms=int(result.at.timestamp() * 1000),
                 actor=actor,
@@ -102,3 +103,23 @@ class ServiceActions:
         for listener in self.listeners:
             listener(result)
         return result
+
+    def record_sampler(
+        self, actor: str, action: str, *, status: int, ok: bool, state: str | None, message: str
+    ) -> None:
+        """Record a sampler start/stop (service "sampler"), refused ones included."""
+        self.record(
+            store.AuditEntry(
+                at_ms=int(time.time() * 1000),
+                actor=actor,
+                service=SAMPLER,
+                action=action,
+                ok=ok,
+                status=status,
+                state=state,
+                exit_code=None,
+                duration_ms=0,
+                message=message,
+                output="",
+            )
+        )
