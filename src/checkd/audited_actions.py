@@ -21,6 +21,7 @@ from checkd.control import (
 log = logging.getLogger(__name__)
 
 ActionListener = Callable[[ActionResult], None]
+SAMPLER = "sampler"  # the audit log's `service` for a sampler start/stop
 
 
 class ActionRefused(Exception):
@@ -43,7 +44,7 @@ class ServiceActions:
         self.registry = registry
         self.listeners = listeners  # called after each action that ran
 
-    def _audit(self, entry: store.AuditEntry) -> None:
+    def record(self, entry: store.AuditEntry) -> None:
         """Record `entry`; while the database fails it waits in memory, in order, and is retried."""
 
         def write(conn: Connection) -> None:
@@ -53,8 +54,8 @@ class ServiceActions:
             log.warning("audit entry for %s %s waits for the database", entry.action, entry.service)
 
     def _refused(self, actor: str, name: str, action: str, status: int, message: str) -> ActionRefused:
-        entry = store.AuditEntry.refusal(actor, name, action, status, message)
-        self._audit(entry)
+        entry = store.AuditEntry.instant(actor, name, action, status, message)
+        self.record(entry)
         return ActionRefused(status, message)
 
     def run(self, actor: str, name: str, action: Action) -> ActionResult:
@@ -71,7 +72,13 @@ class ServiceActions:
             raise self._refused(
                 actor, name, action, 409, f"name: another action on {name!r} is still running"
             ) from None
-        self._audit(store.AuditEntry.of_outcome(actor, name, action, result))
+        self.record(store.AuditEntry.of_outcome(actor, name, action, result))
         for listener in self.listeners:
             listener(result)
         return result
+
+    def record_sampler(
+        self, actor: str, action: str, *, status: int, ok: bool, state: str | None, message: str
+    ) -> None:
+        """Record a sampler start/stop (service "sampler"), refused ones included."""
+        self.record(store.AuditEntry.instant(actor, SAMPLER, action, status, message, ok=ok, state=state))

@@ -39,6 +39,11 @@ def test_read_token_reads_but_cannot_operate_403_naming_the_scope(srv: CheckdPro
     assert srv.get("/api/v2/sampler").json()["running"] is True
     r = srv.client.put("/api/v2/sampler", json={"interval_s": 5}, headers=bearer(token))
     assert r.status_code == 403
+    refused = srv.get("/api/v2/actions").json()  # the refused sampler stop is in the audit log
+    assert [(e["service"], e["action"], e["actor"], e["ok"], e["status"]) for e in refused] == [
+        ("sampler", "stop", "dash", False, 403)
+    ]
+    assert "'operate'" in refused[0]["message"]
 
 
 def test_operate_token_runs_the_sampler_and_services_and_is_the_audit_actor(srv: CheckdProcess) -> None:
@@ -50,7 +55,11 @@ def test_operate_token_runs_the_sampler_and_services_and_is_the_audit_actor(srv:
     r = srv.post("/api/v2/services/broken/start", headers=bearer(token))
     assert r.status_code == 502, r.text  # the command fails, but the token was accepted
     actions = srv.get("/api/v2/actions").json()
-    assert actions[0]["actor"] == "ops-bot"
+    assert [(a["service"], a["action"], a["actor"]) for a in actions] == [
+        ("broken", "start", "ops-bot"),
+        ("sampler", "start", "ops-bot"),  # through /v1.0 as well
+        ("sampler", "stop", "ops-bot"),
+    ]
 
 
 def test_admin_file_token_and_named_admin_token_may_operate(srv: CheckdProcess) -> None:

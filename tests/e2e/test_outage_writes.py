@@ -116,6 +116,11 @@ def test_sampler_changes_during_an_outage_answer_503_stay_applied_and_are_saved_
         status = server.get("/api/v2/sampler").json()
         assert status["running"] is False, "never reverted"
         assert server.post("/api/v2/sampler/stop", headers=server.auth()).status_code == 200
+        server.wait_for(lambda: server.get("/api/v2/sampler").json()["audit_pending"] == 0, timeout=30)
+        entries = server.get("/api/v2/actions").json()
+        got = [(e["service"], e["action"], e["status"], e["ok"], e["state"]) for e in reversed(entries)]
+        assert got == [("sampler", "stop", 503, True, "stopped"), ("sampler", "stop", 200, True, "stopped")]
+        assert "not saved" in entries[1]["message"], "the stop in the outage waited and was written"
     finally:
         server.close()
     again = _server(tmp_path, url, interval=None).start()

@@ -172,5 +172,11 @@ def test_wrong_token_is_retried_in_the_dialog_and_cancel_is_no_error(
     assert not page.locator("#token-dialog").evaluate("d => d.open")
     assert page.evaluate("sessionStorage.getItem('checkd-token')") == seeded.token
     entries = seeded.get("/api/v2/actions").json()
-    assert entries == []  # sampler start/stop are not service actions
+    assert [(e["service"], e["action"], e["actor"], e["ok"], e["state"]) for e in entries] == [
+        ("sampler", "start", "dashboard", True, "running"),
+        ("sampler", "stop", "dashboard", True, "stopped"),
+    ]  # newest first; the 401 (a wrong token) names no one and is not recorded
+    page.wait_for_selector(f'#actions-body tr[data-action="{entries[0]["id"]}"]')  # "Latest actions"
+    row = page.inner_text(f'#actions-body tr[data-action="{entries[1]["id"]}"]')
+    assert "sampler" in row and "stop" in row and "dashboard" in row and "stopped" in row, row
     assert p.errors == [], p.errors

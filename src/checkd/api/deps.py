@@ -19,6 +19,7 @@ from checkd.tokens import SCOPES, Scope, grants
 
 T = TypeVar("T")
 _bearer = HTTPBearer(auto_error=False, description="The API token (`checkd token` prints it)")
+bearer_scheme = _bearer  # for a route's own token dependency (it documents the scheme in OpenAPI)
 
 
 async def get_monitor(request: Request) -> Monitor:

@@ -58,7 +58,7 @@ def _answer(
 ) -> tuple[int, ActionOut]:
     result = AgentActionResult.model_validate(json.loads(raw))
     if result.status in (403, 404, 409):  # refused on the agent's host: the usual refusal answers
-        _audit(monitor, host, store.AuditEntry.refusal(actor, name, action, result.status, result.message))
+        _audit(monitor, host, store.AuditEntry.instant(actor, name, action, result.status, result.message))
         raise HTTPException(result.status, result.message)
     if result.at.tzinfo is None:  # a time without a zone is UTC
         result = result.model_copy(update={"at": result.at.replace(tzinfo=UTC)})
@@ -104,5 +104,5 @@ async def perform_remote(
             if now - taken_at > RESULT_WAIT_S:
                 why = f"host: the agent of {host!r} took the action but sent no result"
                 break
-    _audit(monitor, host, store.AuditEntry.refusal(actor, name, action, 504, why))
+    _audit(monitor, host, store.AuditEntry.instant(actor, name, action, 504, why))
     raise HTTPException(504, why)

@@ -32,16 +32,27 @@ class AuditEntry:
     id: int | None = None
 
     @classmethod
-    def refusal(cls, actor: str, service: str, action: str, status: int, message: str) -> AuditEntry:
-        """The entry for an attempt refused before anything ran (403, 404, 409)."""
+    def instant(
+        cls,
+        actor: str,
+        service: str,
+        action: str,
+        status: int,
+        message: str,
+        *,
+        ok: bool = False,
+        state: str | None = None,
+    ) -> AuditEntry:
+        """The entry, stamped now, for what ran no command: a refusal (403, 404, 409) by default, or
+        a sampler start/stop."""
         return cls(
             at_ms=int(time.time() * 1000),
             actor=actor,
             service=service[:300],
             action=action,
-            ok=False,
+            ok=ok,
             status=status,
-            state=None,
+            state=state,
             exit_code=None,
             duration_ms=0,
             message=message,

@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from checkd.api.deps import Actor, MonitorDep
 from checkd.api.respond import error_responses, sampler_answer, sampler_out
+from checkd.api.sampler_control import SamplerActor, change_sampler
 from checkd.schemas import SamplerOut, SamplerUpdate
 
 router = APIRouter(prefix="/api/v2/sampler", tags=["sampler"])
@@ -23,21 +24,19 @@ def sampler_status(monitor: MonitorDep) -> SamplerOut:
 
 
 @router.post("/start", response_model=SamplerOut, summary="Start sampling (idempotent)", responses=_auth)
-async def start_sampler(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
+async def start_sampler(monitor: MonitorDep, actor: SamplerActor) -> SamplerOut:
     """Start the sampler; says 'already running' and changes nothing when it runs.
 
     503: started, but the state could not be saved yet (retried until it is)."""
-    change = await run_in_threadpool(monitor.start_sampler)
-    return sampler_answer(monitor, change, "started" if change.changed else "already running")
+    return await change_sampler(monitor, actor, "start")
 
 
 @router.post("/stop", response_model=SamplerOut, summary="Stop sampling (idempotent)", responses=_auth)
-async def stop_sampler(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
+async def stop_sampler(monitor: MonitorDep, actor: SamplerActor) -> SamplerOut:
     """Stop the sampler (the current check is finished and written first).
 
     503: stopped, but the state could not be saved yet (retried until it is)."""
-    change = await run_in_threadpool(monitor.stop_sampler)
-    return sampler_answer(monitor, change, "stopped" if change.changed else "already stopped")
+    return await change_sampler(monitor, actor, "stop")
 
 
 @router.put("", response_model=SamplerOut, summary="Set the interval", responses=_auth_bad)

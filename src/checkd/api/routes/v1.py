@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 
 from checkd import store
 from checkd.api.cache import cache_until_next_check
 from checkd.api.deps import Actor, MonitorDep, Read
-from checkd.api.respond import error_responses, sampler_answer
+from checkd.api.respond import error_responses
+from checkd.api.sampler_control import SamplerActor, change_sampler
 from checkd.api.service_actions import perform
 from checkd.schemas import ActionOut, CheckV1, CpuPoint, SamplerOut, utc
 
@@ -54,10 +54,9 @@ async def cpu_history(read: Read, monitor: MonitorDep, size: Size = 10) -> list[
     summary="Start the sampler",
     responses=error_responses(401, 403, 429, 503),
 )
-async def start(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
+async def start(monitor: MonitorDep, actor: SamplerActor) -> SamplerOut:
     """Start sampling (a no-op that says so when it already runs)."""
-    change = await run_in_threadpool(monitor.start_sampler)
-    return sampler_answer(monitor, change, "started" if change.changed else "already running")
+    return await change_sampler(monitor, actor, "start")
 
 
 @router.get(
@@ -66,10 +65,9 @@ async def start(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
     summary="Stop the sampler",
     responses=error_responses(401, 403, 429, 503),
 )
-async def stop(monitor: MonitorDep, _actor: Actor) -> SamplerOut:
+async def stop(monitor: MonitorDep, actor: SamplerActor) -> SamplerOut:
     """Stop sampling (a no-op that says so when it is stopped)."""
-    change = await run_in_threadpool(monitor.stop_sampler)
-    return sampler_answer(monitor, change, "stopped" if change.changed else "already stopped")
+    return await change_sampler(monitor, actor, "stop")
 
 
 _action_responses = error_responses(401, 403, 404, 409, 429, 502, 504, body=ActionOut)

@@ -2,7 +2,7 @@
 // cursor, drag-to-zoom, level lines, action markers, a text summary, and refreshes that read only new points.
 
 import { api, ApiError } from "./api.js";
-import { clock, pct } from "./format.js";
+import { bytes, clock, pct } from "./format.js";
 import { limits } from "./levels.js";
 
 export const RANGES = { "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400 };
@@ -12,6 +12,12 @@ const LEVEL_COLOURS = { warn: "#d97706", bad: "#dc2626" };
 const HEIGHT = 180;
 const DAY = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short" });
 const HM = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false });
+const RATE = (v) => `${bytes(v)}/s`;
+// Charts of one series per device in the newest check: which metrics, and the check's list that names them.
+const PER_DEVICE = {
+  net: { metrics: [["net_rx_bytes", "rx"], ["net_tx_bytes", "tx"]], list: "net", name: "iface", word: "interfaces" },
+  disk_io: { metrics: [["disk_read_bytes", "read"], ["disk_write_bytes", "write"]], list: "disk_io", name: "device", word: "devices" },
+};
 
 let firstChartMarked = false;
 
@@ -71,14 +77,14 @@ function axisTimes(u, splits) {
 }
 
 /** A sentence for those who do not see the chart: the newest value, the mean, the lowest and highest. */
-function summary(label, points, rangeWord) {
+function summary(label, points, rangeWord, fmt = pct) {
   if (!points.length) return `${label}: no data in the last ${rangeWord}.`;
   const avgs = points.map((p) => p.avg);
   const mean = avgs.reduce((a, b) => a + b, 0) / avgs.length;
   const low = Math.min(...points.map((p) => p.min));
   const high = Math.max(...points.map((p) => p.max));
-  return `${label} over the last ${rangeWord}: now ${pct(avgs[avgs.length - 1])}, average ${pct(mean)}, `
-    + `lowest ${pct(low)}, highest ${pct(high)}.`;
+  return `${label} over the last ${rangeWord}: now ${fmt(avgs[avgs.length - 1])}, average ${fmt(mean)}, `
+    + `lowest ${fmt(low)}, highest ${fmt(high)}.`;
 }
 
 /** One chart figure: a uPlot instance, its series (one per disk path) and what it last read. */
@@ -87,6 +93,8 @@ class Chart {
     this.figure = figure;
     this.owner = owner;
     this.metric = figure.dataset.metric;
+    this.rate = figure.dataset.unit === "bytes/s"; // bytes per second on a free scale, else percent 0..100
+    this.fmt = this.rate ? RATE : pct;
     this.plotEl = figure.querySelector(".plot");
     this.msgEl = figure.querySelector(".chart-msg");
     this.textEl = figure.querySelector(".chart-text");
@@ -108,7 +116,7 @@ class Chart {
 
   build(labels, light) {
     if (this.plot) this.plot.destroy();
-    const value = (u, v) => (v === null || v === undefined ? "–" : `${v.toFixed(1)} %`);
+    const value = (u, v) => (v === null || v === undefined ? "–" : this.fmt(v));
     const series = [{ value: (u, t) => (t ? clock(t) : "–") }];
     const bands = [];
     if (labels.length === 1) {
@@ -124,8 +132,8 @@ class Chart {
     const opts = {
       width: this.width(),
       height: HEIGHT,
-      scales: { x: { time: true, range: () => this.span }, y: { range: [0, 100] } },
-      axes: [{ values: axisTimes }, { values: (u, vals) => vals.map((v) => `${v} %`), size: 52 }],
+      scales: { x: { time: true, range: () => this.span }, y: this.rate ? { range: (u, lo, hi) => [0, Math.max(1024, hi || 0)] } : { range: [0, 100] } },
+      axes: [{ values: axisTimes }, { values: (u, vals) => vals.map((v) => (this.rate ? RATE(v) : `${v} %`)), size: this.rate ? 78 : 52 }],
       series,
       bands,
       cursor: { sync: { key: "checkd-history" }, drag: { x: true, y: false, setScale: false } },
@@ -140,6 +148,7 @@ class Chart {
 
   /** Dashed lines at the warn and bad levels (from the alert rules or the defaults). */
   drawLevels(u) {
+    if (this.rate) return; // no levels for throughput
     const l = limits(this.metric, this.paths && this.paths.length === 1 ? this.paths[0] : null);
     const { ctx } = u;
     ctx.save();
@@ -214,6 +223,26 @@ class Chart {
   }
 }
 
+/** The series of `chart` for the newest check `newest`: [{metric, param, label, text}], its caption,
+ * and what to say when there are none. */
+function specsOf(chart, newest) {
+  const label = chart.figure.querySelector("figcaption").dataset.label;
+  const per = PER_DEVICE[chart.metric];
+  if (per) {
+    const names = (newest[per.list] || []).map((d) => d[per.name]);
+    const specs = names.flatMap((name) => per.metrics.map(([metric, dir]) => ({
+      metric, param: { device: name }, label: `${name} ${dir}`, text: `${name} ${dir}`,
+    })));
+    return { specs, caption: `${label} (${names.join(", ") || `no ${per.word}`})`, none: `no ${per.word} measured on this host` };
+  }
+  if (chart.metric === "disk_percent") {
+    const paths = newest.disks.length ? newest.disks : [null];
+    const specs = paths.map((p) => ({ metric: chart.metric, param: p ? { path: p } : {}, label: p || "/", text: `disk ${p || "/"}` }));
+    return { specs, caption: `${label} (${newest.disks.join(", ") || "/"})`, none: "" };
+  }
+  return { specs: [{ metric: chart.metric, param: {}, label: "avg", text: label }], caption: label, none: "" };
+}
+
 /** The history charts, their range, zoom and markers, and the request generation guarding stale answers. */
 export class Charts {
   constructor(figures, onError) {
@@ -252,29 +281,29 @@ export class Charts {
     }));
   }
 
-  async fetchOne(metric, host, since, points, path) {
+  /** One series: `spec` is {metric, param: {path|device: name} or {}, label}. */
+  async fetchOne(spec, host, since, points) {
     // No `until`: the server's "now" ends the range (and such answers are not cached per second).
-    const q = new URLSearchParams({ since: new Date(since * 1000).toISOString(), points: String(points) });
+    const q = new URLSearchParams({ since: new Date(since * 1000).toISOString(), points: String(points), ...spec.param });
     if (host) q.set("host", host);
-    if (path) q.set("path", path);
-    return api(`/api/v2/history/${encodeURIComponent(metric)}?${q}`);
+    return api(`/api/v2/history/${encodeURIComponent(spec.metric)}?${q}`);
   }
 
   /** A series' points: all of the range the first time, then only from its newest bucket on. */
-  async series(chart, key, host, since, until, paths) {
+  async series(chart, key, host, since, until, specs) {
     const width = Math.min(1000, Math.max(100, chart.width()));
     const read = chart.read && chart.read.key === key ? chart.read : null;
-    const answers = await Promise.all(paths.map((p, i) => {
+    const answers = await Promise.all(specs.map((spec, i) => {
       const have = read ? read.series[i] : [];
-      if (!have.length) return this.fetchOne(chart.metric, host, since, width, p);
+      if (!have.length) return this.fetchOne(spec, host, since, width);
       const from = Date.parse(have[have.length - 1].t) / 1000;
       const n = Math.max(1, Math.floor((until - from) / read.resolution)); // buckets no narrower than before
-      return this.fetchOne(chart.metric, host, from, n, p);
+      return this.fetchOne(spec, host, from, n);
     }));
     const resolution = answers[0].resolution_s || 0;
     if (read && answers.some((a) => a.resolution_s > 2 * read.resolution)) { // another tier: read it all again
       chart.read = null;
-      return this.series(chart, key, host, since, until, paths);
+      return this.series(chart, key, host, since, until, specs);
     }
     const series = answers.map((a, i) => {
       const have = read ? read.series[i] : [];
@@ -287,8 +316,9 @@ export class Charts {
     return { series, resolution: chart.read.resolution };
   }
 
-  /** Reload every chart for `host` over the current range; `disks` resolves to the disk paths to draw. */
-  async refresh(host, disks) {
+  /** Reload every chart for `host` over the current range; `newest` resolves to the newest check's
+   * {disks, net, disk_io} (what names the series of the per-path and per-device charts). */
+  async refresh(host, newest) {
     const generation = ++this.generation;
     const until = Math.floor(Date.now() / 1000);
     const since = until - RANGES[this.range];
@@ -302,27 +332,31 @@ export class Charts {
     }
     await Promise.all(this.charts.map(async (chart) => {
       try {
-        const disk = chart.metric === "disk_percent";
-        const known = disk ? await disks : [];
-        const paths = disk && known.length ? known : [null];
-        const key = `${host}|${this.range}|${paths.join("\u0000")}`;
-        const { series, resolution } = await this.series(chart, key, host, since, until, paths);
-        if (generation !== this.generation) return;
-        chart.paths = paths;
+        const { specs, caption, none } = specsOf(chart, await newest);
+        const caps = chart.figure.querySelector("figcaption");
+        caps.textContent = caption;
         chart.figure.dataset.host = host;
+        if (!specs.length) { // nothing measured here: an empty chart saying so
+          chart.paths = [];
+          chart.show(["–"], [[], [], [], []], span, none, light);
+          chart.textEl.textContent = none;
+          return;
+        }
+        const key = `${host}|${this.range}|${specs.map((x) => x.label).join("\u0000")}`;
+        const { series, resolution } = await this.series(chart, key, host, since, until, specs);
+        if (generation !== this.generation) return;
+        chart.paths = chart.metric === "disk_percent" ? specs.map((x) => x.param.path) : [];
         chart.figure.dataset.band = light ? "light" : "min-max";
         chart.figure.dataset.resolution = String(resolution ?? "");
-        const caption = chart.figure.querySelector("figcaption");
-        caption.textContent = disk ? `disk % (${known.join(", ") || "/"})` : caption.dataset.label || caption.textContent;
         const cols = series.map((points) => columns(points, resolution));
+        const labels = specs.map((x) => x.label);
         if (cols.length === 1) {
           const c = cols[0];
-          chart.show([disk ? (paths[0] || "/") : "avg"], [c.xs, c.avg, c.min, c.max], span, emptyText, light);
+          chart.show(labels, [c.xs, c.avg, c.min, c.max], span, emptyText, light);
         } else {
-          chart.show(paths, merge(cols), span, emptyText, light);
+          chart.show(labels, merge(cols), span, emptyText, light);
         }
-        const label = chart.figure.querySelector("figcaption").textContent;
-        chart.textEl.textContent = series.map((pts, i) => summary(cols.length > 1 ? `disk ${paths[i]}` : label, pts, word)).join(" ");
+        chart.textEl.textContent = series.map((pts, i) => summary(cols.length > 1 ? specs[i].text : caption, pts, word, chart.fmt)).join(" ");
       } catch (err) {
         if (generation !== this.generation) return;
         if (err instanceof ApiError && err.status === 0 && chart.read) return; // unreachable: keep what is drawn

@@ -4,6 +4,7 @@ import { loadAlerts, wireAlerts } from "./alerts.js";
 import { api, ApiError, Cancelled, control, explain, ensureToken, getToken, setToken } from "./api.js";
 import { Charts, RANGES } from "./charts.js";
 import { ageS, clock, span, zone } from "./format.js";
+import { renderProbes, renderProcesses } from "./panels.js";
 import { problemsOf, renderProblems } from "./problems.js";
 import { renderServices, setServiceBusy, sinceOf, sinceText } from "./services.js";
 import * as view from "./view.js";
@@ -159,16 +160,20 @@ async function refresh(force = false) {
     if (slow) state.slowAt = now;
     const again = (key, fetcher) => (slow ? fetcher() : Promise.resolve(state.slow[key]));
     const latestP = read(`/api/v2/checks/latest${hostParam()}`);
-    const chartsP = slow ? loadCharts(force, latestP.then((l) => (failed(l) ? [] : l.disks.map((d) => d.path)))) : null;
-    const [health, latest, sampler, services, actions, hosts, alerts] = await Promise.all([
+    const newestP = latestP.then((l) => (failed(l) ? { disks: [], net: [], disk_io: [] }
+      : { disks: l.disks.map((d) => d.path), net: l.net || [], disk_io: l.disk_io || [] }));
+    const chartsP = slow ? loadCharts(force, newestP) : null;
+    const [health, latest, sampler, services, actions, hosts, alerts, probes, processes] = await Promise.all([
       read("/healthz"), latestP,
       remote() ? null : again("sampler", () => read("/api/v2/sampler")),
       remote() ? null : read("/api/v2/services"),
       again("actions", () => read(`/api/v2/actions?limit=10${hostParam("&")}`)),
       again("hosts", () => read("/api/v2/hosts")),
       again("alerts", () => loadAlerts(remote() ? host : null)),
+      remote() ? null : read("/api/v2/probes"),
+      remote() ? null : again("processes", () => read("/api/v2/processes?sort=cpu&limit=10")),
     ]);
-    if (slow) state.slow = { host, sampler, actions, hosts, alerts };
+    if (slow) state.slow = { host, sampler, actions, hosts, alerts, processes };
     if (host !== state.host) return; // switched meanwhile: that refresh draws
     if (unreachable(health)) { goLost(); return; }
     if (state.lost) backOnline();
@@ -212,6 +217,11 @@ async function refresh(force = false) {
       snap.probes = sampler.probe_failures || [];
     }
 
+    snap.endpoints = loadProbes(probes, latest);
+    if (remote()) renderProcesses([], `processes are read live: see ${host}'s own checkd`);
+    else if (failed(processes)) renderProcesses([], `processes unavailable: ${processes.detail}`);
+    else renderProcesses(processes, "");
+
     let list = [];
     if (remote()) {
       list = failed(latest) ? [] : Object.entries(latest.services).map(([name, st]) => ({ name, unit: null, state: st, control: false, remote: true }));
@@ -244,11 +254,26 @@ async function refresh(force = false) {
   }
 }
 
-async function loadCharts(force, disks) {
+/** The endpoint checks shown: this checkd's /api/v2/probes, or another host's from its newest check. */
+function loadProbes(probes, latest) {
+  if (remote()) {
+    const list = failed(latest) ? [] : latest.probes || [];
+    renderProbes(list, `no endpoint checks in ${state.host}'s newest check`);
+    return list;
+  }
+  if (failed(probes)) {
+    renderProbes([], `endpoint checks unavailable: ${probes.detail}`);
+    return [];
+  }
+  renderProbes(probes, "");
+  return probes;
+}
+
+async function loadCharts(force, newest) {
   const now = Date.now() / 1000;
   if (!force && state.range !== "1h" && now - state.chartsAt < SLOW_S) return;
   state.chartsAt = now;
-  await charts.refresh(state.host, disks);
+  await charts.refresh(state.host, newest);
 }
 
 /** Ask "Stop httpd on web-1?" in the page's dialog; true when confirmed. */

@@ -26,6 +26,9 @@ export function problemsOf(snap) {
   for (const f of snap.probes || []) {
     out.push({ level: "warn", text: `probe ${f.probe} failing since ${clock(f.failing_since)}: ${f.last_error}` });
   }
+  for (const e of snap.endpoints || []) {
+    if (e.up === false) out.push({ level: "bad", text: `endpoint check ${e.name} down${e.error ? `: ${e.error}` : ""}` });
+  }
   if (snap.stale) out.push({ level: "warn", text: `newest check ${snap.stale} old (stale: over 3× the ${span(snap.interval)} interval)` });
   if (h && h.upkeep && h.upkeep !== "ok") out.push({ level: "warn", text: `upkeep ${h.upkeep} (rollups)` });
   for (const svc of snap.services || []) {
