@@ -7,10 +7,12 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from checkd.api.deps import require_scope
+from checkd.api.sampler_control import sampler_actor
 from checkd.tokens import SCOPES
 
 # The dependencies of routes that act (a v1.0 GET starts the sampler): HEAD must not act.
-_ACTING = {require_scope(scope) for scope in SCOPES if scope != "read"}
+# sampler_actor checks the `operate` scope itself (to audit a 403), so it is named here too.
+_ACTING = {require_scope(scope) for scope in SCOPES if scope != "read"} | {sampler_actor}
 
 
 def _acts(dependant: Dependant) -> bool:
