@@ -19,6 +19,10 @@ pytestmark = pytest.mark.browser
 
 HOST = "charts-host"
 CONFIG = """
+[sampler]  # these tests read the cpu, memory and disk charts; tests/web/test_panels.py reads the devices
+net_interfaces = []
+disk_devices = []
+
 [services.locked]
 backend = "command"
 control = false
@@ -43,9 +47,23 @@ def charted(make_server: Callable[..., CheckdProcess], tmp_path: Path) -> Checkd
 
 
 def box(page: Any, name: str) -> dict[str, float]:
-    """The bounding box of chart `name`'s plotting area."""
+    """The bounding box of chart `name`'s plotting area, once the page's layout has settled (the
+    per-device charts are sized when their first points arrive, which can move the others)."""
     result: dict[str, float] = page.locator(f"#chart-{name} .u-over").bounding_box()
+    for _ in range(40):
+        page.wait_for_timeout(250)
+        again: dict[str, float] = page.locator(f"#chart-{name} .u-over").bounding_box()
+        if again == result:
+            break
+        result = again
     return result
+
+
+def wait_points(page: Any, name: str) -> None:
+    """Wait until chart `name` has drawn more than 60 points (the seeded hour)."""
+    page.wait_for_function(
+        f"() => Number(document.querySelector('#chart-{name}').dataset.points || 0) > 60", timeout=60_000
+    )
 
 
 def legend(page: Any, name: str) -> list[str]:
@@ -61,8 +79,8 @@ def test_hover_units_shared_cursor_zoom_levels_and_text(
 ) -> None:
     p = open_page(charted)
     page = p.page
-    page.wait_for_function("() => Number(document.querySelector('#chart-cpu').dataset.points || 0) > 60")
-    page.wait_for_function("() => Number(document.querySelector('#chart-mem').dataset.points || 0) > 60")
+    wait_points(page, "cpu")
+    wait_points(page, "mem")
     b = box(page, "cpu")
     page.mouse.move(b["x"] + b["width"] * 0.5, b["y"] + b["height"] * 0.5)
     cpu = legend(page, "cpu")
@@ -78,6 +96,7 @@ def test_hover_units_shared_cursor_zoom_levels_and_text(
     assert page.inner_text("#chart-disk figcaption") == "disk % (/)"
     assert page.get_attribute("#chart-cpu", "data-band") == "min-max"
 
+    b = box(page, "cpu")
     page.mouse.move(b["x"] + b["width"] * 0.3, b["y"] + 20)
     page.mouse.down()
     page.mouse.move(b["x"] + b["width"] * 0.6, b["y"] + 20, steps=5)
@@ -117,7 +136,7 @@ def test_refresh_reads_only_new_points_and_pauses_while_hidden(
 ) -> None:
     p = open_page(charted)
     page = p.page
-    page.wait_for_function("() => Number(document.querySelector('#chart-cpu').dataset.points || 0) > 60")
+    wait_points(page, "cpu")
 
     def reads() -> list[dict[str, list[str]]]:
         return [parse_qs(urlparse(u).query) for u in p.requests if "/api/v2/history/cpu_percent" in u]
