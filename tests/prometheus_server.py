@@ -2,60 +2,33 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from checkd_process import free_port
+from loopback_daemon import LoopbackDaemon
 
 BINARY = "/usr/bin/prometheus"
 
 
-class Prometheus:
+class Prometheus(LoopbackDaemon):
     """One Prometheus with its own TSDB dir, scraping `targets` (host:port) every second."""
 
     def __init__(self, tmp_path: Path, targets: list[str]) -> None:
-        if shutil.which(BINARY) is None:
-            pytest.skip(f"{BINARY} is not installed (scripts/system-deps.sh installs it)")
-        self.port = free_port()
-        self.dir = tmp_path / "prometheus"
-        self.dir.mkdir()
+        super().__init__(BINARY, tmp_path, "prometheus")
         quoted = ", ".join(f'"{t}"' for t in targets)
         (self.dir / "prometheus.yml").write_text(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
             f"scrape_configs:\n  - job_name: checkd\n    static_configs:\n      - targets: [{quoted}]\n"
         )
-        self.log = self.dir / "log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        """Its base URL."""
-        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Prometheus:
         """Start it and wait until /-/ready answers."""
-        cmd = [
-            BINARY,
-            f"--web.listen-address=127.0.0.1:{self.port}",
-            f"--storage.tsdb.path={self.dir / 'data'}",
-            f"--config.file={self.dir / 'prometheus.yml'}",
-        ]
-        self.proc = subprocess.Popen(cmd, stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/-/ready", timeout=1, trust_env=False).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"prometheus did not start:\n{self.log.read_text()}")
+        self.launch(
+            [f"--storage.tsdb.path={self.dir / 'data'}", f"--config.file={self.dir / 'prometheus.yml'}"], 30
+        )
+        return self
 
     def query(self, promql: str) -> list[Any]:
         """The instant vector `promql` gives now (its `result` list)."""
@@ -64,9 +37,3 @@ class Prometheus:
         body = response.json()
         assert body["status"] == "success", body
         return list(body["data"]["result"])
-
-    def stop(self) -> None:
-        """Stop it by pid."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(20)
