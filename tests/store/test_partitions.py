@@ -300,3 +300,38 @@ def test_a_day_detached_while_a_fold_updates_its_host_goes_through(pg_engine: En
         fold.commit()
         step.join(30)
     assert outcome == {"detached": 10}
+
+
+def test_a_long_reader_of_checks_delays_retention_not_the_writers_behind_it(pg_engine: Engine) -> None:
+    """Detaching a day needs checks to itself, and writers queue behind the waiting DDL: the step
+    waits at most STEP_LOCK_TIMEOUT per try, so a write waits less than a second while a reader
+    holds checks for longer; the day goes at the next round (it used to wait 5 s, and the writers
+    with it)."""
+    today = TODAY + 100
+    old = today - 40
+    keep = RetentionSettings(raw="30d")
+    Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda: old * DAY).make_partitions()
+    write(pg_engine, "alpha", make_checks(old * DAY, 10, step=600))
+    upkeep = Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda: today * DAY)
+    upkeep.make_partitions()
+    assert upkeep.fold() == 10
+    pruned: list[int] = []
+    with pg_engine.connect() as reader, pg_engine.connect() as watch:
+        reader.execute(select(func.count()).select_from(checks)).scalar()  # a long read of checks
+        step = threading.Thread(target=lambda: pruned.append(upkeep.prune()))
+        step.start()
+        waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'checks'::regclass"
+        deadline = time.monotonic() + 10
+        while not watch.exec_driver_sql(waiting).scalar() and time.monotonic() < deadline:
+            watch.rollback()
+            time.sleep(0.02)
+        started = time.monotonic()
+        write(pg_engine, "beta", make_checks(today * DAY + 60, 1))
+        waited = time.monotonic() - started
+        step.join(30)
+        assert f"checks_{parts.stamp(old)}" in relations(pg_engine, "checks"), "kept while the reader holds it"
+        reader.rollback()
+    assert waited < 1.0, f"a live write waited {waited:.2f} s behind retention"
+    assert pruned == [0] and upkeep.status().errors_total == 0
+    assert upkeep.prune() == 10
+    assert f"checks_{parts.stamp(old)}" not in relations(pg_engine, "checks")

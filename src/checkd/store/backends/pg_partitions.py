@@ -30,6 +30,10 @@ CHILD_KEY = "check_id"
 RETIRED = "_retired"  # the suffix of a detached partition that the next step drops
 _LOCK_KEY = 0x636B_7061  # one partition keeper at a time across every checkd on this database
 LOCK_TIMEOUT = "5s"  # a DDL waiting longer than this gives up (retried next round): writers queue behind it
+# A retention step's DDL waits at most this long for a lock (live writers queue behind it
+# meanwhile); then the backend rolls the step back, lets them pass and tries again.
+STEP_LOCK_TIMEOUT = "400ms"
+STEP_TRIES = 3
 _BOUND = re.compile(r"FROM \((\S+)\) TO \((\S+)\)")
 
 
@@ -84,8 +88,8 @@ def partitions(conn: Connection, table: str) -> list[Partition]:
     return sorted(out, key=lambda p: (p.is_default, -(2**63) if p.lo is None else p.lo))
 
 
-def _lock(conn: Connection) -> None:
-    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+def _lock(conn: Connection, timeout: str = LOCK_TIMEOUT) -> None:
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{timeout}'")
     conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
 
 
@@ -175,7 +179,7 @@ def drop_oldest(conn: Connection, cutoff: int) -> int | None:
     folded checks detached (0 for a step without a day), or None when there was nothing to do."""
     if not is_partitioned(conn, PARENT):
         return None
-    _lock(conn)
+    _lock(conn, STEP_LOCK_TIMEOUT)
     retired = conn.exec_driver_sql(
         "SELECT relname FROM pg_class WHERE relkind = 'r'"
         " AND relnamespace = to_regnamespace(current_schema()) AND relname ~ %s ORDER BY relname LIMIT 1",
