@@ -329,7 +329,7 @@ def test_a_long_reader_of_checks_delays_retention_not_the_writers_behind_it(pg_e
         write(pg_engine, "beta", make_checks(today * DAY + 60, 1))
         waited = time.monotonic() - started
         step.join(30)
-        assert f"checks_{parts.stamp(old)}" in relations(pg_engine, "checks"), "kept while the reader holds it"
+        assert f"checks_{parts.stamp(old)}" in relations(pg_engine, "checks"), "kept while the reader reads"
         reader.rollback()
     assert waited < 1.0, f"a live write waited {waited:.2f} s behind retention"
     assert pruned == [0] and upkeep.status().errors_total == 0
