@@ -159,9 +159,10 @@ def retention(url: str, dbname: str, day: int, writer: LiveWriter) -> dict[str, 
     """Run the upkeep's drop_partition steps, one per transaction, until there is nothing to do:
     each step's table, seconds and the live host's longest write meanwhile."""
     from checkd.db import make_engine
-    from checkd.store.backends import pg_partitions
+    from checkd.store.backends import backend_for, pg_partitions
 
     engine = make_engine(url)
+    backend = backend_for(engine)
     writer.longest_reset()
     steps = []
     while True:  # as the upkeep's prune: one step per transaction until there is nothing to do
@@ -171,7 +172,7 @@ def retention(url: str, dbname: str, day: int, writer: LiveWriter) -> dict[str, 
         )
         started = time.monotonic()
         with engine.begin() as conn:
-            returned = pg_partitions.drop_oldest(conn, (day + 1) * DAY)
+            returned = backend.drop_partition(conn, (day + 1) * DAY)
         seconds = time.monotonic() - started
         if returned is None:
             break
