@@ -85,6 +85,16 @@ def relations(engine: Engine, table: str) -> list[str]:
         return [p.name for p in parts.partitions(conn, table)]
 
 
+def wait_for_a_lock_wait_on_checks(watch: Connection) -> None:
+    """Return once some session waits for a lock on checks (at most 10 s)."""
+    waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'checks'::regclass"
+    deadline = time.monotonic() + 10
+    while not watch.exec_driver_sql(waiting).scalar():
+        watch.rollback()
+        assert time.monotonic() < deadline, "the retention step waits for a lock on checks"
+        time.sleep(0.02)
+
+
 @pytest.fixture
 def old_engine(postgres: PostgresServer) -> Iterator[Engine]:
     """A PostgreSQL database migrated only to 0008, as checkd left it before partitions."""
@@ -290,12 +300,7 @@ def test_a_day_detached_while_a_fold_updates_its_host_goes_through(pg_engine: En
         fold.execute(select(func.count()).select_from(checks)).scalar()  # a fold in flight has read checks
         step = threading.Thread(target=retention_step)
         step.start()
-        waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'checks'::regclass"
-        deadline = time.monotonic() + 10
-        while not watch.exec_driver_sql(waiting).scalar() and time.monotonic() < deadline:
-            watch.rollback()
-            time.sleep(0.05)
-        assert time.monotonic() < deadline, "the retention step waits for the fold's lock on checks"
+        wait_for_a_lock_wait_on_checks(watch)
         fold.execute(update(hosts).where(hosts.c.name == "alpha").values(checks_count=hosts.c.checks_count))
         fold.commit()
         step.join(30)
@@ -320,11 +325,7 @@ def test_a_long_reader_of_checks_delays_retention_not_the_writers_behind_it(pg_e
         reader.execute(select(func.count()).select_from(checks)).scalar()  # a long read of checks
         step = threading.Thread(target=lambda: pruned.append(upkeep.prune()))
         step.start()
-        waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'checks'::regclass"
-        deadline = time.monotonic() + 10
-        while not watch.exec_driver_sql(waiting).scalar() and time.monotonic() < deadline:
-            watch.rollback()
-            time.sleep(0.02)
+        wait_for_a_lock_wait_on_checks(watch)
         started = time.monotonic()
         write(pg_engine, "beta", make_checks(today * DAY + 60, 1))
         waited = time.monotonic() - started
