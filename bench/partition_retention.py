@@ -1,16 +1,20 @@
 """Retention of one day of checks on PostgreSQL (issue 13): a whole partition dropped vs rows deleted.
 
-Goal: dropping a day's partition holding 10 M checks takes under 1 s. Two fresh databases of the
-same throw-away cluster (pg_virtualenv, as fleet_ingest.py) get the same --checks checks of one
-day (--hosts hosts, one disk and two services each, all folded): one migrated to head
-(partitioned, migration 0009), one only to 0006 (plain tables). Timed: the upkeep's
-`drop_partition` steps on the first (detach the day's partitions of checks and children, taking
-their folded checks off hosts.checks_count; then DROP them), with the longest write of a live
-host writing beside it; and on the second, the fastest row-by-row removal of the same rows:
-one DELETE statement per table (the upkeep's own paced row deletes take longer still).
-Rows are generated inside PostgreSQL.
+Goal: retention of a day's partitions holding 10 M checks takes under 1 s. One database of a
+throw-away cluster (pg_virtualenv, as fleet_ingest.py) migrated to head (partitioned, migration
+0009) gets --checks checks of one day (--hosts hosts, one disk and two services each, all folded)
+and is copied once. Timed on each: the upkeep's drop_partition steps, one per transaction as its
+prune runs them (a detach of the day, the only step that locks checks; then one DROP per detached
+table, its files unlinked at commit), with a live host writing one check every 10 ms beside them
+(its longest write per step). The original runs with the day's files in the OS page cache as the
+fill left them; the copy with them evicted first, as a day past a 30-day retention usually is.
+Beside them, what the filesystem alone takes to free the same bytes: files of the day's
+relation sizes (1 GB segments, as PostgreSQL's), written in the cluster's filesystem, each
+truncated as PostgreSQL does at commit. And a database only at 0006 (plain tables) with the same
+rows: the fastest row-by-row removal, one DELETE statement per table (the upkeep's own paced row
+deletes take longer still). Rows are generated inside PostgreSQL.
 
-Run (from the repository root; about 10 minutes at 10 M):
+Run (from the repository root; about 15 minutes at 10 M):
     .venv/bin/python bench/partition_retention.py [--checks 10000000] [--hosts 1000]
 Results go to stdout and bench/out/partition_retention.json.
 """
@@ -18,9 +22,11 @@ Results go to stdout and bench/out/partition_retention.json.
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import random
 import sys
+import tempfile
 import threading
 import time
 from typing import Any
@@ -51,7 +57,7 @@ def fill(dbname: str, day: int, first_id: int, checks: int, hosts: int, *, day_c
     INSERT INTO check_disks (check_id, path_id, total_kib, used_kib, free_kib, pct)
       SELECT {first_id} + i, 1, 260000000, 24000000, 223000000, 971 FROM generate_series(0, {checks - 1}) i;
     INSERT INTO check_services (check_id, service_id, state)
-      SELECT {first_id} + i, s, 1 FROM generate_series(0, {checks - 1}) i, generate_series(1, 2) s;
+      SELECT {first_id} + j / 2, 1 + j % 2, 1 FROM generate_series(0, {2 * checks - 1}) j;
     INSERT INTO rollup_progress (host_id, last_check_id)
       SELECT h, {first_id + checks} + h FROM generate_series(1, {hosts}) h;
     UPDATE hosts SET checks_count = n FROM (SELECT host_id, count(*) n FROM checks GROUP BY host_id) c
@@ -103,6 +109,91 @@ class LiveWriter:
         self.engine.dispose()
 
 
+def day_relations(dbname: str, stamp: str) -> list[tuple[str, int, str]]:
+    """(name, bytes, file path) of each table and index of the day's partitions."""
+    return [
+        (str(name), int(size), str(path))
+        for name, size, path in fi.pg(
+            "SELECT relname, pg_relation_size(oid), pg_relation_filepath(oid) FROM pg_class"
+            f" WHERE relname LIKE '%\\_{stamp}%' AND relkind IN ('r', 'i') ORDER BY 1",
+            dbname,
+        )
+    ]
+
+
+def evict(paths: list[str]) -> None:
+    """Drop the files' pages from the OS page cache (written back first: CHECKPOINT)."""
+    fi.pg("CHECKPOINT")
+    for path in paths:
+        for name in glob.glob(f"{path}*"):
+            fd = os.open(name, os.O_RDONLY)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            os.close(fd)
+
+
+def free_files(sizes: list[int], *, cached: bool) -> float:
+    """Seconds to truncate files of `sizes` bytes (in 1 GB segments) in the cluster's filesystem,
+    written and synced first, cached or evicted: what PostgreSQL's unlink at commit costs alone."""
+    segment = 1 << 30
+    data = fi.pg("SHOW data_directory")[0][0]
+    took = 0.0
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(data)) as tmp:
+        block = b"\1" * (1 << 20)
+        for n, size in enumerate(sizes):
+            for part in range(0, size, segment):
+                path = os.path.join(tmp, f"{n}.{part // segment}")
+                with open(path, "wb") as f:
+                    for _ in range(min(segment, size - part) // len(block)):
+                        f.write(block)
+                    f.flush()
+                    os.fsync(f.fileno())
+                if not cached:
+                    evict([path])
+                started = time.perf_counter()
+                os.truncate(path, 0)
+                took += time.perf_counter() - started
+    return round(took, 3)
+
+
+def retention(url: str, dbname: str, day: int, writer: LiveWriter) -> dict[str, Any]:
+    """Run the upkeep's drop_partition steps, one per transaction, until there is nothing to do:
+    each step's table, seconds and the live host's longest write meanwhile."""
+    from checkd.db import make_engine
+    from checkd.store.backends import backend_for, pg_partitions
+
+    engine = make_engine(url)
+    backend = backend_for(engine)
+    writer.longest_reset()
+    steps = []
+    while True:  # as the upkeep's prune: one step per transaction until there is nothing to do
+        retired = fi.pg(
+            f"SELECT relname FROM pg_class WHERE relname LIKE '%{pg_partitions.RETIRED}' ORDER BY 1 LIMIT 1",
+            dbname,
+        )
+        started = time.monotonic()
+        with engine.begin() as conn:
+            returned = backend.drop_partition(conn, (day + 1) * DAY)
+        seconds = time.monotonic() - started
+        if returned is None:
+            break
+        what = f"drop {retired[0][0]}" if retired else "detach the day"
+        steps.append({"step": what, "s": round(seconds, 3), "longest_write_ms": writer.longest_reset()})
+    engine.dispose()
+    left = fi.pg(
+        f"SELECT (SELECT count(*) FROM checks WHERE taken_at BETWEEN {day * DAY} AND {(day + 1) * DAY - 1}),"
+        f" (SELECT count(*) FROM check_services WHERE check_id < {pg_partitions.id_base(day + 1)})",
+        dbname,
+    )[0]
+    locking = [st for st in steps if st["step"] == "detach the day"]
+    return {
+        "steps": steps,
+        "wall_s": round(sum(st["s"] for st in steps), 3),
+        "checks_locked_s": round(sum(st["s"] for st in locking), 3),
+        "longest_write_ms": max(st["longest_write_ms"] for st in steps),
+        "left_after": list(left),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checks", type=int, default=10_000_000)
@@ -120,7 +211,10 @@ def main() -> None:
     # A day ahead of the migration's (whose id range below today's base already exists), as it
     # will be once these days are past the retention.
     day = int(time.time()) // DAY + 10
+    stamp = pg_partitions.stamp(day)
     result: dict[str, Any] = {"machine": harness.machine(), "checks": args.checks, "hosts": args.hosts}
+    result["postgres"] = fi.pg("SELECT version()")[0][0]
+    result["shared_buffers"] = fi.pg("SHOW shared_buffers")[0][0]
 
     url, part_db = fleet_capacity.database(head_revision())
     engine = make_engine(url)
@@ -134,43 +228,28 @@ def main() -> None:
         pg_partitions.make_ahead(conn, (day + 2) * DAY)
         while (gone := pg_partitions.drop_oldest(conn, day * DAY)) is not None:  # the empty days before
             assert gone == 0
-    name = f"checks_{pg_partitions.stamp(day)}"
-    result["day_partition_bytes"] = fi.pg(f"SELECT pg_total_relation_size('{name}')", part_db)[0][0]
-    result["child_partitions_bytes"] = sum(
-        fi.pg(f"SELECT pg_total_relation_size('{t}_{pg_partitions.stamp(day)}')", part_db)[0][0]
-        for t in pg_partitions.CHILDREN
-    )
-    writer = LiveWriter(url)  # a host writing one check every 10 ms through the retention steps
-    time.sleep(2)
-    before = writer.longest_reset()
-    steps = []
-    while True:  # as the upkeep's prune: one step per transaction until there is nothing to do
-        started = time.monotonic()
-        with engine.begin() as conn:
-            returned = pg_partitions.drop_oldest(conn, (day + 1) * DAY)
-        steps.append({"returned": returned, "s": round(time.monotonic() - started, 3)})
-        if returned is None:
-            break
-    result["steps"] = steps
-    result["drop_partition_s"] = round(sum(step["s"] for step in steps), 3)
-    result["writer_longest_write_ms"] = {"before": before, "during_retention": writer.longest_reset()}
-    writer.stop()
-    dropped = steps[0]["returned"]
-    result["dropped_checks"] = dropped
-    left = (
-        fi.pg(
-            "SELECT count(*) FROM checks WHERE host_id <> (SELECT id FROM hosts WHERE name = 'live')", part_db
-        )[0][0],
-        fi.pg(
-            f"SELECT count(*) FROM check_services WHERE check_id < {pg_partitions.id_base(day + 1)}",
-            part_db,
-        )[0][0],
-    )
-    result["left_after_drop"] = left
     engine.dispose()
-    harness.log(
-        f"drop_partition steps: {steps} for {dropped:,} checks; writer: {result['writer_longest_write_ms']}"
-    )
+    relations = day_relations(part_db, stamp)
+    result["day_relations_bytes"] = {name: size for name, size, _path in relations}
+    result["day_bytes"] = sum(size for _name, size, _path in relations)
+    copy_db = f"{part_db}_evicted"
+    fi.pg(f'CREATE DATABASE "{copy_db}" TEMPLATE "{part_db}" STRATEGY FILE_COPY')
+    copy_url = url.rsplit("/", 1)[0] + f"/{copy_db}"
+
+    data = fi.pg("SHOW data_directory")[0][0]
+    for label, db_url, dbname, cached in (
+        ("cached", url, part_db, True),
+        ("evicted", copy_url, copy_db, False),
+    ):
+        if not cached:
+            evict([os.path.join(data, path) for _name, _size, path in day_relations(dbname, stamp)])
+        writer = LiveWriter(db_url)  # a host writing one check every 10 ms through the retention steps
+        time.sleep(2)
+        run = retention(db_url, dbname, day, writer)
+        writer.stop()
+        run["files_truncate_s"] = free_files([size for _n, size, _p in relations], cached=cached)
+        result[f"retention_{label}"] = run
+        harness.log(f"retention, files {label}: {run}")
 
     _url, plain_db = fleet_capacity.database("0006")
     result["fill_plain_s"] = round(fill(plain_db, day, 1, args.checks, args.hosts, day_counts=False), 1)
@@ -184,12 +263,19 @@ def main() -> None:
     result["delete_rows_s"] = round(time.monotonic() - started, 1)
     harness.log(f"row-by-row DELETE of the same rows: {result['delete_rows_s']} s")
 
-    print(f"\n== retention of one day, {args.checks:,} checks of {args.hosts} hosts ==")
     print(
-        f"drop the day's partitions (upkeep's drop_partition steps): {result['drop_partition_s']} s {steps}"
+        f"\n== retention of one day, {args.checks:,} checks of {args.hosts} hosts,"
+        f" {result['day_bytes']:,} bytes of tables and indexes =="
     )
-    print(f"longest write of a live host: {result['writer_longest_write_ms']} ms")
-    print(f"DELETE the same rows (one statement per table):     {result['delete_rows_s']} s")
+    for label in ("cached", "evicted"):
+        run = result[f"retention_{label}"]
+        print(
+            f"partition steps, files {label}: {run['wall_s']} s in all,"
+            f" checks locked {run['checks_locked_s']} s,"
+            f" longest live write {run['longest_write_ms']} ms; the filesystem alone frees the same bytes"
+            f" in {run['files_truncate_s']} s"
+        )
+    print(f"DELETE the same rows (one statement per table): {result['delete_rows_s']} s")
     harness.save("partition_retention", result)
 
 

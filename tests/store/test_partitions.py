@@ -4,17 +4,18 @@ drops whole days (the rollups still answer for them) but never a day holding unf
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 from alembic import command
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, select, update
 
 from checkd import store
 from checkd.config import RetentionSettings
 from checkd.db import alembic_config, make_engine, migrate
-from checkd.models import check_disks, check_services, checks
+from checkd.models import check_disks, check_services, checks, hosts
 from checkd.probes import Check, DiskUsage, MemoryUsage
 from checkd.store.backends import pg_partitions as parts
 from checkd.upkeep import Upkeep
@@ -82,6 +83,16 @@ def answers(conn: Connection, since: int, until: int) -> dict[str, object]:
 def relations(engine: Engine, table: str) -> list[str]:
     with engine.connect() as conn:
         return [p.name for p in parts.partitions(conn, table)]
+
+
+def wait_for_a_lock_wait_on_checks(watch: Connection) -> None:
+    """Return once some session waits for a lock on checks (at most 10 s)."""
+    waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'checks'::regclass"
+    deadline = time.monotonic() + 10
+    while not watch.exec_driver_sql(waiting).scalar():
+        watch.rollback()
+        assert time.monotonic() < deadline, "the retention step waits for a lock on checks"
+        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -259,3 +270,69 @@ def test_retention_deletes_rows_only_where_no_day_partition_is(pg_engine: Engine
     with pg_engine.connect() as conn:
         assert counts(conn) == (5, 10, 10)
         assert conn.exec_driver_sql("SELECT count(*) FROM checks_default").scalar() == 0
+
+
+def test_a_day_detached_while_a_fold_updates_its_host_goes_through(pg_engine: Engine) -> None:
+    """A fold reads checks, then updates its host's count. Retention detaching a day meanwhile
+    waits for checks before it touches hosts, so both go through (it used to update the hosts
+    first and then wait for checks: a deadlock, one of them failed)."""
+    today = TODAY + 100
+    old = today - 40
+    keep = RetentionSettings(raw="30d")
+    Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda: old * DAY).make_partitions()
+    write(pg_engine, "alpha", make_checks(old * DAY, 10, step=600))
+    upkeep = Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda: today * DAY)
+    upkeep.make_partitions()
+    assert upkeep.fold() == 10
+    with pg_engine.begin() as conn:  # the empty days before it go first
+        while parts.drop_oldest(conn, old * DAY) is not None:
+            pass
+    outcome: dict[str, object] = {}
+
+    def retention_step() -> None:
+        try:
+            with pg_engine.begin() as conn:
+                outcome["detached"] = parts.drop_oldest(conn, (old + 1) * DAY)
+        except Exception as exc:  # the test reports it
+            outcome["error"] = exc
+
+    with pg_engine.connect() as fold, pg_engine.connect() as watch:
+        fold.execute(select(func.count()).select_from(checks)).scalar()  # a fold in flight has read checks
+        step = threading.Thread(target=retention_step)
+        step.start()
+        wait_for_a_lock_wait_on_checks(watch)
+        fold.execute(update(hosts).where(hosts.c.name == "alpha").values(checks_count=hosts.c.checks_count))
+        fold.commit()
+        step.join(30)
+    assert outcome == {"detached": 10}
+
+
+def test_a_long_reader_of_checks_delays_retention_not_the_writers_behind_it(pg_engine: Engine) -> None:
+    """Detaching a day needs checks to itself, and writers queue behind the waiting DDL: the step
+    waits at most STEP_LOCK_TIMEOUT per try, so a write waits less than a second while a reader
+    holds checks for longer; the day goes at the next round (it used to wait 5 s, and the writers
+    with it)."""
+    today = TODAY + 100
+    old = today - 40
+    keep = RetentionSettings(raw="30d")
+    Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda: old * DAY).make_partitions()
+    write(pg_engine, "alpha", make_checks(old * DAY, 10, step=600))
+    upkeep = Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda: today * DAY)
+    upkeep.make_partitions()
+    assert upkeep.fold() == 10
+    pruned: list[int] = []
+    with pg_engine.connect() as reader, pg_engine.connect() as watch:
+        reader.execute(select(func.count()).select_from(checks)).scalar()  # a long read of checks
+        step = threading.Thread(target=lambda: pruned.append(upkeep.prune()))
+        step.start()
+        wait_for_a_lock_wait_on_checks(watch)
+        started = time.monotonic()
+        write(pg_engine, "beta", make_checks(today * DAY + 60, 1))
+        waited = time.monotonic() - started
+        step.join(30)
+        assert f"checks_{parts.stamp(old)}" in relations(pg_engine, "checks"), "kept while the reader reads"
+        reader.rollback()
+    assert waited < 1.0, f"a live write waited {waited:.2f} s behind retention"
+    assert pruned == [0] and upkeep.status().errors_total == 0
+    assert upkeep.prune() == 10
+    assert f"checks_{parts.stamp(old)}" not in relations(pg_engine, "checks")

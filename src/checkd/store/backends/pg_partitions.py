@@ -30,6 +30,10 @@ CHILD_KEY = "check_id"
 RETIRED = "_retired"  # the suffix of a detached partition that the next step drops
 _LOCK_KEY = 0x636B_7061  # one partition keeper at a time across every checkd on this database
 LOCK_TIMEOUT = "5s"  # a DDL waiting longer than this gives up (retried next round): writers queue behind it
+# A retention step's DDL waits at most this long for a lock (live writers queue behind it
+# meanwhile); then the backend rolls the step back, lets them pass and tries again.
+STEP_LOCK_TIMEOUT = "400ms"
+STEP_TRIES = 3
 _BOUND = re.compile(r"FROM \((\S+)\) TO \((\S+)\)")
 
 
@@ -84,8 +88,8 @@ def partitions(conn: Connection, table: str) -> list[Partition]:
     return sorted(out, key=lambda p: (p.is_default, -(2**63) if p.lo is None else p.lo))
 
 
-def _lock(conn: Connection) -> None:
-    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+def _lock(conn: Connection, timeout: str = LOCK_TIMEOUT) -> None:
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{timeout}'")
     conn.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
 
 
@@ -167,31 +171,36 @@ def make_ahead(conn: Connection, now: int) -> int:
 
 
 def drop_oldest(conn: Connection, cutoff: int) -> int | None:
-    """One step of retention by whole partitions, for one transaction: DROP the partitions a step
-    before detached (their files go; no other table is locked meanwhile), or else detach the
-    oldest day of `checks` ending by `cutoff` when all its checks are folded (taking its folded
-    checks off the hosts' counts) and the child ranges no remaining check can own. Detaching
-    locks the parent only briefly: writers never wait for the files to go. Return the folded
-    checks detached (0 for a step without a day), or None when there was nothing to do."""
+    """One step of retention by whole partitions, for one transaction: DROP one table a step
+    before detached (its files go at commit; no other table is locked meanwhile), or else detach
+    the oldest day of `checks` ending by `cutoff` when all its checks are folded (taking its
+    folded checks off the hosts' counts) and the child ranges no remaining check can own.
+    Detaching locks the parent only briefly: writers never wait for the files to go. Return the
+    folded checks detached (0 for a step without a day), or None when there was nothing to do."""
     if not is_partitioned(conn, PARENT):
         return None
-    _lock(conn)
+    _lock(conn, STEP_LOCK_TIMEOUT)
     retired = conn.exec_driver_sql(
         "SELECT relname FROM pg_class WHERE relkind = 'r'"
-        " AND relnamespace = to_regnamespace(current_schema()) AND relname ~ %s",
+        " AND relnamespace = to_regnamespace(current_schema()) AND relname ~ %s ORDER BY relname LIMIT 1",
         (f"^({'|'.join((PARENT, *CHILDREN))})_.*{RETIRED}$",),
-    ).scalars()
-    gone = [str(name) for name in retired]
-    for name in gone:
-        conn.exec_driver_sql(f'DROP TABLE "{name}"')
-    if gone:
-        log.info("partitions: dropped %s", ", ".join(gone))
+    ).scalar()
+    if retired is not None:
+        # One table per transaction: the unlink of its files at commit is the step's whole cost,
+        # so a day's files go in short steps the upkeep can stop between.
+        conn.exec_driver_sql(f'DROP TABLE "{retired}"')
+        log.info("partitions: dropped %s", retired)
         return 0
     detached = None
     ranges = [p for p in partitions(conn, PARENT) if not p.is_default]
     if ranges and ranges[0].lo is not None and ranges[0].hi is not None and ranges[0].hi <= cutoff:
         oldest, day = ranges[0], ranges[0].lo // DAY
         if _all_folded(conn, oldest.name):
+            # Detach before touching hosts: DETACH locks checks, then hosts (for the detached
+            # table's own foreign key), in the order a fold or a write does. Updating hosts first
+            # held their rows while DETACH waited for checks: a fold that had read checks and
+            # then updated its host deadlocked with it.
+            _retire(conn, PARENT, oldest.name)
             conn.exec_driver_sql(
                 f"UPDATE hosts SET checks_count = checks_count - d.count FROM {DAY_COUNTS} d"  # noqa: S608
                 " WHERE d.host_id = hosts.id AND d.day = %s",
@@ -205,7 +214,6 @@ def drop_oldest(conn: Connection, cutoff: int) -> int | None:
             )
             # Days before it were never partitioned: their rows were deleted (and uncounted) one by one.
             conn.exec_driver_sql(f"DELETE FROM {DAY_COUNTS} WHERE day <= %s", (day,))  # noqa: S608
-            _retire(conn, PARENT, oldest.name)
             log.info("partitions: detached %s (%d checks)", oldest.name, detached)
         else:
             log.warning("partitions: %s is past retention but holds checks not folded yet; kept", oldest.name)

@@ -7,6 +7,8 @@ come from the models, compiled for this dialect; values are always bound paramet
 from __future__ import annotations
 
 import functools
+import logging
+import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -37,6 +39,9 @@ from checkd.store.backends import (
     pg_partitions,
 )
 
+log = logging.getLogger(__name__)
+
+STEP_PAUSE_S = 0.2  # between tries of a retention step that waited too long for a lock (times the try)
 # SQLAlchemy leaves the dialect's __init__ untyped.
 # The advisory-lock key space of fleet hosts' alert claims (the key is the host id).
 HOST_CLAIMS = 0x636B_6661
@@ -321,8 +326,20 @@ class PostgresqlBackend:
         return pg_partitions.make_ahead(conn, now)
 
     def drop_partition(self, conn: Connection, cutoff: int) -> int | None:
-        """The oldest day of checks past `cutoff`, when folded, and the child ranges it freed."""
-        return pg_partitions.drop_oldest(conn, cutoff)
+        """The oldest day of checks past `cutoff`, when folded, and the child ranges it freed, or
+        a table detached before (pg_partitions.drop_oldest), in a savepoint: when a lock is not
+        granted in time, the step is rolled back so the writers queued behind it pass, and tried
+        again; None (nothing done this round) when it never was."""
+        for attempt in range(pg_partitions.STEP_TRIES):
+            try:
+                with conn.begin_nested():
+                    return pg_partitions.drop_oldest(conn, cutoff)
+            except DBAPIError as exc:
+                if not self.is_lock_wait(exc):
+                    raise
+            time.sleep(STEP_PAUSE_S * (attempt + 1))
+        log.warning("partitions: a table stayed locked by others; retention by partition waits a round")
+        return None
 
     def row_cutoff(self, conn: Connection, cutoff: int) -> int:
         """Rows older than every day partition (in the default partition)."""
