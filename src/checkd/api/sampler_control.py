@@ -1,4 +1,4 @@
-"""Sampler start/stop/interval through the API: who asked, the change, and its audit-log entry (refusals too)."""
+"""Sampler start/stop/interval via the API: who asked, the change, its audit-log entry (refusals too)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def sampler_actor(
     monitor: MonitorDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> str:
-    """The operator of a sampler start/stop/interval change; a token without `operate` is refused (403) and audited.
+    """The operator of a sampler start/stop/interval; a token without `operate` is refused (403), audited.
 
     A missing or wrong token (401) names no one, so it is refused without an entry."""
     try:
@@ -80,6 +80,6 @@ async def change_interval(monitor: Monitor, actor: str, interval_s: int) -> Samp
         status=200 if change.unsaved is None else 503,
         ok=True,  # applied at once, as a start/stop; an unsaved one is retried
         state=_state(monitor),
-        message=f"interval {old}s → {interval_s}s" + ("" if change.unsaved is None else f"; {change.unsaved}"),
+        message=f"interval {old}s → {interval_s}s" + (f"; {change.unsaved}" if change.unsaved else ""),
     )
     return sampler_answer(monitor, change, message)
