@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,9 @@ import pytest
 
 from checkd_process import CheckdProcess
 
-SHOTS = Path(os.environ.get("CHECKD_SCREENSHOTS") or tempfile.mkdtemp(prefix="checkd-screenshots-"))
+# Every state a browser test asserts is kept as a PNG here (git ignores build/); the run prints it.
+_REPO = Path(__file__).resolve().parents[2]
+SHOTS = Path(os.environ.get("CHECKD_SCREENSHOTS") or _REPO / "build" / "screenshots")
 
 
 class Page:
@@ -34,17 +35,22 @@ class Page:
             self.errors.append(f"console: {msg.text}")
 
     def shot(self, name: str) -> Path:
-        """Save a full-page screenshot under the artifact dir and print its path."""
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        path = SHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        print(f"screenshot: {path}")
-        return path
+        """Save a full-page screenshot of the state just asserted under SHOTS and print its path."""
+        return shot(self.page, name)
 
     def foreign_requests(self) -> list[str]:
         """Requests that went anywhere but this checkd (data: URLs are local)."""
         base = self.server.url("") if self.server else "http://127.0.0.1:"
         return [u for u in self.requests if not (u.startswith(base) or u.startswith("data:"))]
+
+
+def shot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot of Playwright `page` as SHOTS/`name`.png and print its path."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    return path
 
 
 def seed_checks(
