@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -88,6 +89,40 @@ def seed_checks(
         if fold is not None:
             with engine.begin() as conn:
                 fold(conn=conn, host=host)
+    finally:
+        engine.dispose()
+
+
+def seed_sampler_audit(data_dir: Path, host: str, changes: list[tuple[float, str, str]]) -> list[int]:
+    """Write sampler starts and stops (at, actor, "start" | "stop") to `host`'s audit log in the SQLite
+    database of `data_dir`, as the API records them; their ids, in order."""
+    from checkd import store
+    from checkd.db import make_engine, migrate
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(f"sqlite:///{data_dir / 'checkd.db'}")
+    try:
+        migrate(engine)
+        with engine.begin() as conn:
+            return [
+                store.record_action(
+                    conn=conn,
+                    host=host,
+                    entry=dataclasses.replace(
+                        store.AuditEntry.instant(
+                            actor,
+                            "sampler",
+                            action,
+                            200,
+                            "stopped" if action == "stop" else "started",
+                            ok=True,
+                            state="stopped" if action == "stop" else "running",
+                        ),
+                        at_ms=int(at * 1000),
+                    ),
+                )
+                for at, actor, action in changes
+            ]
     finally:
         engine.dispose()
 
