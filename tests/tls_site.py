@@ -1,5 +1,6 @@
 """The one test helper for TLS: certificates made with the openssl CLI, and a small HTTP(S) site
-on a free loopback port (pages: / says hello, /fail answers 500, /slow waits)."""
+on a free loopback port (pages: / says hello, /fail answers 500, /slow waits, /drip sends its body a
+byte at a time)."""
 
 from __future__ import annotations
 
@@ -59,12 +60,25 @@ class _Pages(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         if parts.path == "/slow":
             time.sleep(float(parse_qs(parts.query).get("s", ["5"])[0]))
+        if parts.path == "/drip":  # each byte in time, the whole body late
+            self._drip(float(parse_qs(parts.query).get("s", ["0.2"])[0]))
+            return
         status, body = (500, b"internal error") if parts.path == "/fail" else (200, HELLO)
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _drip(self, pause_s: float) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(HELLO)))
+        self.end_headers()
+        for byte in HELLO:
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+            time.sleep(pause_s)
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # quiet: pytest shows failures, not access logs

@@ -54,7 +54,6 @@ class Monitor:
         self.engine: Engine = make_engine(settings.database_url)
         self.registry = registry or ServiceRegistry(settings.services)
         self.endpoints = EndpointRunner(build_checks(settings.probes))
-        self.processes = ProcessTable()  # /api/v2/processes: cpu percent against the previous reading
         self.probe = CheckProbe(
             disk_paths=settings.sampler.disk_paths,
             service_states=self.registry.states,
@@ -63,6 +62,8 @@ class Monitor:
             disk_devices=settings.sampler.disk_devices,
             host_counts=True,
         )
+        # /api/v2/processes: cpu percent against the previous reading; its faults are probe faults.
+        self.processes = ProcessTable(errors=self.probe.errors)
         self.sampler = Sampler(
             engine=self.engine, host=self.host, probe=self.probe, interval_s=settings.sampler.interval
         )

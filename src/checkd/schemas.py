@@ -177,6 +177,10 @@ class SamplerOut(BaseModel):
         0.0, description="longest time one write took since start, waits for another writer's lock included"
     )
     message: str | None = Field(None, description="what a start/stop call did, e.g. 'already running'")
+    fleet_errors_total: int = Field(
+        0, description="faults of the fleet hosts' alerting: claiming hosts, reading their checks"
+    )
+    fleet_last_error: str | None = Field(None, description="the most recent of those faults")
 
     @classmethod
     def of(
@@ -186,9 +190,13 @@ class SamplerOut(BaseModel):
         *,
         audit: BacklogStatus | None = None,
         state_saved: bool = True,
+        fleet_faults: tuple[int, str | None] = (0, None),
     ) -> SamplerOut:
-        """The API shape of a sampler status (with the audit log's backlog and the state's save)."""
+        """The API shape of a sampler status (with the audit log's backlog, the state's save and the
+        fleet's faults: count and last)."""
         return cls(
+            fleet_errors_total=fleet_faults[0],
+            fleet_last_error=fleet_faults[1],
             audit_pending=0 if audit is None else audit.pending,
             audit_dropped_total=0 if audit is None else audit.dropped_total,
             state_saved=state_saved,

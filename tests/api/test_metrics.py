@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import event
@@ -146,6 +147,40 @@ def test_metrics_are_served_without_a_database_query(tmp_path: Path) -> None:
         assert 'node_systemd_unit_state{name="apache2",service="httpd",state="active"} 1.0' in text
         assert "checkd_cpu_percent 12.5" in text
         assert "checkd_sampler_running 0.0" in text
+    finally:
+        monitor.engine.dispose()
+
+
+def test_process_table_faults_are_probe_faults_in_metrics_and_the_sampler_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/api/v2/processes failing to read the process table counts in checkd_check_errors_total and
+    shows in the sampler's status (issue 14: it was counted nowhere a person looks)."""
+    import psutil
+
+    from checkd.api.respond import sampler_out
+    from checkd.api.routes.metrics import build_registry
+    from checkd.config import Settings
+    from checkd.monitor import Monitor
+    from checkd.probes.processes import ProcessesUnreadable
+
+    monitor = Monitor(Settings(data_dir=tmp_path))
+    try:
+        registry = build_registry(monitor)
+        monkeypatch.setattr(psutil, "PROCFS_PATH", str(tmp_path / "no-proc"))  # psutil's documented knob
+        for _ in range(3):
+            with pytest.raises(ProcessesUnreadable):
+                monitor.processes.top("cpu", 5)
+        text = generate_latest(registry).decode()
+        assert "checkd_check_errors_total 3.0" in text
+        status = sampler_out(monitor)
+        assert status.errors_total == 3
+        assert status.last_error is not None and "no-proc" in status.last_error
+        assert [(f.probe, f.checks) for f in status.probe_failures] == [("processes", 3)]
+        monkeypatch.undo()
+        assert monitor.processes.top("cpu", 5)  # /proc again: it reads, the run of failures ends
+        assert sampler_out(monitor).probe_failures == []
+        assert "checkd_check_errors_total 3.0" in generate_latest(registry).decode()  # a counter
     finally:
         monitor.engine.dispose()
 

@@ -39,11 +39,12 @@ def test_read_token_reads_but_cannot_operate_403_naming_the_scope(srv: CheckdPro
     assert srv.get("/api/v2/sampler").json()["running"] is True
     r = srv.client.put("/api/v2/sampler", json={"interval_s": 5}, headers=bearer(token))
     assert r.status_code == 403
-    refused = srv.get("/api/v2/actions").json()  # the refused sampler stop is in the audit log
+    refused = srv.get("/api/v2/actions").json()  # the refused sampler stop and interval are in the audit log
     assert [(e["service"], e["action"], e["actor"], e["ok"], e["status"]) for e in refused] == [
-        ("sampler", "stop", "dash", False, 403)
+        ("sampler", "interval", "dash", False, 403),
+        ("sampler", "stop", "dash", False, 403),
     ]
-    assert "'operate'" in refused[0]["message"]
+    assert all("'operate'" in e["message"] for e in refused)
 
 
 def test_operate_token_runs_the_sampler_and_services_and_is_the_audit_actor(srv: CheckdProcess) -> None:
@@ -60,6 +61,24 @@ def test_operate_token_runs_the_sampler_and_services_and_is_the_audit_actor(srv:
         ("sampler", "start", "ops-bot"),  # through /v1.0 as well
         ("sampler", "stop", "ops-bot"),
     ]
+
+
+def test_an_interval_change_is_audited_with_its_actor_and_old_and_new_interval(srv: CheckdProcess) -> None:
+    token = create_token(srv, "tuner", "operate")
+    before = srv.get("/api/v2/sampler").json()["interval_s"]
+    r = srv.client.put("/api/v2/sampler", json={"interval_s": before + 7}, headers=bearer(token))
+    assert r.status_code == 200, r.text
+    assert r.json()["interval_s"] == before + 7
+    entry = srv.get("/api/v2/actions").json()[0]
+    assert (entry["service"], entry["action"], entry["actor"], entry["ok"], entry["status"]) == (
+        "sampler",
+        "interval",
+        "tuner",
+        True,
+        200,
+    )
+    assert entry["message"] == f"interval {before}s → {before + 7}s"
+    assert entry["state"] == "running"
 
 
 def test_admin_file_token_and_named_admin_token_may_operate(srv: CheckdProcess) -> None:

@@ -139,6 +139,9 @@ def test_claims_lost_with_the_database_session_are_counted_and_taken_again(
         postgres.restart(down_for=2)  # every session ends: a's claim with it
         a.wait_for(lambda: _fleet_errors(a) >= 1, timeout=30)
         assert "the database session holding the hosts' claims was lost" in a.log()
+        sampler = a.get("/api/v2/sampler").json()  # the same faults, where the others are shown
+        assert sampler["fleet_errors_total"] >= 1
+        assert sampler["fleet_last_error"] is not None
         _push(b, token, "lost1", range(3, 5), cpu=1.0)  # b claims it now
         b.wait_for(lambda: len(hook.requests) == 2, timeout=30)
         _push(a, token, "lost1", range(5, 7), cpu=50.0)  # b holds it: b reads these from SQL

@@ -119,8 +119,14 @@ def test_sampler_changes_during_an_outage_answer_503_stay_applied_and_are_saved_
         server.wait_for(lambda: server.get("/api/v2/sampler").json()["audit_pending"] == 0, timeout=30)
         entries = server.get("/api/v2/actions").json()
         got = [(e["service"], e["action"], e["status"], e["ok"], e["state"]) for e in reversed(entries)]
-        assert got == [("sampler", "stop", 503, True, "stopped"), ("sampler", "stop", 200, True, "stopped")]
-        assert "not saved" in entries[1]["message"], "the stop in the outage waited and was written"
+        assert got == [
+            ("sampler", "stop", 503, True, "stopped"),
+            ("sampler", "interval", 503, True, "stopped"),
+            ("sampler", "stop", 200, True, "stopped"),
+        ]
+        assert "not saved" in entries[2]["message"], "the stop in the outage waited and was written"
+        interval = entries[1]["message"]
+        assert interval.startswith("interval 60s → 7s; ") and "not saved" in interval
     finally:
         server.close()
     again = _server(tmp_path, url, interval=None).start()

@@ -3,6 +3,7 @@ a self-signed certificate, a body substring, a host that does not resolve, a tim
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -93,3 +94,62 @@ def test_a_page_slower_than_the_timeout_is_down_after_the_timeout() -> None:
         took = time.monotonic() - started
     assert not result.up and result.error == "read timed out"
     assert 0.9 < took < 3
+
+
+def test_a_body_that_trickles_past_the_timeout_is_down_after_the_timeout() -> None:
+    """Each byte comes within the read timeout, the whole body does not: the check still ends."""
+    with Site() as site:
+        started = time.monotonic()
+        result = run_http(site.url("/drip?s=0.2"), timeout_s=1, contains="not on the page")
+        took = time.monotonic() - started
+    assert not result.up and result.error == "read timed out"
+    assert 0.9 < took < 1.6
+
+
+class HangingResolver:
+    """A name lookup that answers only when released (a resolver that hangs); no packet is sent."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.asked: list[str] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        self.asked.append(host)
+        self.release.wait(30)
+        return ["127.0.0.1"]
+
+
+def test_a_name_lookup_that_hangs_ends_with_the_timeout_and_holds_one_thread() -> None:
+    resolver = HangingResolver()
+    probe = HttpProbe(HttpTarget("site", "http://hangs.test/", 1.0), resolve=resolver)
+    try:
+        started = time.monotonic()
+        result = probe.run()
+        took = time.monotonic() - started
+        assert not result.up and result.error == "name lookup of hangs.test timed out"
+        assert 0.9 < took < 1.5
+        again = probe.run()  # the first lookup still hangs: no second thread, down at once
+        assert again.error == "name lookup of hangs.test still running since an earlier run"
+        assert resolver.asked == ["hangs.test"]
+    finally:
+        resolver.release.set()
+        probe.close()
+
+
+def test_a_resolved_name_is_verified_against_the_certificate_not_its_address(tmp_path: Path) -> None:
+    ca, leaf = ca_signed(tmp_path, days=30)  # for 127.0.0.1 and localhost
+
+    def loopback(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    with Site(tls=leaf) as site:
+        for name, up in (("localhost", True), ("elsewhere.test", False)):
+            target = HttpTarget("site", f"https://{name}:{site.port}/", 5.0, ca_file=ca.cert)
+            probe = HttpProbe(target, resolve=loopback)
+            try:
+                result = probe.run()
+            finally:
+                probe.close()
+            assert result.up is up, (name, result.error)
+            if not up:
+                assert result.error is not None and "TLS certificate not valid" in result.error

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 
 from checkd.endpoints.tcp import TcpProbe, TcpTarget
 from checkd_process import free_port
@@ -29,3 +31,20 @@ def test_a_host_that_does_not_resolve_is_down_with_the_reason() -> None:
     result = TcpProbe(TcpTarget("db", "db.invalid", 5432, 3)).run()
     assert not result.up
     assert result.error is not None and result.error.startswith("cannot resolve host: ")
+
+
+def test_a_name_lookup_that_hangs_ends_with_the_timeout() -> None:
+    release = threading.Event()
+
+    def hangs(host: str, port: int) -> list[str]:
+        release.wait(30)
+        return ["127.0.0.1"]
+
+    try:
+        started = time.monotonic()
+        result = TcpProbe(TcpTarget("db", "hangs.test", 5432, 1), resolve=hangs).run()
+        took = time.monotonic() - started
+    finally:
+        release.set()
+    assert not result.up and result.error == "name lookup of hangs.test timed out"
+    assert 0.9 < took < 1.5

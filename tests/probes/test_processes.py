@@ -92,6 +92,7 @@ def test_a_process_table_that_cannot_be_read_is_one_counted_error(
     with pytest.raises(ProcessesUnreadable) as err:
         table.top("cpu", 5)
     assert "no-proc" in str(err.value)
-    assert table.errors_total == 1 and table.last_error == str(err.value)
+    assert table.errors.counts == {"processes": 1} and table.errors.last == f"processes: {err.value}"
     monkeypatch.undo()
     assert table.top("cpu", 5)  # /proc again: it reads
+    assert table.errors.failing() == [] and table.errors.streaks == {}

@@ -1,4 +1,5 @@
-"""Browser fixtures: Debian's chromium through Playwright, a fresh profile, screenshots in a temp dir."""
+"""Browser fixtures: Debian's chromium through Playwright, a fresh profile, screenshots kept in
+build/screenshots/ (or $CHECKD_SCREENSHOTS), a failing test's pages too."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from checkd_process import CheckdProcess
 
-from .helpers import SHOTS, Page
+from .helpers import SHOTS, Page, shot
 
 CHROMIUM = os.environ.get("CHECKD_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,10 +52,24 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Remember whether the test itself failed, for the fixtures' teardown (pytest's documented recipe)."""
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def open_page(browser: Any) -> Iterator[Callable[..., Page]]:
-    """Factory: a new context (fresh storage) and page on `server`'s `path`; other origins are blocked."""
+def open_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[..., Page]]:
+    """Factory: a new context (fresh storage) and page on `server`'s `path`; other origins are blocked.
+    When the test fails, each page it opened is kept as a screenshot named after the test."""
     contexts: list[Any] = []
+    pages: list[Page] = []
 
     def make(server: CheckdProcess, path: str = "/", **kw: Any) -> Page:
         kw.setdefault("viewport", {"width": 1280, "height": 1000})
@@ -67,10 +82,17 @@ def open_page(browser: Any) -> Iterator[Callable[..., Page]]:
         )
         page = Page(ctx.new_page(), server)
         page.page.set_default_timeout(20_000)
+        pages.append(page)
         page.page.goto(server.url(path))
         return page
 
     yield make
+    if request.node.stash.get(_FAILED, False):
+        for i, page in enumerate(pages):
+            try:
+                shot(page.page, f"failed-{request.node.name}-{i}")
+            except Exception as exc:  # a page that crashed: the failure itself is what matters
+                print(f"no screenshot of page {i}: {exc}")
     for ctx in contexts:
         ctx.close()
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +14,9 @@ import pytest
 
 from checkd_process import CheckdProcess
 
-SHOTS = Path(os.environ.get("CHECKD_SCREENSHOTS") or tempfile.mkdtemp(prefix="checkd-screenshots-"))
+# Every state a browser test asserts is kept as a PNG here (git ignores build/); the run prints it.
+_REPO = Path(__file__).resolve().parents[2]
+SHOTS = Path(os.environ.get("CHECKD_SCREENSHOTS") or _REPO / "build" / "screenshots")
 
 
 class Page:
@@ -34,17 +36,22 @@ class Page:
             self.errors.append(f"console: {msg.text}")
 
     def shot(self, name: str) -> Path:
-        """Save a full-page screenshot under the artifact dir and print its path."""
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        path = SHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        print(f"screenshot: {path}")
-        return path
+        """Save a full-page screenshot of the state just asserted under SHOTS and print its path."""
+        return shot(self.page, name)
 
     def foreign_requests(self) -> list[str]:
         """Requests that went anywhere but this checkd (data: URLs are local)."""
         base = self.server.url("") if self.server else "http://127.0.0.1:"
         return [u for u in self.requests if not (u.startswith(base) or u.startswith("data:"))]
+
+
+def shot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot of Playwright `page` as SHOTS/`name`.png and print its path."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    return path
 
 
 def seed_checks(
@@ -82,6 +89,40 @@ def seed_checks(
         if fold is not None:
             with engine.begin() as conn:
                 fold(conn=conn, host=host)
+    finally:
+        engine.dispose()
+
+
+def seed_sampler_audit(data_dir: Path, host: str, changes: list[tuple[float, str, str]]) -> list[int]:
+    """Write sampler starts and stops (at, actor, "start" | "stop") to `host`'s audit log in the SQLite
+    database of `data_dir`, as the API records them; their ids, in order."""
+    from checkd import store
+    from checkd.db import make_engine, migrate
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(f"sqlite:///{data_dir / 'checkd.db'}")
+    try:
+        migrate(engine)
+        with engine.begin() as conn:
+            return [
+                store.record_action(
+                    conn=conn,
+                    host=host,
+                    entry=dataclasses.replace(
+                        store.AuditEntry.instant(
+                            actor,
+                            "sampler",
+                            action,
+                            200,
+                            "stopped" if action == "stop" else "started",
+                            ok=True,
+                            state="stopped" if action == "stop" else "running",
+                        ),
+                        at_ms=int(at * 1000),
+                    ),
+                )
+                for at, actor, action in changes
+            ]
     finally:
         engine.dispose()
 

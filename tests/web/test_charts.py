@@ -1,4 +1,5 @@
-"""Charts a person reads: units, shared cursor, zoom, level lines, action markers, new points only."""
+"""Charts a person reads: units, shared cursor, zoom, level lines, action and sampler markers, new
+points only."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 from checkd_process import CheckdProcess
 
-from .helpers import Page, minutes_ago, seed_checks, wait_ticks
+from .helpers import Page, minutes_ago, seed_checks, seed_sampler_audit, wait_ticks
 
 pytestmark = pytest.mark.browser
 
@@ -129,6 +130,69 @@ def test_action_markers_link_to_their_audit_rows(
     assert "locked restart by " in (marker.get_attribute("title") or "")
     assert page.locator(f"#action-{entry['id']}").count() == 1
     p.shot("charts-action-marker")
+
+
+def test_sampler_stops_and_starts_are_marked_at_their_time_and_link_to_their_audit_rows(
+    make_server: Callable[..., CheckdProcess], tmp_path: Path, open_page: Callable[..., Page]
+) -> None:
+    data = tmp_path / "charts"
+    seed_checks(data, HOST, minutes_ago(120, start_min=1), cpu=lambda i: 10.0 + (i * 7) % 76)
+    now = time.time()
+    changes = [(now - 40 * 60, "ops", "stop"), (now - 25 * 60, "ops", "start")]
+    stop_id, start_id = seed_sampler_audit(data, HOST, changes)
+    config = tmp_path / "checkd.toml"
+    config.write_text(CONFIG)
+    server = make_server(data, args=("--host-name", HOST, "--config", str(config)))
+    assert server.post("/api/v2/sampler/stop", headers=server.auth()).status_code == 200
+    live_stop = server.get("/api/v2/actions").json()[0]
+    assert (live_stop["service"], live_stop["action"]) == ("sampler", "stop")
+
+    p = open_page(server)
+    page = p.page
+    page.wait_for_function(  # the seeded hour (the sampler is stopped)
+        "() => Number(document.querySelector('#chart-cpu').dataset.points || 0) >= 55", timeout=60_000
+    )
+    live = page.locator(f'#chart-cpu a.marker-sampler[href="#action-{live_stop["id"]}"]')
+    live.wait_for(timeout=30_000)  # the actions are read with the slow panels
+    area = box(page, "cpu")
+    shown = float(page.get_attribute("#chart-cpu", "data-shown") or 0)
+    assert 3590 <= shown <= 3610
+
+    def where(locator: Any) -> float:
+        """The horizontal middle of `locator`, as a fraction of the plotting area (0 = left edge)."""
+        b = locator.bounding_box()
+        return float((b["x"] + b["width"] / 2 - area["x"]) / area["width"])
+
+    stop = page.locator(f'#chart-cpu a.marker-sampler[href="#action-{stop_id}"]')
+    start = page.locator(f'#chart-cpu a.marker-sampler[href="#action-{start_id}"]')
+    assert stop.is_visible() and start.is_visible() and live.is_visible()
+    assert "sampler stopped by ops" in (stop.get_attribute("title") or "")
+    assert "sampler started by ops" in (start.get_attribute("title") or "")
+    assert "sampler stopped by api" in (live.get_attribute("title") or "")
+    # At their times on the hour shown: 40 and 25 minutes ago, and now (within a minute of the hour).
+    assert abs(where(stop) - 20 / 60) < 1 / 60, where(stop)
+    assert abs(where(start) - 35 / 60) < 1 / 60, where(start)
+    assert where(live) > 59 / 60, where(live)
+    # The time it was stopped is hatched: from the stop to the start, and from the live stop on.
+    spans = page.locator("#chart-cpu .sampler-off")
+    assert spans.count() == 2
+    first = spans.nth(0).bounding_box()
+    assert abs(first["x"] - (area["x"] + where(stop) * area["width"])) < 3
+    assert abs(first["x"] + first["width"] - (area["x"] + where(start) * area["width"])) < 3
+    assert (spans.nth(1).get_attribute("title") or "").endswith(" now")  # still stopped
+    assert page.locator("#chart-mem a.marker-sampler").count() == 3  # on every chart
+    p.shot("charts-sampler-markers")
+
+    stop.click()  # leads to its row in "Latest actions"
+    assert urlparse(page.url).fragment == f"action-{stop_id}"
+    row = page.locator(f"#action-{stop_id}")
+    assert row.evaluate("r => r.matches(':target')")
+    assert row.is_visible() and row.bounding_box()["y"] < page.viewport_size["height"]
+    assert row.bounding_box()["y"] >= 0
+    cells = row.locator("td").all_inner_texts()
+    assert cells[1:5] == ["ops", "sampler", "stop", "ok"], cells
+    p.shot("charts-sampler-marker-followed")
+    assert p.errors == [], p.errors
 
 
 def test_refresh_reads_only_new_points_and_pauses_while_hidden(

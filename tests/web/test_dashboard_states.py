@@ -126,6 +126,7 @@ def test_protected_reads_ask_for_the_token_once(
     page = p.page
     page.wait_for_selector("#token-dialog[open]")
     assert "protect_reads" in page.inner_text("#notice-text")
+    p.shot("dashboard-token-asked")
     page.fill("#token-input", server.token)
     page.click("#token-ok")
     page.wait_for_selector("#latest-body:not([hidden])")

@@ -125,3 +125,4 @@ def test_times_are_local_with_the_zone_named(seeded: CheckdProcess, open_page: C
     assert " s ago · " in shown and shown.split(" · ")[1][:5] == taken.strftime("%H:%M"), shown
     texts = [page.inner_text(s) for s in ("#sampler-note", "#refreshed")]
     assert all("AM" not in t and "PM" not in t and "/" not in t.split(" · ")[0] for t in texts), texts
+    p.shot("layout-times-asia-tokyo")

@@ -11,6 +11,7 @@ import pytest
 from checkd_process import CheckdProcess
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS
+from .helpers import shot
 
 pytestmark = pytest.mark.browser
 
@@ -73,7 +74,7 @@ def visit(named_browser: Any, server: CheckdProcess) -> Iterator[Callable[[str, 
 
 
 def test_dashboard_makes_no_request_outside_checkd(visit: Callable[[str, str], Any]) -> None:
-    visit("/", "main")
+    shot(visit("/", "main"), "offline-dashboard")
 
 
 def test_swagger_ui_is_offline_and_lists_v2_before_v1(visit: Callable[[str, str], Any]) -> None:
@@ -82,6 +83,7 @@ def test_swagger_ui_is_offline_and_lists_v2_before_v1(visit: Callable[[str, str]
     assert tags[0] == "checks", tags  # the v2 API comes first
     assert tags[-1] == V1_TAG, tags  # the v1.0 compatibility routes last, named as such
     assert "compatibility routes" in page.locator(f'h3[data-tag="{V1_TAG}"]').inner_text()
+    shot(page, "offline-swagger-ui")
 
 
 def test_redoc_is_offline_and_lists_v2_before_v1(visit: Callable[[str, str], Any]) -> None:
@@ -93,3 +95,4 @@ def test_redoc_is_offline_and_lists_v2_before_v1(visit: Callable[[str, str], Any
     assert ids[0] == "tag/checks", ids
     assert ids[-1].startswith("tag/v1.0"), ids
     assert "compatibility routes" in page.locator(f'[id="{ids[-1]}"]').first.inner_text()
+    shot(page, "offline-redoc")

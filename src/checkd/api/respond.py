@@ -24,12 +24,14 @@ _DESCRIPTIONS = {
 
 
 def sampler_out(monitor: Monitor, message: str | None = None) -> SamplerOut:
-    """The sampler's status, with what waits to be saved (audit entries, its own state)."""
+    """The sampler's status, with what waits to be saved (audit entries, its own state) and the
+    fleet's faults."""
     return SamplerOut.of(
         monitor.sampler.status(),
         message,
         audit=monitor.audit.status(),
         state_saved=not monitor.state_saves.pending,
+        fleet_faults=(monitor.fleet_alerts.errors_total, monitor.fleet_alerts.last_error),
     )
 
 

@@ -1,4 +1,4 @@
-"""Sampler start/stop through the API: who asked, the change, and its audit-log entry (refusals too)."""
+"""Sampler start/stop/interval via the API: who asked, the change, its audit-log entry (refusals too)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,12 @@ from checkd.schemas import SamplerOut
 
 SamplerAction = Literal["start", "stop"]
 _WORDS = {"start": ("started", "already running"), "stop": ("stopped", "already stopped")}
+INTERVAL = "interval"  # the audit log's `action` for a change of the sampling interval
 
 
-def _action_of(request: Request) -> SamplerAction:
+def _action_of(request: Request) -> str:
+    if request.method == "PUT":
+        return INTERVAL
     return "stop" if request.url.path.rstrip("/").endswith("stop") else "start"
 
 
@@ -26,7 +29,7 @@ def sampler_actor(
     monitor: MonitorDep,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> str:
-    """The operator of a sampler start/stop; a token without `operate` is refused (403) and audited.
+    """The operator of a sampler start/stop/interval; a token without `operate` is refused (403), audited.
 
     A missing or wrong token (401) names no one, so it is refused without an entry."""
     try:
@@ -56,7 +59,27 @@ async def change_sampler(monitor: Monitor, actor: str, action: SamplerAction) ->
         action,
         status=200 if saved else 503,
         ok=True,  # the change applies at once; an unsaved one is retried, never reverted
-        state="running" if monitor.sampler.running else "stopped",
+        state=_state(monitor),
         message=change.unsaved or message,
+    )
+    return sampler_answer(monitor, change, message)
+
+
+def _state(monitor: Monitor) -> str:
+    return "running" if monitor.sampler.running else "stopped"
+
+
+async def change_interval(monitor: Monitor, actor: str, interval_s: int) -> SamplerOut:
+    """Set the sampling interval for `actor` and audit it as "interval OLD s → NEW s" (503: not saved yet)."""
+    old = monitor.sampler.interval_s
+    change = await run_in_threadpool(monitor.set_interval, interval_s)
+    message = f"interval set to {interval_s}s"
+    monitor.actions.record_sampler(
+        actor,
+        INTERVAL,
+        status=200 if change.unsaved is None else 503,
+        ok=True,  # applied at once, as a start/stop; an unsaved one is retried
+        state=_state(monitor),
+        message=f"interval {old}s → {interval_s}s" + (f"; {change.unsaved}" if change.unsaved else ""),
     )
     return sampler_answer(monitor, change, message)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from checkd.endpoints.lookup import BoundedLookup, Resolver, system_resolver
 from checkd.endpoints.outcome import describe_error
 from checkd.probes.readings import EndpointResult
 
@@ -31,23 +32,24 @@ class HttpTarget:
 
 
 class HttpProbe:
-    """Runs one http check; its client (and TLS context, costly to build) lives across runs."""
+    """Runs one http check; its client (and TLS context, costly to build) lives across runs. The
+    whole run (name lookup, connect, TLS, response and body) ends within the target's timeout."""
 
     kind = "http"
 
-    def __init__(self, target: HttpTarget) -> None:
+    def __init__(self, target: HttpTarget, *, resolve: Resolver = system_resolver) -> None:
         import httpx  # lazily: a checkd without http checks never imports it here
+
+        from checkd.endpoints.deadline import DeadlineTransport
 
         self.target = target
         context = ssl.create_default_context(cafile=str(target.ca_file) if target.ca_file else None)
-        # No keep-alive: every run opens its own connection, so a server that went away (or changed
-        # its certificate) shows at once, as blackbox_exporter measures it.
+        self._transport = DeadlineTransport(ssl_context=context, lookup=BoundedLookup(resolve))
         self._client = httpx.Client(
-            verify=context,
+            transport=self._transport,
             timeout=target.timeout_s,
             trust_env=False,
             follow_redirects=True,
-            limits=httpx.Limits(max_keepalive_connections=0),
             headers={"User-Agent": "checkd-probe"},
         )
         self._needle = target.contains.encode()
@@ -56,6 +58,7 @@ class HttpProbe:
         """One GET: up when the status is expected and the body holds `contains`; never raises."""
         started_at = time.time()
         started = time.perf_counter()
+        self._transport.deadline(self.target.timeout_s)
         status: int | None = None
         expires: float | None = None
         try:

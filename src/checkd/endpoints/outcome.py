@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import ssl
 
+from checkd.endpoints.lookup import NameLookupTimeout
+
 # httpx's timeout exceptions, by name (httpx is imported lazily, only where http checks exist).
 _TIMEOUTS = {
     "ConnectTimeout": "connect timed out",
@@ -30,6 +32,8 @@ def describe_error(exc: BaseException) -> str:
     if type(exc).__name__ in _TIMEOUTS:
         return _TIMEOUTS[type(exc).__name__]
     root = _root(exc)
+    if isinstance(root, NameLookupTimeout):
+        return str(root)
     if isinstance(root, socket.gaierror):
         return f"cannot resolve host: {root.strerror or root}"
     if isinstance(root, ssl.SSLCertVerificationError):

@@ -69,7 +69,7 @@ class ProbeErrors:
     @property
     def total(self) -> int:
         """All probe failures so far."""
-        return sum(self.counts.values())
+        return sum(list(self.counts.values()))  # one C-level copy: a request thread may be adding a probe
 
 
 class CheckProbe:

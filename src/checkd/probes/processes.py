@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -12,7 +11,7 @@ from typing import Literal
 
 import psutil
 
-log = logging.getLogger(__name__)
+from checkd.probes.check import ProbeErrors
 
 ProcessSort = Literal["cpu", "memory"]
 # The first reading (or one after a long pause) is compared with a second taken this much later:
@@ -20,6 +19,7 @@ ProcessSort = Literal["cpu", "memory"]
 PRIME_INTERVAL_S = 0.1
 # Readings older than this describe the past, not now: take a fresh pair instead.
 STALE_AFTER_S = 60.0
+PROBE = "processes"  # the process table's name among the probe faults (/metrics, /api/v2/sampler)
 _ATTRS = ["pid", "name", "username", "memory_info", "status", "cpu_times", "create_time"]
 
 
@@ -44,15 +44,19 @@ class ProcessTable:
     """Reads every process; cpu percent is computed against the cpu times of the previous reading."""
 
     def __init__(
-        self, *, monotonic: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+        self,
+        *,
+        errors: ProbeErrors | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._monotonic = monotonic
         self._sleep = sleep
         self._lock = threading.Lock()  # one reading at a time: each replaces the previous times
         self._times: dict[tuple[int, float], float] = {}  # (pid, create_time) -> user+system cpu s
         self._read_at: float | None = None
-        self.errors_total = 0  # readings that failed as a whole
-        self.last_error: str | None = None
+        # Readings that failed as a whole count with the sampler's probe faults (one counter).
+        self.errors = errors if errors is not None else ProbeErrors()
 
     def top(self, sort: ProcessSort, limit: int, *, cmdline: bool = False) -> list[ProcessInfo]:
         """The `limit` processes using the most cpu or memory; `cmdline` read only when asked."""
@@ -63,10 +67,9 @@ class ProcessTable:
                     self._sleep(PRIME_INTERVAL_S)
                 rows = self._read()
             except (psutil.Error, OSError) as exc:  # a single process gone is skipped inside _read
-                self.errors_total += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.error("cannot read the process table: %s", self.last_error)
-                raise ProcessesUnreadable(self.last_error) from exc
+                self.errors.record(PROBE, exc, time.time())  # logged there, once per run of failures
+                raise ProcessesUnreadable(f"{type(exc).__name__}: {exc}") from exc
+            self.errors.record_ok(PROBE)
         if sort == "cpu":
             rows.sort(key=lambda p: (p.cpu_percent, p.memory_rss), reverse=True)
         else:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 
-from checkd.api.deps import Actor, MonitorDep
-from checkd.api.respond import error_responses, sampler_answer, sampler_out
-from checkd.api.sampler_control import SamplerActor, change_sampler
+from checkd.api.deps import MonitorDep
+from checkd.api.respond import error_responses, sampler_out
+from checkd.api.sampler_control import SamplerActor, change_interval, change_sampler
 from checkd.schemas import SamplerOut, SamplerUpdate
 
 router = APIRouter(prefix="/api/v2/sampler", tags=["sampler"])
@@ -40,9 +39,8 @@ async def stop_sampler(monitor: MonitorDep, actor: SamplerActor) -> SamplerOut:
 
 
 @router.put("", response_model=SamplerOut, summary="Set the interval", responses=_auth_bad)
-async def set_interval(body: SamplerUpdate, monitor: MonitorDep, _actor: Actor) -> SamplerOut:
-    """Change the interval (1..86400 s); it is remembered across restarts.
+async def set_interval(body: SamplerUpdate, monitor: MonitorDep, actor: SamplerActor) -> SamplerOut:
+    """Change the interval (1..86400 s); it is remembered across restarts and audited (old → new).
 
     503: the interval applies, but could not be saved yet (retried until it is)."""
-    change = await run_in_threadpool(monitor.set_interval, body.interval_s)
-    return sampler_answer(monitor, change, f"interval set to {body.interval_s}s")
+    return await change_interval(monitor, actor, body.interval_s)

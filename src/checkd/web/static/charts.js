@@ -1,5 +1,6 @@
 // checkd dashboard: history charts (uPlot, served by checkd from the installed youplot package): a shared
-// cursor, drag-to-zoom, level lines, action markers, a text summary, and refreshes that read only new points.
+// cursor, drag-to-zoom, level lines, markers for service actions and sampler starts/stops (with the spans the
+// sampler was stopped), a text summary, and refreshes that read only new points.
 
 import { api, ApiError } from "./api.js";
 import { bytes, clock, pct } from "./format.js";
@@ -166,7 +167,8 @@ class Chart {
     this.figure.dataset.levels = `${l.warn},${l.bad}`;
   }
 
-  /** A marker per service action in view, linking to its row in "Latest actions". */
+  /** A marker per service action and sampler start/stop in view, linking to its row in "Latest actions",
+   * over a hatched span for each time the sampler was stopped. */
   drawMarkers(u) {
     let layer = u.over.querySelector(".markers");
     if (!layer) {
@@ -175,16 +177,26 @@ class Chart {
       u.over.append(layer);
     }
     const [lo, hi] = [u.scales.x.min, u.scales.x.max];
+    const x = (t) => Math.round(u.valToPos(Math.min(Math.max(t, lo), hi), "x"));
+    const spans = this.owner.stoppedSpans.filter((s) => s.to > lo && s.from < hi).map((s) => {
+      const div = document.createElement("div");
+      div.className = "sampler-off";
+      div.title = `sampler stopped ${clock(s.from)} – ${Number.isFinite(s.to) ? clock(s.to) : "now"}`;
+      div.style.left = `${x(s.from)}px`;
+      div.style.width = `${Math.max(1, x(s.to) - x(s.from))}px`;
+      return div;
+    });
     const marks = this.owner.markers.filter((m) => m.t >= lo && m.t <= hi).map((m) => {
       const a = document.createElement("a");
       a.href = `#action-${m.id}`;
-      a.className = `marker ${m.ok ? "" : "marker-failed"}`;
+      a.className = `marker marker-${m.kind}${m.ok ? "" : " marker-failed"}`;
       a.title = `${clock(m.t)} ${m.text}`;
+      a.dataset.t = String(m.t);
       a.setAttribute("aria-label", a.title);
-      a.style.left = `${Math.round(u.valToPos(m.t, "x"))}px`;
+      a.style.left = `${x(m.t)}px`;
       return a;
     });
-    layer.replaceChildren(...marks);
+    layer.replaceChildren(...spans, ...marks);
   }
 
   drawn(u) {
@@ -223,6 +235,31 @@ class Chart {
   }
 }
 
+const SAMPLER = "sampler"; // the audit log's service for the sampler's own starts, stops and interval
+
+/** How a sampler audit entry reads on a marker. */
+function samplerWords(a) {
+  if (a.action === "stop") return "sampler stopped";
+  if (a.action === "start") return "sampler started";
+  return `sampler ${a.ok ? a.message : a.action}`; // "interval 60s → 5s"
+}
+
+/** The times the sampler was stopped, from its starts and stops among `actions` (newest first): each stop
+ * until the next start, the newest until now when no start followed. */
+function stoppedSpans(actions) {
+  const changes = actions.filter((a) => a.service === SAMPLER && a.ok && (a.action === "stop" || a.action === "start"))
+    .map((a) => ({ t: Date.parse(a.at) / 1000, stop: a.action === "stop" }))
+    .reverse();
+  const spans = [];
+  let from = null;
+  for (const c of changes) {
+    if (c.stop && from === null) from = c.t;
+    else if (!c.stop && from !== null) { spans.push({ from, to: c.t }); from = null; }
+  }
+  if (from !== null) spans.push({ from, to: Infinity });
+  return spans;
+}
+
 /** The series of `chart` for the newest check `newest`: [{metric, param, label, text}], its caption,
  * and what to say when there are none. */
 function specsOf(chart, newest) {
@@ -250,6 +287,7 @@ export class Charts {
     this.range = "1h";
     this.zoom = null;
     this.markers = [];
+    this.stoppedSpans = []; // [{from, to}] (Unix s; to = Infinity while still stopped)
     this.generation = 0;
     this.onError = onError;
     window.addEventListener("resize", () => this.charts.forEach((c) => c.resize()));
@@ -274,11 +312,18 @@ export class Charts {
     }
   }
 
-  /** Service actions to mark on the charts: [{id, at, service, action, ok}]. */
+  /** Audit entries to mark on the charts, newest first: [{id, at, service, action, ok, actor, message}];
+   * service "sampler" entries are its starts, stops and interval changes. */
   setMarkers(actions) {
-    this.markers = actions.map((a) => ({
-      id: a.id, t: Date.parse(a.at) / 1000, ok: a.ok, text: `${a.service} ${a.action} by ${a.actor}${a.ok ? "" : " (failed)"}`,
-    }));
+    this.markers = actions.map((a) => {
+      const sampler = a.service === SAMPLER;
+      const what = sampler ? samplerWords(a) : `${a.service} ${a.action}`;
+      return {
+        id: a.id, t: Date.parse(a.at) / 1000, ok: a.ok, kind: sampler ? "sampler" : "service",
+        text: `${what} by ${a.actor}${a.ok ? "" : sampler ? " (refused)" : " (failed)"}`,
+      };
+    });
+    this.stoppedSpans = stoppedSpans(actions);
   }
 
   /** One series: `spec` is {metric, param: {path|device: name} or {}, label}. */
