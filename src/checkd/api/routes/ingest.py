@@ -7,6 +7,7 @@ import zlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic_core import from_json
 from starlette.concurrency import run_in_threadpool
 
 from checkd.api.authn import Principal
@@ -119,10 +120,13 @@ def parse_checks(body: bytes) -> Pushed:
     if not text:
         raise HTTPException(422, "body: missing; send a JSON array or NDJSON of checks")
     if text.startswith(b"["):
-        try:
-            items = json.loads(text)
-        except ValueError as exc:
-            raise HTTPException(422, f"body: not valid JSON ({exc})") from None
+        try:  # pydantic-core's parser (Rust) is faster than json's; json names what is wrong
+            items = from_json(text)
+        except ValueError:
+            try:
+                items = json.loads(text)
+            except ValueError as exc:
+                raise HTTPException(422, f"body: not valid JSON ({exc})") from None
     else:
         lines = [line for line in text.splitlines() if line.strip()]
         if len(lines) > MAX_CHECKS:

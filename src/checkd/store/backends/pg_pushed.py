@@ -92,7 +92,8 @@ def pushed_params(
     children: list[list[tuple[Any, ...]]] = [[] for _ in _CHILDREN]
     for ord_, check in enumerate(items, start=1):
         for rows, found in zip(children, _child_rows(check, ids_of), strict=True):
-            rows.extend((ord_, *row) for row in found)
+            for row in found:  # most child tables have no row for most checks
+                rows.append((ord_, *row))
     for child, rows in zip(_CHILDREN, children, strict=True):
         names = (f"{child.tag}_ord", *_params(child))
         params.update(zip(names, _columns(rows, len(names)), strict=True))
