@@ -168,16 +168,34 @@ def from_wire(obj: object) -> tuple[str, int, Check]:
     return host, seq, check
 
 
+def _plain(value: object, top: float) -> bool:
+    """A plain int or float in 0..top (NaN and infinities are not): no check needs more; others
+    go through _number, which names what is wrong."""
+    kind = type(value)
+    return (kind is int or kind is float) and 0 <= value <= top  # type: ignore[operator]
+
+
+def _counts(*values: object) -> bool:
+    """Plain ints in 0..SEQ_MAX (byte counts), or not: then _number names the field."""
+    return all(type(v) is int and 0 <= v <= SEQ_MAX for v in values)
+
+
 def _memory(m: dict[str, Any]) -> MemoryUsage:
+    total, available, used, percent = m["total"], m["available"], m["used"], m["percent"]
+    if _counts(total, available, used) and _plain(percent, 100):
+        return MemoryUsage(total=total, available=available, used=used, percent=percent)
     return MemoryUsage(
-        total=int(_number(m["total"], "memory.total", whole=True)),
-        available=int(_number(m["available"], "memory.available", whole=True)),
-        used=int(_number(m["used"], "memory.used", whole=True)),
-        percent=_number(m["percent"], "memory.percent", percent=True),
+        total=int(_number(total, "memory.total", whole=True)),
+        available=int(_number(available, "memory.available", whole=True)),
+        used=int(_number(used, "memory.used", whole=True)),
+        percent=_number(percent, "memory.percent", percent=True),
     )
 
 
 def _load(v: dict[str, Any]) -> LoadAverage:
+    values = (v["load1"], v["load5"], v["load15"])
+    if all(_plain(x, LOAD_MAX) for x in values):
+        return LoadAverage(*values)
     return LoadAverage(*(_number(v[k], f"load.{k}", most=LOAD_MAX) for k in _LOAD))
 
 
@@ -186,14 +204,24 @@ def _whole_or_none(value: object, field: str) -> int | None:
 
 
 def _disk(d: dict[str, Any], field: str) -> DiskUsage:
+    path = _text(d["path"], f"{field}.path", 4096)
+    total, used, free, percent = d["total"], d["used"], d["free"], d["percent"]
+    inodes_total, inodes_free = d.get("inodes_total"), d.get("inodes_free")
+    if (
+        _counts(total, used, free)
+        and _plain(percent, 100)
+        and (inodes_total is None or _counts(inodes_total))
+        and (inodes_free is None or _counts(inodes_free))
+    ):
+        return DiskUsage(path, total, used, free, percent, inodes_total, inodes_free)
     return DiskUsage(
-        path=_text(d["path"], f"{field}.path", 4096),
-        total=int(_number(d["total"], f"{field}.total", whole=True)),
-        used=int(_number(d["used"], f"{field}.used", whole=True)),
-        free=int(_number(d["free"], f"{field}.free", whole=True)),
-        percent=_number(d["percent"], f"{field}.percent", percent=True),
-        inodes_total=_whole_or_none(d.get("inodes_total"), f"{field}.inodes_total"),
-        inodes_free=_whole_or_none(d.get("inodes_free"), f"{field}.inodes_free"),
+        path=path,
+        total=int(_number(total, f"{field}.total", whole=True)),
+        used=int(_number(used, f"{field}.used", whole=True)),
+        free=int(_number(free, f"{field}.free", whole=True)),
+        percent=_number(percent, f"{field}.percent", percent=True),
+        inodes_total=_whole_or_none(inodes_total, f"{field}.inodes_total"),
+        inodes_free=_whole_or_none(inodes_free, f"{field}.inodes_free"),
     )
 
 
