@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checkd.api.authn import FailureLimiter, bearer_of
+from checkd.api.authn import FailureLimiter, Principal, VerifiedTokens, bearer_of
 from checkd.tokens import SCOPES, grants, token_name_ok
 
 
@@ -65,3 +65,19 @@ def test_the_limiter_memory_is_bounded() -> None:
     for _ in range(3):
         limiter.failed("192.0.2.1", now=2.0)
     assert limiter.retry_after("192.0.2.1", now=2.0) is not None
+
+
+def test_a_verified_token_is_remembered_for_its_ttl_then_forgotten() -> None:
+    verified = VerifiedTokens(ttl_s=5.0, max_entries=2)
+    feeder = Principal(name="feeder", scope="ingest", host="web-1", token_hash="aa")
+    verified.put("aa", feeder, now=100.0)
+    assert verified.get("aa", now=104.9) == feeder
+    assert verified.get("aa", now=105.0) is None
+    assert verified.get("aa", now=101.0) is None  # forgotten once expired, not revived
+
+
+def test_verified_tokens_are_bounded_oldest_first() -> None:
+    verified = VerifiedTokens(ttl_s=60.0, max_entries=2)
+    for n, digest in enumerate(("a", "b", "c")):
+        verified.put(digest, Principal(name=digest, scope="ingest", token_hash=digest), now=float(n))
+    assert [verified.get(d, now=3.0) is not None for d in ("a", "b", "c")] == [False, True, True]

@@ -78,6 +78,17 @@ def test_wrong_and_revoked_tokens_are_401_and_store_nothing(collector: CheckdPro
     assert again.returncode == 2 and "no ingest token" in again.stderr
 
 
+def test_a_token_revoked_after_it_pushed_is_401_at_once_and_stores_nothing(collector: CheckdProcess) -> None:
+    data = ("--data-dir", str(collector.data_dir))
+    token = ingest_token("web9", *data)
+    r = collector.post("/api/v2/ingest", json=pushed_checks("web9", [1, 2]), headers=bearer(token))
+    assert r.status_code == 200, r.text  # the collector has verified (and remembers) the token
+    assert run_cli("hosts", "revoke", "web9", *data).returncode == 0
+    r = collector.post("/api/v2/ingest", json=pushed_checks("web9", [3, 4]), headers=bearer(token))
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer", r.text
+    assert _stored(collector, "web9") == 2
+
+
 def test_an_ingest_token_pushes_only_its_host_and_does_nothing_else(collector: CheckdProcess) -> None:
     token = ingest_token("web4", "--data-dir", str(collector.data_dir))
     batch = pushed_checks("web4", [1]) + pushed_checks("db1", [1])

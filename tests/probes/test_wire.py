@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -130,3 +131,43 @@ def test_a_malformed_host_reading_is_named(change: object, field: str) -> None:
     with pytest.raises(WireError) as found:
         from_wire(wire)
     assert found.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "stored"),
+    [
+        (("memory", "total"), 564.0, 564),  # an integer to JSON Schema too
+        (("memory", "total"), 2**53 - 1, 2**53 - 1),
+        (("memory", "total"), 2**53, None),
+        (("memory", "total"), True, None),
+        (("memory", "total"), -1, None),
+        (("memory", "percent"), 100, 100),
+        (("memory", "percent"), float("nan"), None),
+        (("disks", 0, "percent"), float("inf"), None),
+        (("disks", 0, "inodes_free"), 7.0, 7),
+        (("disks", 0, "inodes_free"), 7.5, None),
+        (("load", "load1"), 1_000_000.0, 1_000_000.0),
+        (("load", "load1"), 1_000_001, None),
+        (("load", "load5"), False, None),
+    ],
+)
+def test_edge_values_are_taken_or_named_alike_on_every_path(
+    path: tuple[str | int, ...], value: object, stored: object
+) -> None:
+    wire = to_wire(_check(), host="h1", seq=7)
+    wire["disks"][0].update(inodes_total=100, inodes_free=50)
+    parent: Any = wire
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    field = ".".join(f"[{k}]" if isinstance(k, int) else k for k in path).replace(".[", "[")
+    if stored is None:
+        with pytest.raises(WireError) as found:
+            from_wire(wire)
+        assert found.value.field == field
+        return
+    _, _, back = from_wire(wire)
+    got: Any = back
+    for key in path:
+        got = got[key] if isinstance(key, int) else getattr(got, key)
+    assert got == stored and type(got) is type(stored)

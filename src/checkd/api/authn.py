@@ -14,10 +14,17 @@ from checkd.auth import token_matches
 from checkd.db import describe_database_error
 from checkd.monitor import Monitor
 from checkd.store.tokens import find_token
+from checkd.tokens import hash_secret
 
 FAILURE_WINDOW_S = 60.0
 # At most this many clients are remembered; the least recently failing one is forgotten first.
 MAX_TRACKED_CLIENTS = 4096
+# An ingest token verified this recently is not looked up again (agents push often). Its
+# revocation stays exact for pushes, whose write checks the token again (store/pushed.py); an
+# agent's action poll sees it within this time. Other tokens are looked up on every request, so
+# their revocation takes effect at once.
+VERIFIED_TTL_S = 5.0
+MAX_VERIFIED = 4096
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,7 @@ class Principal:
     scope: str
     host: str | None = None
     is_admin_token: bool = False  # the configured or generated token, not a named one
+    token_hash: str | None = None  # a named token's stored hash (None for the admin token)
 
 
 class AuthRefused(Exception):
@@ -83,6 +91,37 @@ class FailureLimiter:
         return len(self._failures)
 
 
+class VerifiedTokens:
+    """Ingest tokens verified in the last `ttl_s` seconds, by hash (bounded: the oldest go first)."""
+
+    def __init__(self, ttl_s: float = VERIFIED_TTL_S, max_entries: int = MAX_VERIFIED) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._found: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, digest: str, now: float | None = None) -> Principal | None:
+        """The principal of a token with hash `digest` verified less than ttl_s ago, or None."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            found = self._found.get(digest)
+            if found is None:
+                return None
+            if now - found[0] >= self.ttl_s:
+                del self._found[digest]
+                return None
+            return found[1]
+
+    def put(self, digest: str, principal: Principal, now: float | None = None) -> None:
+        """Remember that the token with hash `digest` is `principal`, as of now."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._found.pop(digest, None)
+            self._found[digest] = (now, principal)
+            while len(self._found) > self.max_entries:
+                self._found.popitem(last=False)
+
+
 def bearer_of(header: str | None) -> str | None:
     """The token of an `Authorization: Bearer <token>` header, or None."""
     if not header:
@@ -99,9 +138,21 @@ class Authenticator:
         self.monitor = monitor
         self.admin_token = admin_token
         self.limiter = limiter
+        self.verified = VerifiedTokens()
 
     def authenticate(self, header: str | None, client: str) -> Principal:
         """The caller of a request with this Authorization header; raises AuthRefused (401/429/503)."""
+        token, found = self._known(header, client)
+        return found if found is not None else self._look_up(token, client)
+
+    async def authenticate_async(self, header: str | None, client: str) -> Principal:
+        """`authenticate`, looking a named token up in the database off the event loop."""
+        token, found = self._known(header, client)
+        return found if found is not None else await run_in_threadpool(self._look_up, token, client)
+
+    def _known(self, header: str | None, client: str) -> tuple[str, Principal | None]:
+        """The bearer token and, without SQL, its principal if it is the admin token or verified
+        recently (else None); AuthRefused when there is none, too many failures, or no database."""
         token = bearer_of(header)
         if token is None:
             raise AuthRefused(401, "Authorization: missing bearer token", {"WWW-Authenticate": "Bearer"})
@@ -111,10 +162,14 @@ class Authenticator:
                 429, f"Authorization: too many failed attempts; retry in {wait}s", {"Retry-After": str(wait)}
             )
         if token_matches(token, self.admin_token):
-            return Principal(name="admin", scope="admin", is_admin_token=True)
+            return token, Principal(name="admin", scope="admin", is_admin_token=True)
         if not self.monitor.ready.is_set():
             reason = self.monitor.database_error or "starting up"
             raise AuthRefused(503, f"database unavailable (named tokens cannot be checked): {reason}")
+        return token, self.verified.get(hash_secret(token))
+
+    def _look_up(self, token: str, client: str) -> Principal:
+        """A named token's principal from the database (an ingest token's is remembered)."""
         try:
             with self.monitor.engine.connect() as conn:
                 found = find_token(conn=conn, secret=token)
@@ -126,8 +181,8 @@ class Authenticator:
         if found is None:
             self.limiter.failed(client)
             raise AuthRefused(401, "Authorization: wrong token", {"WWW-Authenticate": "Bearer"})
-        return Principal(name=found.name, scope=found.scope, host=found.host)
-
-    async def authenticate_async(self, header: str | None, client: str) -> Principal:
-        """`authenticate` off the event loop (a named token is looked up in the database)."""
-        return await run_in_threadpool(self.authenticate, header, client)
+        digest = hash_secret(token)
+        principal = Principal(name=found.name, scope=found.scope, host=found.host, token_hash=digest)
+        if found.scope == "ingest":
+            self.verified.put(digest, principal)
+        return principal

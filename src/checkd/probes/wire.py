@@ -6,6 +6,7 @@ names the offending field of a malformed check so the answer can say where it is
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,7 @@ _SWAP = ("total", "used", "free", "percent")
 DISK_IO_RATES: tuple[str, ...] = DiskIOCounters._fields
 CPU_COUNT_MAX = 65_536
 DEVICE_MAX = 64  # an interface or block device name
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 class WireError(ValueError):
@@ -74,34 +76,39 @@ def to_wire(check: Check, *, host: str, seq: int) -> dict[str, Any]:
 def _number(
     value: object, field: str, *, whole: bool = False, percent: bool = False, most: float = SEQ_MAX
 ) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    kind = type(value)  # exact types first: this runs ~15 times per pushed check
+    rare = (kind is not int and kind is not float) or not math.isfinite(value)  # type: ignore[arg-type]
+    if rare and (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)):
         raise WireError(field, "must be a number")
-    if whole and not float(value).is_integer():  # 564.0 is an integer to JSON Schema too
-        raise WireError(field, "must be an integer")
+    if whole and kind is not int and not float(value).is_integer():  # type: ignore[arg-type]
+        raise WireError(field, "must be an integer")  # 564.0 is an integer to JSON Schema too
     top = 100 if percent else most
-    if not 0 <= value <= top:
+    if not 0 <= value <= top:  # type: ignore[operator]
         raise WireError(field, f"out of range (0..{top:g})")
-    return value
+    return value  # type: ignore[return-value]
 
 
 def _object(value: object, field: str, keys: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise WireError(field, "must be an object")
-    missing = [k for k in keys if k not in value]
-    if missing:
-        raise WireError(f"{field}.{missing[0]}", "missing")
+    for key in keys:
+        if key not in value:
+            raise WireError(f"{field}.{key}", "missing")
     return value
 
 
 def _text(value: object, field: str, limit: int) -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= limit:
+    if type(value) is not str or not 1 <= len(value) <= limit:
+        if isinstance(value, str) and 1 <= len(value) <= limit:  # a str subclass
+            return _text(str(value), field, limit)
         raise WireError(field, f"must be a string of 1..{limit} characters")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _CONTROL.search(value):
         raise WireError(field, "must not hold control characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise WireError(field, "must be valid Unicode (no lone surrogates)") from None
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise WireError(field, "must be valid Unicode (no lone surrogates)") from None
     return value
 
 
@@ -161,16 +168,34 @@ def from_wire(obj: object) -> tuple[str, int, Check]:
     return host, seq, check
 
 
+def _plain(value: object, top: float) -> bool:
+    """A plain int or float in 0..top (NaN and infinities are not): no check needs more; others
+    go through _number, which names what is wrong."""
+    kind = type(value)
+    return (kind is int or kind is float) and 0 <= value <= top  # type: ignore[operator]
+
+
+def _counts(*values: object) -> bool:
+    """Plain ints in 0..SEQ_MAX (byte counts), or not: then _number names the field."""
+    return all(type(v) is int and 0 <= v <= SEQ_MAX for v in values)
+
+
 def _memory(m: dict[str, Any]) -> MemoryUsage:
+    total, available, used, percent = m["total"], m["available"], m["used"], m["percent"]
+    if _counts(total, available, used) and _plain(percent, 100):
+        return MemoryUsage(total=total, available=available, used=used, percent=percent)
     return MemoryUsage(
-        total=int(_number(m["total"], "memory.total", whole=True)),
-        available=int(_number(m["available"], "memory.available", whole=True)),
-        used=int(_number(m["used"], "memory.used", whole=True)),
-        percent=_number(m["percent"], "memory.percent", percent=True),
+        total=int(_number(total, "memory.total", whole=True)),
+        available=int(_number(available, "memory.available", whole=True)),
+        used=int(_number(used, "memory.used", whole=True)),
+        percent=_number(percent, "memory.percent", percent=True),
     )
 
 
 def _load(v: dict[str, Any]) -> LoadAverage:
+    values = (v["load1"], v["load5"], v["load15"])
+    if all(_plain(x, LOAD_MAX) for x in values):
+        return LoadAverage(*values)
     return LoadAverage(*(_number(v[k], f"load.{k}", most=LOAD_MAX) for k in _LOAD))
 
 
@@ -179,14 +204,24 @@ def _whole_or_none(value: object, field: str) -> int | None:
 
 
 def _disk(d: dict[str, Any], field: str) -> DiskUsage:
+    path = _text(d["path"], f"{field}.path", 4096)
+    total, used, free, percent = d["total"], d["used"], d["free"], d["percent"]
+    inodes_total, inodes_free = d.get("inodes_total"), d.get("inodes_free")
+    if (
+        _counts(total, used, free)
+        and _plain(percent, 100)
+        and (inodes_total is None or _counts(inodes_total))
+        and (inodes_free is None or _counts(inodes_free))
+    ):
+        return DiskUsage(path, total, used, free, percent, inodes_total, inodes_free)
     return DiskUsage(
-        path=_text(d["path"], f"{field}.path", 4096),
-        total=int(_number(d["total"], f"{field}.total", whole=True)),
-        used=int(_number(d["used"], f"{field}.used", whole=True)),
-        free=int(_number(d["free"], f"{field}.free", whole=True)),
-        percent=_number(d["percent"], f"{field}.percent", percent=True),
-        inodes_total=_whole_or_none(d.get("inodes_total"), f"{field}.inodes_total"),
-        inodes_free=_whole_or_none(d.get("inodes_free"), f"{field}.inodes_free"),
+        path=path,
+        total=int(_number(total, f"{field}.total", whole=True)),
+        used=int(_number(used, f"{field}.used", whole=True)),
+        free=int(_number(free, f"{field}.free", whole=True)),
+        percent=_number(percent, f"{field}.percent", percent=True),
+        inodes_total=_whole_or_none(inodes_total, f"{field}.inodes_total"),
+        inodes_free=_whole_or_none(inodes_free, f"{field}.inodes_free"),
     )
 
 

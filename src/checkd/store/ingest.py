@@ -19,8 +19,8 @@ _HOSTS, _PATHS, _SERVICES = hosts.name, disk_paths.name, service_names.name
 _DEVICES, _PROBES = device_names.name, probe_names.name
 
 
-class _NotLearned(Exception):
-    """A name in the batch has no cached id yet."""
+class NotLearned(Exception):
+    """A name in the batch has no cached id yet (`learn_ids` learns it)."""
 
 
 def insert_checks(*, conn: Connection, host: str, items: Sequence[Check]) -> list[int]:
@@ -45,14 +45,41 @@ def insert_checks(*, conn: Connection, host: str, items: Sequence[Check]) -> lis
     return ids
 
 
+def cached_ids_of(engine: Engine) -> IdsOf:
+    """Ids of disk paths, services, devices and endpoint checks from the cache of committed ids
+    (no SQL); each raises NotLearned for a name not there (`learn_ids` fills it)."""
+    known = dims.known_ids(engine)
+    return (
+        _cached_ids(known, _PATHS),
+        _cached_ids(known, _SERVICES),
+        _cached_ids(known, _DEVICES),
+        _cached_ids(known, _PROBES),
+    )
+
+
+def learn_ids(*, conn: Connection, host: str, items: Sequence[Check]) -> None:
+    """Get or create the ids of `host` and of every name in `items`, committed (so they are cached)."""
+    with conn.begin():
+        dims.host_id(conn=conn, name=host)
+        for c in items:
+            for d in c.disks:
+                dims.path_id(conn=conn, path=d.path)
+            for name in c.services:
+                dims.service_id(conn=conn, name=name)
+            for device in [n.iface for n in c.net] + [io.device for io in c.disk_io]:
+                dims.device_id(conn=conn, name=device)
+            for e in c.endpoints:
+                dims.probe_id(conn=conn, name=e.name)
+
+
 def _cached_ids(known: Mapping[tuple[str, str], int], table: str) -> IdOf:
-    """The id of a name in `table` from the cache of committed ids; _NotLearned when it is not there."""
+    """The id of a name in `table` from the cache of committed ids; NotLearned when it is not there."""
 
     def id_of(name: str) -> int:
         try:
             return known[table, name]
         except KeyError:
-            raise _NotLearned from None
+            raise NotLearned from None
 
     return id_of
 
@@ -71,13 +98,7 @@ class CheckWriter:
         self.host = host
         self._backend: StoreBackend = backend_for(engine)
         self._known = dims.known_ids(engine)  # live: filled on commit, emptied by dims.forget
-        known = self._known
-        self._ids_of: IdsOf = (
-            _cached_ids(known, _PATHS),
-            _cached_ids(known, _SERVICES),
-            _cached_ids(known, _DEVICES),
-            _cached_ids(known, _PROBES),
-        )
+        self._ids_of: IdsOf = cached_ids_of(engine)
         self._held: Connection | None = None
         self._stale = False
         self._lock = threading.Lock()  # the sampler thread and shutdown may both write
@@ -93,8 +114,8 @@ class CheckWriter:
                 held = self._connection()
                 try:
                     ids = self._write(held, items)
-                except _NotLearned:  # a name not seen yet: learn (and commit) its id, then again
-                    self._learn(held, items)
+                except NotLearned:  # a name not seen yet: learn (and commit) its id, then again
+                    learn_ids(conn=held, host=self.host, items=items)
                     ids = self._write(held, items)
             except Exception as exc:
                 # A lock wait leaves the connection and the ids as they were.
@@ -113,22 +134,8 @@ class CheckWriter:
 
         host_id = known.get((_HOSTS, self.host))
         if host_id is None:
-            raise _NotLearned
+            raise NotLearned
         return self._backend.write_batch(held, host_id, self._ids_of, items)
-
-    def _learn(self, held: Connection, items: Sequence[Check]) -> None:
-        """Get or create the ids of every name in `items`, committed (so they enter the cache)."""
-        with held.begin():
-            dims.host_id(conn=held, name=self.host)
-            for c in items:
-                for d in c.disks:
-                    dims.path_id(conn=held, path=d.path)
-                for name in c.services:
-                    dims.service_id(conn=held, name=name)
-                for device in [n.iface for n in c.net] + [io.device for io in c.disk_io]:
-                    dims.device_id(conn=held, name=device)
-                for e in c.endpoints:
-                    dims.probe_id(conn=held, name=e.name)
 
     def _connection(self) -> Connection:
         if self._stale:
@@ -161,4 +168,4 @@ class CheckWriter:
             pass
 
 
-__all__ = ["CheckWriter", "insert_checks"]
+__all__ = ["CheckWriter", "NotLearned", "cached_ids_of", "insert_checks", "learn_ids"]
