@@ -22,7 +22,14 @@ from checkd.upkeep import Upkeep
 from pg_server import PostgresServer
 
 DAY = parts.DAY
-TODAY = int(time.time()) // DAY
+
+
+@pytest.fixture
+def this_day() -> int:
+    """Today's day number, read as the test starts (the migration and the upkeep read the clock then)."""
+    return int(time.time()) // DAY
+
+
 HOSTS = ("alpha", "beta")
 KEEP = store.Retentions(raw=30 * DAY, minute=180 * DAY)
 
@@ -108,14 +115,14 @@ def old_engine(postgres: PostgresServer) -> Iterator[Engine]:
     eng.dispose()
 
 
-def test_migration_0009_keeps_every_check_and_every_answer(old_engine: Engine) -> None:
-    since = (TODAY - 3) * DAY
+def test_migration_0009_keeps_every_check_and_every_answer(this_day: int, old_engine: Engine) -> None:
+    since = (this_day - 3) * DAY
     for host in HOSTS:  # three days of checks, every 10 min, folded for alpha only
         write(old_engine, host, make_checks(since, 3 * 144 + 20, step=600))
     Upkeep(engine=old_engine, host="alpha", retention=RetentionSettings()).fold()
     with old_engine.connect() as conn:
         assert not parts.is_partitioned(conn, "checks")
-        before, before_counts = answers(conn, since, TODAY * DAY + DAY), counts(conn)
+        before, before_counts = answers(conn, since, this_day * DAY + DAY), counts(conn)
         some = max(conn.execute(select(checks.c.id)).scalars())
         before_one = store.get_check(conn=conn, check_id=some)
     assert before_counts == (2 * 452, 2 * 452 * 2, 2 * 452 * 2)
@@ -125,22 +132,22 @@ def test_migration_0009_keeps_every_check_and_every_answer(old_engine: Engine) -
     with old_engine.connect() as conn:
         assert all(parts.is_partitioned(conn, t) for t in (parts.PARENT, *parts.CHILDREN))
         assert counts(conn) == before_counts
-        assert answers(conn, since, TODAY * DAY + DAY) == before
+        assert answers(conn, since, this_day * DAY + DAY) == before
         assert store.get_check(conn=conn, check_id=some) == before_one
         default_rows = conn.exec_driver_sql("SELECT count(*) FROM checks_default").scalar()
         per_day = conn.exec_driver_sql(f"SELECT host_id, sum(count) FROM {parts.DAY_COUNTS} GROUP BY 1").all()
     assert [n for _h, n in per_day] == [452], "the folded checks of alpha, counted per day"
     assert default_rows == 0, "every migrated day got its own partition"
     names = relations(old_engine, "checks")
-    for day in range(TODAY - 3, TODAY + parts.AHEAD_DAYS + 1):
+    for day in range(this_day - 3, this_day + parts.AHEAD_DAYS + 1):
         assert f"checks_{parts.stamp(day)}" in names
-    assert f"check_disks_before_{parts.stamp(TODAY)}" in relations(old_engine, "check_disks")
+    assert f"check_disks_before_{parts.stamp(this_day)}" in relations(old_engine, "check_disks")
     # New checks: ids from today's base, their children in today's id range; the fold goes on.
-    write(old_engine, "alpha", make_checks(TODAY * DAY + 60, 5))
+    write(old_engine, "alpha", make_checks(this_day * DAY + 60, 5))
     with old_engine.connect() as conn:
         newest = max(conn.execute(select(checks.c.id)).scalars())
-        in_today = conn.exec_driver_sql(f"SELECT count(*) FROM check_disks_{parts.stamp(TODAY)}").scalar()
-    assert parts.id_base(TODAY) <= newest < parts.id_base(TODAY + 1)
+        in_today = conn.exec_driver_sql(f"SELECT count(*) FROM check_disks_{parts.stamp(this_day)}").scalar()
+    assert parts.id_base(this_day) <= newest < parts.id_base(this_day + 1)
     assert in_today == 5 * 2
     assert Upkeep(engine=old_engine, host="beta", retention=RetentionSettings()).fold() == 452
     with old_engine.connect() as conn:
@@ -152,8 +159,8 @@ def test_migration_0009_keeps_every_check_and_every_answer(old_engine: Engine) -
         assert not parts.is_partitioned(conn, "checks") and counts(conn) == kept
 
 
-def test_the_upkeep_creates_partitions_ahead_and_moves_the_sequence(pg_engine: Engine) -> None:
-    later = TODAY + 10
+def test_the_upkeep_creates_partitions_ahead_and_moves_the_sequence(this_day: int, pg_engine: Engine) -> None:
+    later = this_day + 10
     upkeep = Upkeep(
         engine=pg_engine, host="alpha", retention=RetentionSettings(), clock=lambda: later * DAY + 5
     )
@@ -171,9 +178,10 @@ def test_the_upkeep_creates_partitions_ahead_and_moves_the_sequence(pg_engine: E
 
 
 def test_a_clock_before_the_migrations_day_makes_the_days_and_no_overlapping_id_range(
+    this_day: int,
     pg_engine: Engine,
 ) -> None:
-    back = TODAY - 40
+    back = this_day - 40
     upkeep = Upkeep(engine=pg_engine, host="alpha", retention=RetentionSettings(), clock=lambda: back * DAY)
     assert upkeep.make_partitions() == parts.AHEAD_DAYS + 1  # the days of checks; the ids stay where they are
     assert upkeep.status().errors_total == 0
@@ -183,8 +191,10 @@ def test_a_clock_before_the_migrations_day_makes_the_days_and_no_overlapping_id_
         assert counts(conn) == (2, 4, 4)
 
 
-def test_a_write_with_no_partition_yet_lands_in_the_default_and_moves_into_its_day(pg_engine: Engine) -> None:
-    far = TODAY + 400  # beyond every partition made ahead
+def test_a_write_with_no_partition_yet_lands_in_the_default_and_moves_into_its_day(
+    this_day: int, pg_engine: Engine
+) -> None:
+    far = this_day + 400  # beyond every partition made ahead
     write(pg_engine, "alpha", make_checks(far * DAY + 100, 4))
     with pg_engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM checks_default").scalar() == 4
@@ -198,9 +208,11 @@ def test_a_write_with_no_partition_yet_lands_in_the_default_and_moves_into_its_d
         assert store.list_checks(conn=conn, host="alpha", limit=1)[0] == one
 
 
-def test_retention_drops_whole_old_days_and_the_rollups_still_answer_for_them(pg_engine: Engine) -> None:
+def test_retention_drops_whole_old_days_and_the_rollups_still_answer_for_them(
+    this_day: int, pg_engine: Engine
+) -> None:
     """The test's "today" is 100 days ahead, so the old days' ids are ahead of the migration's."""
-    today = TODAY + 100
+    today = this_day + 100
     old = today - 40
     keep = RetentionSettings(raw="30d", minute="180d", hour="5y")
     for day in (old, old + 1):  # their partitions were made ahead on their day
@@ -258,13 +270,13 @@ def test_retention_drops_whole_old_days_and_the_rollups_still_answer_for_them(pg
             assert len(history[f"{host} {metric}"].points) > 0  # type: ignore[attr-defined]
 
 
-def test_retention_deletes_rows_only_where_no_day_partition_is(pg_engine: Engine) -> None:
+def test_retention_deletes_rows_only_where_no_day_partition_is(this_day: int, pg_engine: Engine) -> None:
     """Old checks written while no partition covered their day sit in the default partition:
     retention deletes those row by row (the only rows it deletes)."""
     keep = RetentionSettings(raw="30d")
-    write(pg_engine, "alpha", make_checks((TODAY - 50) * DAY, 20))
-    write(pg_engine, "alpha", make_checks(TODAY * DAY + 60, 5))
-    upkeep = Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda: TODAY * DAY + 3600)
+    write(pg_engine, "alpha", make_checks((this_day - 50) * DAY, 20))
+    write(pg_engine, "alpha", make_checks(this_day * DAY + 60, 5))
+    upkeep = Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda: this_day * DAY + 3600)
     upkeep.fold()
     assert upkeep.prune() == 20
     with pg_engine.connect() as conn:
@@ -272,11 +284,11 @@ def test_retention_deletes_rows_only_where_no_day_partition_is(pg_engine: Engine
         assert conn.exec_driver_sql("SELECT count(*) FROM checks_default").scalar() == 0
 
 
-def test_a_day_detached_while_a_fold_updates_its_host_goes_through(pg_engine: Engine) -> None:
+def test_a_day_detached_while_a_fold_updates_its_host_goes_through(this_day: int, pg_engine: Engine) -> None:
     """A fold reads checks, then updates its host's count. Retention detaching a day meanwhile
     waits for checks before it touches hosts, so both go through (it used to update the hosts
     first and then wait for checks: a deadlock, one of them failed)."""
-    today = TODAY + 100
+    today = this_day + 100
     old = today - 40
     keep = RetentionSettings(raw="30d")
     Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda: old * DAY).make_partitions()
@@ -307,12 +319,14 @@ def test_a_day_detached_while_a_fold_updates_its_host_goes_through(pg_engine: En
     assert outcome == {"detached": 10}
 
 
-def test_a_long_reader_of_checks_delays_retention_not_the_writers_behind_it(pg_engine: Engine) -> None:
+def test_a_long_reader_of_checks_delays_retention_not_the_writers_behind_it(
+    this_day: int, pg_engine: Engine
+) -> None:
     """Detaching a day needs checks to itself, and writers queue behind the waiting DDL: the step
     waits at most STEP_LOCK_TIMEOUT per try, so a write waits less than a second while a reader
     holds checks for longer; the day goes at the next round (it used to wait 5 s, and the writers
     with it)."""
-    today = TODAY + 100
+    today = this_day + 100
     old = today - 40
     keep = RetentionSettings(raw="30d")
     Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda: old * DAY).make_partitions()
