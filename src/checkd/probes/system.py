@@ -27,6 +27,18 @@ class ProcFile:
         self.path = path
         self._fd: int | None = None
         self._lock = threading.Lock()  # only guards opening: pread itself needs no shared offset
+        self._last: tuple[float, int, bytes] = (-1.0, 0, b"")  # (monotonic, size, bytes) of `recent`
+
+    def recent(self, size: int, within_s: float) -> bytes:
+        """What `read(size)` gives, reusing the last such read when it is at most `within_s` old:
+        probes of one check that parse the same file (memory and swap) share one read of it."""
+        at, got_size, data = self._last
+        now = time.monotonic()
+        if got_size == size and 0 <= now - at <= within_s:
+            return data
+        data = self.read(size)
+        self._last = (now, size, data)
+        return data
 
     def read(self, size: int) -> bytes:
         """Up to `size` bytes from the start of the file, as it is now."""
@@ -41,6 +53,9 @@ class ProcFile:
 
 _PROC_STAT = ProcFile("/proc/stat")
 _MEMINFO = ProcFile("/proc/meminfo")
+_MEMINFO_SIZE = 4096  # MemTotal..SwapFree and more: every field the memory and swap probes parse
+# A check's probes run within a few milliseconds; the shortest interval between checks is longer.
+_ONE_CHECK_S = 0.01
 
 
 def _busy_and_total(times: Any) -> tuple[float, float]:
@@ -112,7 +127,7 @@ def _percent(used: int, total: int) -> float:
 def _proc_memory() -> MemoryUsage | None:
     """MemTotal and MemAvailable from /proc/meminfo as psutil reports them; None to ask psutil."""
     fields: dict[bytes, int] = {}
-    for line in _MEMINFO.read(1024).split(b"\n"):
+    for line in _MEMINFO.recent(_MEMINFO_SIZE, _ONE_CHECK_S).split(b"\n"):
         name, _, rest = line.partition(b":")
         if name in (b"MemTotal", b"MemFree", b"MemAvailable"):
             fields[name] = int(rest.split()[0]) * 1024
@@ -166,7 +181,7 @@ def read_disk(path: str) -> DiskUsage:
 def _proc_swap() -> SwapUsage | None:
     """SwapTotal and SwapFree from /proc/meminfo, as psutil.swap_memory reports them."""
     fields: dict[bytes, int] = {}
-    for line in _MEMINFO.read(4096).split(b"\n"):
+    for line in _MEMINFO.recent(_MEMINFO_SIZE, _ONE_CHECK_S).split(b"\n"):
         name, _, rest = line.partition(b":")
         if name in (b"SwapTotal", b"SwapFree"):
             fields[name] = int(rest.split()[0]) * 1024
