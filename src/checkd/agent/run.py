@@ -71,7 +71,8 @@ class Agent:
         body = json.dumps(to_wire(check, host=self.options.host, seq=self.seq), separators=(",", ":"))
         self.backlog.add((self.seq, body.encode()))
         self.checks_total += 1
-        self._queued.set()
+        if not self._queued.is_set():  # set() takes the Condition's lock and notifies every time
+            self._queued.set()
 
     def sample_loop(self) -> None:
         """One check per slot of the interval until stopped (the sampler's drift-free cadence)."""
