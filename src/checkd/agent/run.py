@@ -167,7 +167,8 @@ class Agent:
         path = self.options.status_file
         if path is None:
             return
-        data = self.status() | {"modules": sorted(sys.modules)}
+        # Loaded modules only: a name blocked with None (ssl, for an http-only agent) is not one.
+        data = self.status() | {"modules": sorted(n for n, m in list(sys.modules.items()) if m is not None)}
         try:
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(data))
