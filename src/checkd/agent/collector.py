@@ -73,7 +73,7 @@ class Collectors:
         url = urlsplit(self.urls[index]).path + path
         for attempt in (1, 2):
             conn = self._connection(index, timeout)
-            reused = conn.sock is not None and not conn.idle_closed()
+            reused = conn.sock is not None  # one the server closed while idle is replaced in request()
             try:
                 return conn.request(method, url, body, headers, timeout)
             except (OSError, BadResponse):
