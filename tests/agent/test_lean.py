@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from agent_process import AgentProcess, ingest_token
 from checkd_process import CheckdProcess
+from tls_site import self_signed
 
 # Loaded on demand only: the spool (sqlite3) while no collector answers, control and the TOML
 # reader with --config, ssl for https collectors; never http.client (email) or gzip's layers.
@@ -55,4 +58,37 @@ def test_a_pushing_agent_loads_no_spool_and_a_spool_comes_and_goes_with_an_outag
         assert int((spool / "next_seq").read_text()) == final["next_seq"]
     finally:
         agent.close()
+        collector.close()
+
+
+def test_an_https_collector_loads_ssl_and_is_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pair = self_signed(tmp_path)
+    collector = CheckdProcess(
+        tmp_path / "collector",
+        interval=60,
+        env={"CHECKD_SERVER__TLS_CERT": str(pair.cert), "CHECKD_SERVER__TLS_KEY": str(pair.key)},
+        tls_ca=pair.cert,
+    ).start()
+    token = ingest_token("tls", "--data-dir", str(collector.data_dir))
+    agent = AgentProcess(tmp_path, host="tls", token=token, collectors=[collector.url("")], interval=0.2)
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(pair.cert))  # the agent trusts the test's certificate
+        agent.start()
+        status = agent.wait_for(lambda s: s["pushed_total"] >= 3)
+        assert "ssl" in status["modules"] and status["push_errors_total"] == 0
+        monkeypatch.delenv("SSL_CERT_FILE")
+        untrusting = AgentProcess(
+            tmp_path / "untrusting", host="tls", token=token, collectors=[collector.url("")], interval=0.2
+        )
+        try:  # without the certificate trusted, the handshake fails: kept, counted, said
+            untrusting.start()
+            refused = untrusting.wait_for(lambda s: s["push_errors_total"] > 0)
+            assert refused["pushed_total"] == 0 and "CERTIFICATE_VERIFY_FAILED" in refused["last_error"]
+        finally:
+            untrusting.close()
+    finally:
+        agent.close()
+        collector.client.close()  # an idle kept-alive TLS connection would hold the shutdown
         collector.close()
