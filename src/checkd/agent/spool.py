@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 Item = tuple[int, bytes]  # (seq, the check's JSON), as the backlog holds it
+SPOOL_CACHE_KIB = 256
 
 
 class SpoolError(Exception):
@@ -25,6 +26,9 @@ class Spool:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            # Rows are appended at one end and read at the other: a small page cache serves both,
+            # and bounds what a long outage adds to the agent's memory (SQLite's default is 2 MB).
+            self.db.execute(f"PRAGMA cache_size=-{SPOOL_CACHE_KIB}")
             self.db.execute("CREATE TABLE IF NOT EXISTS checks (seq INTEGER PRIMARY KEY, body BLOB NOT NULL)")
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
             row = self.db.execute("SELECT count(*), coalesce(sum(length(body)), 0) FROM checks").fetchone()
