@@ -90,12 +90,13 @@ class Backlog:
         if self.spool_dir is None:
             return
         path = self.spool_dir / SEQ_FILE
-        try:
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(f"{seq}\n")
-            os.replace(tmp, path)
-        except OSError as exc:
-            self._spool_failed(f"spool {path}: {exc}")
+        with self._lock:  # the pusher and, at exit, the main thread: one writer of the file at a time
+            try:
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(f"{seq}\n")
+                os.replace(tmp, path)
+            except OSError as exc:
+                self._spool_failed(f"spool {path}: {exc}")
 
     def add(self, item: Item) -> None:
         """Queue one new check (its seq above every queued one)."""

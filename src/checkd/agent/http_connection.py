@@ -67,8 +67,9 @@ class HttpConnection:
         something unasked) while it was idle, so the next request needs a new one."""
         if self.sock is None:
             return False
-        readable, _, _ = select.select([self.sock], [], [], 0)
-        return bool(readable)
+        poller = select.poll()  # not select(): it cannot watch a descriptor numbered 1024 or more
+        poller.register(self.sock, select.POLLIN)
+        return bool(poller.poll(0))
 
     def close(self) -> None:
         """Close the connection (the next request opens a new one)."""
