@@ -229,9 +229,11 @@ def test_the_agent_exec_start_runs_and_pushes(tmp_path: Path) -> None:
             collector.wait_for(
                 lambda: collector.get("/api/v2/checks/latest", params={"host": "edge1"}).status_code == 200
             )
-            assert (state_dir / "spool.db").exists()
+            assert (state_dir / "status.json").exists()  # the state directory is the agent's
         finally:
             agent.terminate()
             assert agent.wait(30) == 0
+        # Its sequence number is kept there; the spool is opened only when checks must wait.
+        assert (state_dir / "next_seq").read_text().strip().isdigit()
     finally:
         collector.close()

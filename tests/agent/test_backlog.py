@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from checkd.agent.backlog import Backlog
@@ -56,3 +57,31 @@ def test_without_a_usable_spool_memory_is_bounded(tmp_path: Path) -> None:
     backlog.spill()
     assert backlog.waiting() == (10, 0) and backlog.dropped_total == 40
     assert [s for s, _ in backlog.take(3)] == [41, 42, 43]
+
+
+def test_the_spool_file_exists_only_while_checks_wait_in_it(tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    backlog = Backlog(spool, 1 << 20)
+    _fill(backlog, range(1, 4))
+    assert backlog.spool is None and not (spool / "spool.db").exists()  # memory is enough
+    backlog.ack(3)
+    backlog.close()
+    assert not (spool / "spool.db").exists()
+    backlog = Backlog(spool, 1 << 20)
+    _fill(backlog, range(4, 6))
+    backlog.spill()  # the collector is unreachable
+    assert (spool / "spool.db").exists() and backlog.waiting() == (0, 2)
+    backlog.ack(5)
+    backlog.close()  # nothing waits: the file goes, so the next start loads no sqlite3
+    assert not (spool / "spool.db").exists()
+    assert Backlog(spool, 1 << 20).spool is None
+
+
+def test_a_spool_of_an_older_agent_gives_its_sequence_number(tmp_path: Path) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    with sqlite3.connect(spool / "spool.db") as db:  # as agents before the next_seq file wrote it
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+        db.execute("INSERT INTO meta VALUES ('next_seq', ?)", (2**52,))
+    backlog = Backlog(spool, 1 << 20)
+    assert backlog.spool is not None and backlog.next_seq() == 2**52

@@ -8,12 +8,14 @@ import json
 import logging
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from checkd.agent.collector import Collectors, Refused, Unreachable
-from checkd.control import ActionInProgress, NotControllable, ServiceRegistry, UnknownService
 from checkd.vocabulary import ACTIONS
+
+if TYPE_CHECKING:
+    from checkd.control import ServiceRegistry
 
 log = logging.getLogger("checkd.agent")
 
@@ -23,16 +25,22 @@ _REFUSED_RETRY_S = 60.0  # a refused poll (a revoked token) is a configuration t
 _POST_TRIES = 5
 
 
-def run_action(registry: ServiceRegistry, service: str, action: str) -> dict[str, Any]:
-    """Run one action; the result as the collector takes it (status: 200, 403, 404, 409, 502, 504)."""
+def run_action(registry: ServiceRegistry | None, service: str, action: str) -> dict[str, Any]:
+    """Run one action (`registry` None: this host configures no services); the result as the
+    collector takes it (status: 200, 403, 404, 409, 502, 504)."""
     now = datetime.now(UTC).isoformat()
     refused = {"ok": False, "state": "unknown", "duration_ms": 0, "at": now, "output": ""}
     if action not in ACTIONS:
         return refused | {"status": 404, "message": f"action: {action!r} is not one of {', '.join(ACTIONS)}"}
+    no_such = refused | {"status": 404, "message": f"name: no configured service {service!r} on this host"}
+    if registry is None:
+        return no_such
+    from checkd.control import ActionInProgress, NotControllable, UnknownService
+
     try:
         result = registry.act(service, action)
     except UnknownService:
-        return refused | {"status": 404, "message": f"name: no configured service {service!r} on this host"}
+        return no_such
     except NotControllable:
         return refused | {"status": 403, "message": f"name: service {service!r} has control = false"}
     except ActionInProgress:
@@ -53,7 +61,7 @@ class ActionLoop:
     """One thread: poll, run, answer; a collector that cannot be reached is retried."""
 
     def __init__(
-        self, collectors: Collectors, host: str, registry: ServiceRegistry, stopping: threading.Event
+        self, collectors: Collectors, host: str, registry: ServiceRegistry | None, stopping: threading.Event
     ) -> None:
         self.collectors = collectors
         self.path = f"/api/v2/agents/{quote(host, safe='')}/actions"

@@ -3,100 +3,29 @@
 Order is kept by one rule: the spool only ever holds checks older than those in memory (memory
 is moved to the spool's tail as a whole), so taking from the spool first, then from memory, is
 oldest first. A check is identified by its sequence number; an accepted batch acknowledges
-every check up to its highest number."""
+every check up to its highest number. The spool is opened only when checks must wait on disk;
+the next sequence number is kept beside it in a one-line file."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import sqlite3
+import os
 import threading
 import time
 from collections import deque
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from checkd.agent.spool import Spool
 
 log = logging.getLogger(__name__)
 
 Item = tuple[int, bytes]  # (seq, the check's JSON)
-SPOOL_FILE = "spool.db"
+SPOOL_FILE = "spool.db"  # checkd.agent.spool's file, named here so finding it needs no sqlite3
+SEQ_FILE = "next_seq"
 _RETRY_SPOOL_S = 30.0  # after a spool write failed, memory is not moved there again for this long
-
-
-class SpoolError(Exception):
-    """The spool cannot be opened or written (the message says which file and why)."""
-
-
-class Spool:
-    """A SQLite file of (seq, check JSON) rows, and the next sequence number."""
-
-    def __init__(self, directory: Path) -> None:
-        self.path = directory / SPOOL_FILE
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("CREATE TABLE IF NOT EXISTS checks (seq INTEGER PRIMARY KEY, body BLOB NOT NULL)")
-            self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
-            row = self.db.execute("SELECT count(*), coalesce(sum(length(body)), 0) FROM checks").fetchone()
-        except (OSError, sqlite3.Error) as exc:
-            raise SpoolError(f"spool {self.path}: {exc}") from exc
-        self.rows, self.bytes = int(row[0]), int(row[1])
-
-    def meta(self, key: str) -> int | None:
-        """A stored counter, or None."""
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else int(row[0])
-
-    def set_meta(self, key: str, value: int) -> None:
-        """Store a counter."""
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-
-    def append(self, items: list[Item]) -> None:
-        """Add `items` (all newer than any row) in one transaction; raises SpoolError."""
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany("INSERT OR REPLACE INTO checks (seq, body) VALUES (?, ?)", items)
-            self.db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            raise SpoolError(f"spool {self.path}: {exc}") from exc
-        self.rows += len(items)
-        self.bytes += sum(len(body) for _, body in items)
-
-    def oldest(self, after: int, limit: int) -> list[Item]:
-        """Up to `limit` rows with seq above `after`, oldest first."""
-        rows = self.db.execute(
-            "SELECT seq, body FROM checks WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
-        ).fetchall()
-        return [(int(s), bytes(b)) for s, b in rows]
-
-    def delete_through(self, seq: int) -> None:
-        """Delete every row up to `seq` (best effort: an ack is also kept in memory)."""
-        try:
-            found = self.db.execute(
-                "DELETE FROM checks WHERE seq <= ? RETURNING length(body)", (seq,)
-            ).fetchall()
-        except sqlite3.Error as exc:
-            log.warning("spool %s: cannot delete sent checks: %s", self.path, exc)
-            return
-        self.rows -= len(found)
-        self.bytes -= sum(int(n) for (n,) in found)
-
-    def drop_oldest(self, count: int) -> int:
-        """Delete the `count` oldest rows; return how many went."""
-        found = self.db.execute(
-            "DELETE FROM checks WHERE seq IN (SELECT seq FROM checks ORDER BY seq LIMIT ?)"
-            " RETURNING length(body)",
-            (count,),
-        ).fetchall()
-        self.rows -= len(found)
-        self.bytes -= sum(int(n) for (n,) in found)
-        return len(found)
-
-    def close(self) -> None:
-        """Close the file."""
-        self.db.close()
 
 
 class Backlog:
@@ -111,12 +40,27 @@ class Backlog:
         self.spool_error: str | None = None
         self._spool_retry_at = 0.0
         self._lock = threading.Lock()
+        self.spool_dir = spool_dir
         self.spool: Spool | None = None
         if spool_dir is not None:
             try:
-                self.spool = Spool(spool_dir)
+                spool_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                self._spool_failed(f"spool {spool_dir / SPOOL_FILE}: {exc}")
+            else:
+                if (spool_dir / SPOOL_FILE).exists():  # checks left from before: they go first
+                    self._open_spool()
+
+    def _open_spool(self) -> Spool | None:
+        """The spool, opened now if it is not yet (None when it cannot be)."""
+        if self.spool is None and self.spool_dir is not None:
+            from checkd.agent.spool import Spool, SpoolError
+
+            try:
+                self.spool = Spool(self.spool_dir / SPOOL_FILE)
             except SpoolError as exc:
                 self._spool_failed(str(exc))
+        return self.spool
 
     def _spool_failed(self, why: str) -> None:
         if self.spool_error is None:
@@ -128,33 +72,51 @@ class Backlog:
         """Where this agent's numbering starts: after every number it used before, even across a
         restart with no spool (microseconds since the epoch grow faster than checks are taken)."""
         start = time.time_ns() // 1000
-        stored = self.spool.meta("next_seq") if self.spool is not None else None
-        return max(start, stored or 0)
+        stored = 0
+        if self.spool_dir is not None:
+            with contextlib.suppress(OSError, ValueError):  # none yet, or a torn write: the clock rules
+                stored = int((self.spool_dir / SEQ_FILE).read_text())
+        if self.spool is not None:  # a spool written before the sequence file existed
+            from checkd.agent.spool import SpoolError
+
+            try:
+                stored = max(stored, self.spool.meta("next_seq") or 0)
+            except SpoolError as exc:
+                self._spool_failed(str(exc))
+        return max(start, stored)
 
     def save_seq(self, seq: int) -> None:
-        """Remember the next sequence number in the spool (best effort)."""
-        if self.spool is not None:
+        """Remember the next sequence number beside the spool (best effort, said once when it fails)."""
+        if self.spool_dir is None:
+            return
+        path = self.spool_dir / SEQ_FILE
+        with self._lock:  # the pusher and, at exit, the main thread: one writer of the file at a time
             try:
-                self.spool.set_meta("next_seq", seq)
-            except sqlite3.Error as exc:
-                self._spool_failed(f"spool {self.spool.path}: {exc}")
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(f"{seq}\n")
+                os.replace(tmp, path)
+            except OSError as exc:
+                self._spool_failed(f"spool {path}: {exc}")
 
     def add(self, item: Item) -> None:
         """Queue one new check (its seq above every queued one)."""
         with self._lock:
             self.memory.append(item)
             self.memory_bytes += len(item[1])
-            self._trim()
+            if self.memory_bytes > self.max_bytes - (self.spool.bytes if self.spool else 0):
+                self._trim()
 
     def _trim(self) -> None:
         """Drop the oldest checks while over max_bytes: from the spool first, then from memory."""
+        from checkd.agent.spool import SpoolError
+
         spool = self.spool
         while self.memory_bytes + (spool.bytes if spool else 0) > self.max_bytes:
             if spool is not None and spool.rows:
                 try:
                     gone = spool.drop_oldest(max(1, spool.rows // 100))
-                except sqlite3.Error as exc:
-                    self._spool_failed(f"spool {spool.path}: {exc}")
+                except SpoolError as exc:
+                    self._spool_failed(str(exc))
                     return
             elif self.memory:
                 _, body = self.memory.popleft()
@@ -169,9 +131,13 @@ class Backlog:
     def spill(self) -> None:
         """Move memory to the spool's tail (the collector is unreachable); no-op without a spool."""
         with self._lock:
-            spool = self.spool
-            if spool is None or not self.memory or time.monotonic() < self._spool_retry_at:
+            if self.spool_dir is None or not self.memory or time.monotonic() < self._spool_retry_at:
                 return
+            spool = self._open_spool()
+            if spool is None:
+                return
+            from checkd.agent.spool import SpoolError
+
             items = list(self.memory)
             try:
                 spool.append(items)
@@ -189,7 +155,13 @@ class Backlog:
         """Up to `limit` of the oldest waiting checks (spool first), not removed until acknowledged."""
         with self._lock:
             if self.spool is not None and self.spool.rows:
-                found = self.spool.oldest(self.acked, limit)
+                from checkd.agent.spool import SpoolError
+
+                try:
+                    found = self.spool.oldest(self.acked, limit)
+                except SpoolError as exc:
+                    self._spool_failed(str(exc))
+                    found = []
                 if found:
                     return found
             return [item for item in list(self.memory)[:limit] if item[0] > self.acked]
@@ -202,14 +174,19 @@ class Backlog:
                 _, body = self.memory.popleft()
                 self.memory_bytes -= len(body)
             if self.spool is not None and self.spool.rows:
-                self.spool.delete_through(seq)
+                from checkd.agent.spool import SpoolError
+
+                try:
+                    self.spool.delete_through(seq)
+                except SpoolError as exc:  # the ack is kept in memory: `take` skips these rows
+                    log.warning("cannot delete sent checks: %s", exc)
 
     def waiting(self) -> tuple[int, int]:
         """(checks in memory, checks in the spool)."""
         return len(self.memory), (self.spool.rows if self.spool else 0)
 
     def close(self) -> None:
-        """Spill what is in memory and close the spool."""
+        """Spill what is in memory and close the spool (removed when nothing waits in it)."""
         self.spill()
         if self.spool is not None:
-            self.spool.close()
+            self.spool.close(remove_if_empty=True)

@@ -1,20 +1,22 @@
-"""The agent's HTTP client (http.client, one kept-alive connection per collector and thread): push
-gzipped batches, long-poll actions, post their results.
+"""The agent's HTTP client (one kept-alive HttpConnection per collector and thread): push gzipped
+batches, long-poll actions, post their results.
 
 Several collectors may be given; a request that cannot reach one moves on to the next, since
 collectors share one database and any of them may take any batch."""
 
 from __future__ import annotations
 
-import gzip
-import http.client
 import json
 import threading
+import zlib
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from checkd.agent.http_connection import BadResponse, HttpConnection, Response
+
 GZIP_LEVEL = 6
+_GZIP_WBITS = 31  # zlib writes the gzip format itself: no gzip module (and its io layers) to load
 
 
 class Unreachable(Exception):
@@ -47,16 +49,15 @@ class Collectors:
         self.current = 0
         self._local = threading.local()  # each thread keeps its own connections
 
-    def _connection(self, index: int, timeout: float) -> http.client.HTTPConnection:
-        held: dict[int, http.client.HTTPConnection] = self._local.__dict__.setdefault("held", {})
+    def _connection(self, index: int, timeout: float) -> HttpConnection:
+        held: dict[int, HttpConnection] = self._local.__dict__.setdefault("held", {})
         conn = held.get(index)
         if conn is None:
             parts = urlsplit(self.urls[index])
-            make = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-            conn = held[index] = make(parts.hostname or "", parts.port, timeout=timeout)
+            conn = held[index] = HttpConnection(
+                parts.hostname or "", parts.port, tls=parts.scheme == "https", timeout=timeout
+            )
         conn.timeout = timeout
-        if conn.sock is not None:
-            conn.sock.settimeout(timeout)
         return conn
 
     def _drop(self, index: int) -> None:
@@ -66,25 +67,20 @@ class Collectors:
 
     def _exchange(
         self, index: int, method: str, path: str, body: bytes | None, headers: dict[str, str], timeout: float
-    ) -> tuple[http.client.HTTPResponse, bytes]:
+    ) -> Response:
         """One request on collector `index`'s connection; a kept-alive connection the server has
         closed meanwhile (its idle timeout) is replaced and the request sent again, once."""
         url = urlsplit(self.urls[index]).path + path
         for attempt in (1, 2):
             conn = self._connection(index, timeout)
-            reused = conn.sock is not None
+            reused = conn.sock is not None  # one the server closed while idle is replaced in request()
             try:
-                conn.request(method, url, body=body, headers=headers)
-                resp = conn.getresponse()
-                answer = resp.read()
-            except (OSError, http.client.HTTPException):
+                return conn.request(method, url, body, headers, timeout)
+            except (OSError, BadResponse):
                 self._drop(index)
                 if reused and attempt == 1:
                     continue
                 raise
-            if resp.will_close:
-                self._drop(index)
-            return resp, answer
         raise AssertionError("unreachable")  # the second attempt returns or raises
 
     def request(
@@ -102,16 +98,16 @@ class Collectors:
             headers["Content-Type"] = "application/json"
         if body is not None and compress:
             headers["Content-Encoding"] = "gzip"
-            body = gzip.compress(body, GZIP_LEVEL)
+            body = zlib.compress(body, GZIP_LEVEL, wbits=_GZIP_WBITS)
         errors = []
         for step in range(len(self.urls)):
             index = (self.current + step) % len(self.urls)
             try:
-                resp, answer = self._exchange(index, method, path, body, headers, timeout or self.timeout)
-            except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, garbled
+                resp = self._exchange(index, method, path, body, headers, timeout or self.timeout)
+            except (OSError, BadResponse) as exc:  # refused, reset, timed out, garbled
                 errors.append(f"{self.urls[index]}: {type(exc).__name__}: {exc}")
                 continue
-            status = resp.status
+            status, answer = resp.status, resp.body
             if status >= 500 or status == 429:
                 errors.append(f"{self.urls[index]}: {status} {_detail(answer)}")
                 continue

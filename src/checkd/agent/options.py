@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import socket
 import sys
@@ -46,9 +47,20 @@ def parse_size(text: str) -> int:
     return int(found.group(1)) * _UNITS[(found.group(2) or "b").lower()]
 
 
+def _help_formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's formatter, told its width: asking shutil for it would load shutil and the
+    compression modules it imports into a process that stays up for months."""
+    try:
+        columns = os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError):
+        columns = 80
+    return argparse.HelpFormatter(prog, width=columns - 2)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="checkd agent",
+        formatter_class=_help_formatter,
         description="Sample this host and push the checks to checkd collectors (POST /api/v2/ingest).",
     )
     p.add_argument(

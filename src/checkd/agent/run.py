@@ -1,7 +1,8 @@
 """`checkd agent`: sample this host on the sampler's schedule and push the checks to collectors.
 
 Imports the standard library, psutil and checkd's stdlib-only modules (probes, cadence, control
-for actions) only: no FastAPI, SQLAlchemy, pydantic or uvicorn, so it stays small."""
+for actions) only: no FastAPI, SQLAlchemy, pydantic or uvicorn, so it stays small. Control and
+the TOML reader are loaded only with --config (without it no service is watched or controlled)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,19 @@ import sys
 import threading
 import time
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checkd.agent.actions import ActionLoop
 from checkd.agent.backlog import Backlog
 from checkd.agent.collector import Collectors, Refused, Unreachable
 from checkd.agent.options import AgentOptions, fail
-from checkd.agent.services import ServicesError, load_devices, load_services
 from checkd.cadence import next_slot
-from checkd.control import ServiceRegistry
 from checkd.probes import CheckProbe
 from checkd.probes.devices import ALL
 from checkd.probes.wire import to_wire
+
+if TYPE_CHECKING:
+    from checkd.control import ServiceRegistry
 
 log = logging.getLogger("checkd.agent")
 
@@ -41,12 +43,10 @@ class Agent:
         *,
         probe: CheckProbe,
         collectors: Collectors,
-        registry: ServiceRegistry | None = None,
+        actions: ActionLoop | None = None,
     ) -> None:
         self.options = options
-        self.actions = (
-            None if registry is None else ActionLoop(collectors, options.host, registry, threading.Event())
-        )
+        self.actions = actions
         self.probe = probe
         self.collectors = collectors
         self.backlog = Backlog(options.spool_dir, options.spool_max)
@@ -71,7 +71,8 @@ class Agent:
         body = json.dumps(to_wire(check, host=self.options.host, seq=self.seq), separators=(",", ":"))
         self.backlog.add((self.seq, body.encode()))
         self.checks_total += 1
-        self._queued.set()
+        if not self._queued.is_set():  # set() takes the Condition's lock and notifies every time
+            self._queued.set()
 
     def sample_loop(self) -> None:
         """One check per slot of the interval until stopped (the sampler's drift-free cadence)."""
@@ -166,7 +167,8 @@ class Agent:
         path = self.options.status_file
         if path is None:
             return
-        data = self.status() | {"modules": sorted(sys.modules)}
+        # Loaded modules only: a name blocked with None (ssl, for an http-only agent) is not one.
+        data = self.status() | {"modules": sorted(n for n, m in list(sys.modules.items()) if m is not None)}
         try:
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(data))
@@ -199,21 +201,26 @@ class Agent:
 def run(options: AgentOptions) -> None:
     """Run the agent with `options` until SIGTERM/SIGINT."""
     net_interfaces, disk_devices = [ALL], [ALL]
-    try:
-        registry = ServiceRegistry(load_services(options.config) if options.config else {})
-        if options.config:
+    registry: ServiceRegistry | None = None
+    if options.config:
+        from checkd.agent.services import ServicesError, load_devices, load_services
+        from checkd.control import ServiceRegistry
+
+        try:
+            registry = ServiceRegistry(load_services(options.config))
             net_interfaces, disk_devices = load_devices(options.config)
-    except (ServicesError, ValueError) as exc:
-        fail(f"--config: {exc}")
+        except (ServicesError, ValueError) as exc:
+            fail(f"--config: {exc}")
     probe = CheckProbe(
         disk_paths=options.disk_paths,
-        service_states=registry.states if options.config else None,
+        service_states=registry.states if registry is not None else None,
         net_interfaces=net_interfaces,
         disk_devices=disk_devices,
         host_counts=True,
     )
     collectors = Collectors(options.collectors, options.token)
-    agent = Agent(options, probe=probe, collectors=collectors, registry=registry)
+    actions = ActionLoop(collectors, options.host, registry, threading.Event())
+    agent = Agent(options, probe=probe, collectors=collectors, actions=actions)
 
     def stop(_sig: int, _frame: FrameType | None) -> None:
         agent.stopping.set()

@@ -108,7 +108,8 @@ class CheckProbe:
         except Exception as exc:  # a probe may fail in any way; the rest of the check goes on
             self.errors.record(probe, exc, at)
             return None
-        self.errors.record_ok(probe)
+        if self.errors.streaks:  # only a probe that was failing has a run to end
+            self.errors.record_ok(probe)
         return value
 
     def take_check(self) -> readings.Check:

@@ -31,8 +31,10 @@ class CounterRates:
         if elapsed <= 0 or len(before) != len(counters):
             return tuple(None for _ in counters)
         return tuple(
-            (after - earlier) / elapsed if after >= earlier else None
-            for earlier, after in zip(before, counters, strict=True)
+            [
+                (after - earlier) / elapsed if after >= earlier else None
+                for earlier, after in zip(before, counters, strict=True)
+            ]
         )
 
     def keep_only(self, devices: set[str]) -> None:

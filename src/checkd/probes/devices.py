@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
 import os
 import sys
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
@@ -26,7 +27,7 @@ _LINUX = sys.platform.startswith("linux")
 _NET_DEV = ProcFile("/proc/net/dev")
 _DISKSTATS = ProcFile("/proc/diskstats")
 _READ_SIZE = 1 << 16
-_NET_FIELDS = (0, 1, 2, 3, 8, 9, 10, 11)  # of /proc/net/dev's 16 counters: NetCounters' order
+_NET_FIELDS = operator.itemgetter(0, 1, 2, 3, 8, 9, 10, 11)  # of /proc/net/dev's 16: NetCounters'
 
 C = TypeVar("C", NetCounters, DiskIOCounters)
 
@@ -40,8 +41,7 @@ def _proc_net(only: Container[str] | None = None) -> dict[str, NetCounters]:
         name = name.strip()
         if only is not None and name not in only:
             continue
-        f = rest.split()
-        out[name] = NetCounters(*(int(f[i]) for i in _NET_FIELDS))
+        out[name] = NetCounters._make(map(int, _NET_FIELDS(rest.split())))
     return out
 
 
@@ -152,6 +152,8 @@ class DeviceProbe(Generic[C]):
         # Named devices only: parse just their lines; "*" needs every name.
         self._only: frozenset[str] | None = None if ALL in self.wanted else frozenset(self.wanted)
         self._candidates = candidates
+        # "*" resolved for the devices present last time: picked again only when that set changes
+        self._picked: tuple[frozenset[str], list[str]] = (frozenset(), [])
         self._rates = CounterRates()
         self._warned: set[str] = set()
         if self.wanted:
@@ -168,8 +170,7 @@ class DeviceProbe(Generic[C]):
     def read(self) -> list[tuple[str, C, dict[str, float | None]]]:
         """(device, counters, rates by counter name) for each picked device present now."""
         counters = self._read(self._only)
-        names = self.wanted if self._only is not None else pick(self.wanted, counters, kind=self.kind,
-                                                                 candidates=self._candidates)  # fmt: skip
+        names = self.wanted if self._only is not None else self._pick(frozenset(counters))
         missing = [n for n in names if n not in counters and n not in self._warned]
         for name in missing:
             log.warning(
@@ -184,6 +185,14 @@ class DeviceProbe(Generic[C]):
                 out.append((name, values, dict(zip(values._fields, rates, strict=True))))
         self._rates.keep_only({name for name, _, _ in out})
         return out
+
+    def _pick(self, present: frozenset[str]) -> list[str]:
+        """`pick` for "*", redone only when the devices present are not those of the last read."""
+        seen, names = self._picked
+        if present != seen:
+            names = pick(self.wanted, present, kind=self.kind, candidates=self._candidates)
+            self._picked = (present, names)
+        return names
 
 
 def network_probe(interfaces: Sequence[str]) -> Callable[[], list[NetUsage]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 import time
@@ -27,6 +28,18 @@ class ProcFile:
         self.path = path
         self._fd: int | None = None
         self._lock = threading.Lock()  # only guards opening: pread itself needs no shared offset
+        self._last: tuple[float, int, bytes] = (-1.0, 0, b"")  # (monotonic, size, bytes) of `recent`
+
+    def recent(self, size: int, within_s: float) -> bytes:
+        """What `read(size)` gives, reusing the last such read when it is at most `within_s` old:
+        probes of one check that parse the same file (memory and swap) share one read of it."""
+        at, got_size, data = self._last
+        now = time.monotonic()
+        if got_size == size and 0 <= now - at <= within_s:
+            return data
+        data = self.read(size)
+        self._last = (now, size, data)
+        return data
 
     def read(self, size: int) -> bytes:
         """Up to `size` bytes from the start of the file, as it is now."""
@@ -41,6 +54,10 @@ class ProcFile:
 
 _PROC_STAT = ProcFile("/proc/stat")
 _MEMINFO = ProcFile("/proc/meminfo")
+_MEMINFO_SIZE = 4096  # MemTotal..SwapFree and more: every field the memory and swap probes parse
+# A check's probes run within a few milliseconds; the shortest interval between checks is longer.
+_ONE_CHECK_S = 0.01
+_MEMINFO_FIELD = re.compile(rb"^(MemTotal|MemFree|MemAvailable|SwapTotal|SwapFree):\s+(\d+)", re.MULTILINE)
 
 
 def _busy_and_total(times: Any) -> tuple[float, float]:
@@ -109,15 +126,15 @@ def _percent(used: int, total: int) -> float:
     return round(float(used) / total * 100, 1) if total else 0.0
 
 
+def _meminfo() -> dict[bytes, int]:
+    """The /proc/meminfo fields the memory and swap probes use, in bytes (the file counts kB)."""
+    found = _MEMINFO_FIELD.findall(_MEMINFO.recent(_MEMINFO_SIZE, _ONE_CHECK_S))
+    return {name: int(kib) * 1024 for name, kib in found}
+
+
 def _proc_memory() -> MemoryUsage | None:
     """MemTotal and MemAvailable from /proc/meminfo as psutil reports them; None to ask psutil."""
-    fields: dict[bytes, int] = {}
-    for line in _MEMINFO.read(1024).split(b"\n"):
-        name, _, rest = line.partition(b":")
-        if name in (b"MemTotal", b"MemFree", b"MemAvailable"):
-            fields[name] = int(rest.split()[0]) * 1024
-            if len(fields) == 3:
-                break
+    fields = _meminfo()
     total, free, avail = fields.get(b"MemTotal"), fields.get(b"MemFree"), fields.get(b"MemAvailable")
     if total is None or free is None or not avail or avail < 0:
         return None  # an old kernel without MemAvailable: psutil estimates it
@@ -165,13 +182,7 @@ def read_disk(path: str) -> DiskUsage:
 
 def _proc_swap() -> SwapUsage | None:
     """SwapTotal and SwapFree from /proc/meminfo, as psutil.swap_memory reports them."""
-    fields: dict[bytes, int] = {}
-    for line in _MEMINFO.read(4096).split(b"\n"):
-        name, _, rest = line.partition(b":")
-        if name in (b"SwapTotal", b"SwapFree"):
-            fields[name] = int(rest.split()[0]) * 1024
-            if len(fields) == 2:
-                break
+    fields = _meminfo()
     total, free = fields.get(b"SwapTotal"), fields.get(b"SwapFree")
     if total is None or free is None:
         return None
