@@ -27,10 +27,15 @@ def test_a_changed_answer_is_sent_whole(server: CheckdProcess) -> None:
     first = server.get("/api/v2/checks/latest", headers=GZIP)
     assert first.status_code == 200, first.text
     newer = server.wait_for(
-        lambda: (r := server.get("/api/v2/checks/latest", headers={**GZIP, "If-None-Match": first.headers["etag"]}))
-        .status_code
-        == 200
-        and r
+        lambda: (
+            (
+                r := server.get(
+                    "/api/v2/checks/latest", headers={**GZIP, "If-None-Match": first.headers["etag"]}
+                )
+            ).status_code
+            == 200
+            and r
+        )
     )
     assert newer.json()["id"] != first.json()["id"]
     assert newer.headers["etag"] != first.headers["etag"]
