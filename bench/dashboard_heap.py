@@ -131,7 +131,7 @@ def run(seconds: int, every: int, warmup: int, before: str) -> dict[str, Any]:
             for label, src in trees.items():
                 data = tmp / label.replace(" ", "-")
                 seed_hour(data)
-                env = {"PYTHONPATH": src} if src else None
+                env = {"PYTHONPATH": str(Path(src).resolve())} if src else None
                 servers[label] = harness.start_checkd(data, interval=INTERVAL_S, name=label, env=env)
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

@@ -393,6 +393,8 @@ export class Charts {
       chart.show(labels, merge(cols), span, emptyText, light);
     }
     chart.textEl.textContent = series.map((pts, i) => summary(cols.length > 1 ? specs[i].text : caption, pts, word, chart.fmt)).join(" ");
+    const newest = series.map((pts) => (pts.length ? pts[pts.length - 1].t : "")).sort().pop();
+    chart.figure.dataset.newest = newest || ""; // the newest bucket drawn (the tests follow the charts growing)
   }
 
   /** Grow every chart of `host` by the newest check `check` (its readings folded into the newest
