@@ -184,12 +184,14 @@ function noteChanges(latest, health) {
     const up = new Map((latest.probes || []).map((p) => [p.name, p.up]));
     if (Array.isArray(probes) && probes.some((p) => up.has(p.name) && up.get(p.name) !== p.up)) state.due.add("probes");
   }
-  const was = kept.lastHealth;
-  if (health && !failed(health) && was && !failed(was)) {
-    if (health.sampler !== was.sampler) state.due.add("sampler");
-    if (health.alerts_firing !== was.alerts_firing) state.due.add("alerts");
+  // /healthz sums up the sampler (failing, its probes), the database, upkeep and firing alerts:
+  // when it changes, the sampler panel and the alerts are read at once.
+  const now = health && !failed(health) ? JSON.stringify(health) : "";
+  if (now && kept.lastHealth && now !== kept.lastHealth) {
+    state.due.add("sampler");
+    state.due.add("alerts");
   }
-  if (health && !failed(health)) kept.lastHealth = health;
+  if (now) kept.lastHealth = now;
 }
 
 let firstRefresh = true;
