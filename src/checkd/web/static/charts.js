@@ -227,14 +227,17 @@ class Chart {
   }
 }
 
-/** The answer to the page's preloaded first read (#first-read: the cpu chart of this checkd's host
- * over the last hour), once, when `spec` under `key` is that read; else null. */
-function firstRead(spec, key) {
+/** The page's preloaded first read (#first-read: the cpu chart of this checkd's host over the last
+ * hour), taken once for a refresh of `host` over `range`: {href, since, points}, else null. The
+ * other charts' first reads use its since and points, so every chart has the same buckets. */
+function takeFirstRead(host, range) {
   const link = document.getElementById("first-read");
   const local = document.querySelector('meta[name="checkd-host"]').content;
-  if (!link || spec.metric !== "cpu_percent" || key !== `${local}|1h|avg`) return null;
+  if (!link || host !== local || range !== "1h") return null;
   link.remove(); // used once: later reads ask for what is new
-  return api(link.getAttribute("href"));
+  const href = link.getAttribute("href");
+  const q = new URL(href, location.href).searchParams;
+  return { href, since: Date.parse(q.get("since")) / 1000, points: Number(q.get("points")) };
 }
 
 /** The series of `chart` for the newest check `newest`: [{metric, param, label, text}], its caption,
@@ -303,13 +306,15 @@ export class Charts {
     return api(`/api/v2/history/${encodeURIComponent(spec.metric)}?${q}`);
   }
 
-  /** A series' points: all of the range the first time, then only from its newest bucket on. */
-  async series(chart, key, host, since, until, specs) {
-    const width = Math.min(1000, Math.max(100, chart.width()));
+  /** A series' points: all of the range the first time, then only from its newest bucket on;
+   * `preload` ({href, since, points}) is the page's first read, for the first time. */
+  async series(chart, key, host, since, until, specs, preload = null) {
+    const width = preload ? preload.points : Math.min(1000, Math.max(100, chart.width()));
     const read = chart.read && chart.read.key === key ? chart.read : null;
     const answers = await Promise.all(specs.map((spec, i) => {
       const have = read ? read.series[i] : [];
-      if (!have.length) return firstRead(spec, key) || this.fetchOne(spec, host, since, width);
+      if (!have.length && preload && spec.metric === "cpu_percent") return api(preload.href); // the preload answers
+      if (!have.length) return this.fetchOne(spec, host, since, width);
       const from = Date.parse(have[have.length - 1].t) / 1000;
       const n = Math.max(1, Math.floor((until - from) / read.resolution)); // buckets no narrower than before
       return this.fetchOne(spec, host, from, n);
@@ -336,7 +341,8 @@ export class Charts {
   async refresh(host, newest) {
     const generation = ++this.generation;
     const until = Math.floor(Date.now() / 1000);
-    const since = until - RANGES[this.range];
+    const first = takeFirstRead(host, this.range);
+    const since = first ? first.since : until - RANGES[this.range];
     const span = this.zoom || [since, until];
     this.foldedAt = until; // checks up to now are in what these reads answer
     if (typeof window.uPlot !== "function") {
@@ -357,7 +363,7 @@ export class Charts {
           return;
         }
         const key = `${host}|${this.range}|${specs.map((x) => x.label).join("\u0000")}`;
-        const { series } = await this.series(chart, key, host, since, until, specs);
+        const { series } = await this.series(chart, key, host, since, until, specs, chart.read ? null : first);
         if (generation !== this.generation) return;
         chart.specs = specs;
         chart.caption = caption;
