@@ -164,9 +164,10 @@ function reader(key, now, force, fetch) {
   }
   state.readAt[key] = now;
   state.due.delete(key);
+  const kept = state.kept; // this host's: a host switch meanwhile starts a new one
   return fetch(CONDITIONAL.has(key)).then((answer) => {
     if (failed(answer)) state.due.add(key); // a failed read is tried again on the next refresh
-    state.kept[key] = answer;
+    kept[key] = answer;
     return answer;
   });
 }
