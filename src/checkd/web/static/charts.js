@@ -354,8 +354,8 @@ export class Charts {
       try {
         const { specs, caption, none: nothing } = specsOf(chart, NAMED.has(chart.metric) ? await newest : none);
         chart.figure.querySelector("figcaption").textContent = caption;
-        chart.figure.dataset.host = host;
         if (!specs.length) { // nothing measured here: an empty chart saying so
+          chart.figure.dataset.host = host;
           chart.paths = [];
           chart.specs = null;
           chart.show(["–"], [[], [], [], []], span, nothing, this.range !== "1h");
@@ -401,6 +401,7 @@ export class Charts {
     chart.textEl.textContent = series.map((pts, i) => summary(cols.length > 1 ? specs[i].text : caption, pts, word, chart.fmt)).join(" ");
     const newest = series.map((pts) => (pts.length ? pts[pts.length - 1].t : "")).sort().pop();
     chart.figure.dataset.newest = newest || ""; // the newest bucket drawn (the tests follow the charts growing)
+    chart.figure.dataset.host = host; // once this host's points are drawn
   }
 
   /** Grow every chart of `host` by the newest check `check` (its readings folded into the newest
