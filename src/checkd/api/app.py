@@ -14,6 +14,7 @@ from checkd import __doc__ as checkd_doc
 from checkd.api.authn import Authenticator, FailureLimiter
 from checkd.api.body_gate import BodyGate
 from checkd.api.cache import CacheFront, ResponseCache
+from checkd.api.conditional import ConditionalGet
 from checkd.api.deps import read_access
 from checkd.api.docs_pages import ASSETS, with_tag_order
 from checkd.api.docs_pages import router as docs_router
@@ -104,7 +105,10 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     app.include_router(answer_head(dashboard.router))  # GET / and /static/vendor/* (before the /static mount)
     app.mount("/static", dashboard.static_files(), name="static")
     install_error_handlers(app)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)  # dashboard assets: ~89 KB -> ~36 KB
+    # Innermost: JSON answers get an ETag of their uncompressed bytes, and 304 when unchanged.
+    app.add_middleware(ConditionalGet)
+    # Dashboard assets, and the newest check an open dashboard reads on every refresh (~0.7 KB).
+    app.add_middleware(GZipMiddleware, minimum_size=512)
     # Routes declare their answers cacheable (cache.cache_until_next_check); CacheFront keeps and
     # serves them. With protected reads every request must reach the token check, so it is off.
     if not app.state.protect_reads:

@@ -132,6 +132,7 @@ def run_server(settings: Settings) -> None:
         port=settings.server.port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        server_header=False,  # no "server: uvicorn" on every answer (an open dashboard reads many small ones)
         # The standard asyncio loop, not uvloop: uvloop's module, its libuv and libuv's worker
         # threads cost resident memory for a speed the served routes do not need (their goals hold
         # on asyncio; docs/PERFORMANCE.md).

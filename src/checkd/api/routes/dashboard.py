@@ -6,6 +6,7 @@ import hashlib
 import html
 import json
 import os
+import time
 from functools import cache
 from importlib import metadata
 from os import PathLike
@@ -17,6 +18,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from checkd.api.precompressed import gzipped_file, wants_gzip
 from checkd.thresholds import dashboard_levels
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
@@ -57,11 +59,18 @@ class VersionedStatic(StaticFiles):
         scope: Scope,
         status_code: int = 200,
     ) -> Response:
-        """The file, with long caching for versioned URLs and revalidation for plain ones."""
+        """The file, with long caching for versioned URLs and revalidation for plain ones; a versioned
+        file is sent gzipped from the copy compressed on its first request."""
         response = super().file_response(full_path, stat_result, scope, status_code)
         immutable = scope.get("checkd.versioned", False)
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if immutable else "no-cache"
         response.headers["X-Content-Type-Options"] = "nosniff"
+        if immutable and status_code == 200 and wants_gzip(scope):
+            headers = {
+                "Cache-Control": response.headers["Cache-Control"],
+                "X-Content-Type-Options": "nosniff",
+            }
+            return gzipped_file(full_path, stat_result, response.media_type or "", headers) or response
         return response
 
 
@@ -92,10 +101,24 @@ def _template() -> str:
     return (WEB_DIR / "templates" / "index.html").read_text(encoding="utf-8")
 
 
-def render_page(host: str, levels: object = None) -> str:
-    """The dashboard HTML for this checkd's `host`, with the warn/bad `levels` it marks values by."""
+# The first chart (cpu over the default hour): its read starts while the page's scripts still load.
+FIRST_READ = "/api/v2/history/cpu_percent?since={since}&points=400"  # about a chart's width in pixels
+FIRST_RANGE_S = 3600
+
+
+def first_read_link(now: float) -> str:
+    """A preload link for the first chart's history read (the dashboard's script uses its answer)."""
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(now) - FIRST_RANGE_S))
+    href = html.escape(FIRST_READ.format(since=since), quote=True)
+    return f'<link rel="preload" as="fetch" crossorigin="anonymous" id="first-read" href="{href}">'
+
+
+def render_page(host: str, levels: object = None, first_read: str = "") -> str:
+    """The dashboard HTML for this checkd's `host`, with the warn/bad `levels` it marks values by
+    and the `first_read` preload link ("" for none)."""
     return (
         _template()
+        .replace("{{first_read}}", first_read)
         .replace("{{host}}", html.escape(host, quote=True))
         .replace("{{levels}}", html.escape(json.dumps(levels or {}), quote=True))
         .replace("{{v}}", _asset_version())
@@ -107,8 +130,13 @@ def render_page(host: str, levels: object = None) -> str:
 def dashboard(request: Request) -> HTMLResponse:
     """The dashboard page; everything on it is loaded from this server."""
     monitor = request.app.state.monitor
+    # Only for the default view (this host, the last hour), and not when reads need the token (the
+    # preload carries none).
+    default_view = not request.query_params.get("host") and request.query_params.get("range", "1h") == "1h"
+    preload = default_view and not monitor.settings.auth.protect_reads
+    first_read = first_read_link(time.time()) if preload else ""
     return HTMLResponse(
-        render_page(monitor.host, dashboard_levels(monitor.settings)),
+        render_page(monitor.host, dashboard_levels(monitor.settings), first_read),
         headers={
             "Content-Security-Policy": CSP,
             "Cache-Control": "no-cache",
@@ -129,15 +157,17 @@ def vendor_path(name: str) -> Path | None:
 
 
 @router.get("/static/vendor/{name}")
-def vendor(name: str) -> FileResponse:
-    """uPlot's JS or CSS, served from the installed `youplot` package's directory."""
+def vendor(name: str, request: Request) -> Response:
+    """uPlot's JS or CSS, served from the installed `youplot` package's directory (gzipped once)."""
     if name not in _VENDOR_FILES:
         raise HTTPException(404, f"name: no vendor file {name!r}")
     path = vendor_path(name)
     if path is None:
         raise HTTPException(404, f"name: {name} missing: the pip package {CHART_PACKAGE!r} is not installed")
-    return FileResponse(
-        path,
-        media_type=_VENDOR_FILES[name][1],
-        headers={"Cache-Control": "public, max-age=604800", "X-Content-Type-Options": "nosniff"},
-    )
+    media_type = _VENDOR_FILES[name][1]
+    headers = {"Cache-Control": "public, max-age=604800", "X-Content-Type-Options": "nosniff"}
+    if wants_gzip(request.scope):
+        zipped = gzipped_file(path, path.stat(), media_type, headers)
+        if zipped is not None:
+            return zipped
+    return FileResponse(path, media_type=media_type, headers=headers)

@@ -33,12 +33,13 @@ function row(a) {
     el("td", { className: "buttons" }, button));
 }
 
-/** Fetch and draw the newest alerts of `host` (null: this checkd's); the alerts, or the ApiError. */
-export async function loadAlerts(host) {
+/** Fetch and draw the newest alerts of `host` (null: this checkd's); the alerts, or the ApiError.
+ * `conditional`: an unchanged answer costs only its headers (see api()). */
+export async function loadAlerts(host, conditional = false) {
   const query = host ? `&host=${encodeURIComponent(host)}` : "";
   let page;
   try {
-    page = await api(`/api/v2/alerts?limit=50${query}`);
+    page = await api(`/api/v2/alerts?limit=50${query}`, { conditional });
   } catch (err) {
     if (err instanceof ApiError && err.status !== 0) {
       $("alerts-empty").textContent = `alerts unavailable: ${err.detail}`;

@@ -2,6 +2,8 @@
 
 const TOKEN_KEY = "checkd-token";
 const READ_TIMEOUT_MS = 10_000; // a server that hangs counts as not reachable
+const KEPT_MAX = 32; // answers kept for conditional reads (paths the dashboard re-reads; bounded)
+const kept = new Map(); // path -> {etag, data}: the last 200 answer of a conditional read
 
 /** The user closed the token dialog: nothing to report. */
 export class Cancelled extends Error {}
@@ -37,13 +39,25 @@ function detailOf(body, fallback) {
   return fallback;
 }
 
-/** fetch() an API path; JSON body back, or throws ApiError. `write` requests carry the token. */
-export async function api(path, { method = "GET", body, write = false, signal = AbortSignal.timeout(READ_TIMEOUT_MS) } = {}) {
+/** Keep `data` as the answer tagged `etag` for `path` (the oldest kept answer goes past KEPT_MAX). */
+function keep(path, etag, data) {
+  kept.delete(path);
+  if (!etag) return;
+  kept.set(path, { etag, data });
+  if (kept.size > KEPT_MAX) kept.delete(kept.keys().next().value);
+}
+
+/** fetch() an API path; JSON body back, or throws ApiError. `write` requests carry the token.
+ * A `conditional` read sends the ETag of its last answer and, on 304, returns that answer again
+ * (only the headers cross the wire); use it for paths re-read unchanged, never for moving ones. */
+export async function api(path, { method = "GET", body, write = false, conditional = false, signal = AbortSignal.timeout(READ_TIMEOUT_MS) } = {}) {
   const headers = { Accept: "application/json" };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (write) headers["X-Checkd-Client"] = "dashboard";
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  const last = conditional ? kept.get(path) : undefined;
+  if (last) headers["If-None-Match"] = last.etag;
   let response;
   try {
     response = await fetch(path, {
@@ -54,14 +68,16 @@ export async function api(path, { method = "GET", body, write = false, signal = 
     if (err && err.name === "AbortError") throw err; // TimeoutError falls through: not reachable
     throw new ApiError(0, "checkd is not reachable (is the server running?)", null);
   }
+  const text = await response.text(); // read even when empty, so the request ends as finished
+  if (last && response.status === 304) return last.data;
   let data = null;
-  const text = await response.text();
   if (text) {
     try { data = JSON.parse(text); } catch { data = { detail: text.slice(0, 200) }; }
   }
   if (!response.ok) {
     throw new ApiError(response.status, detailOf(data, response.statusText || "error"), data);
   }
+  if (conditional) keep(path, response.headers.get("ETag"), data);
   return data;
 }
 

@@ -5,6 +5,7 @@
 import { api, ApiError } from "./api.js";
 import { bytes, clock, pct } from "./format.js";
 import { limits } from "./levels.js";
+import { foldIn, valueOf } from "./live.js";
 
 export const RANGES = { "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400 };
 const RANGE_WORDS = { "1h": "hour", "24h": "24 hours", "7d": "7 days", "30d": "30 days" };
@@ -19,6 +20,9 @@ const PER_DEVICE = {
   net: { metrics: [["net_rx_bytes", "rx"], ["net_tx_bytes", "tx"]], list: "net", name: "iface", word: "interfaces" },
   disk_io: { metrics: [["disk_read_bytes", "read"], ["disk_write_bytes", "write"]], list: "disk_io", name: "device", word: "devices" },
 };
+
+// Charts whose series are named by the newest check (disk paths, interfaces, devices): they wait for it.
+const NAMED = new Set(["disk_percent", ...Object.keys(PER_DEVICE)]);
 
 let firstChartMarked = false;
 
@@ -260,6 +264,19 @@ function stoppedSpans(actions) {
   return spans;
 }
 
+/** The page's preloaded first read (#first-read: the cpu chart of this checkd's host over the last
+ * hour), taken once for a refresh of `host` over `range`: {href, since, points}, else null. The
+ * other charts' first reads use its since and points, so every chart has the same buckets. */
+function takeFirstRead(host, range) {
+  const link = document.getElementById("first-read");
+  const local = document.querySelector('meta[name="checkd-host"]').content;
+  if (!link || host !== local || range !== "1h") return null;
+  link.remove(); // used once: later reads ask for what is new
+  const href = link.getAttribute("href");
+  const q = new URL(href, location.href).searchParams;
+  return { href, since: Date.parse(q.get("since")) / 1000, points: Number(q.get("points")) };
+}
+
 /** The series of `chart` for the newest check `newest`: [{metric, param, label, text}], its caption,
  * and what to say when there are none. */
 function specsOf(chart, newest) {
@@ -334,12 +351,14 @@ export class Charts {
     return api(`/api/v2/history/${encodeURIComponent(spec.metric)}?${q}`);
   }
 
-  /** A series' points: all of the range the first time, then only from its newest bucket on. */
-  async series(chart, key, host, since, until, specs) {
-    const width = Math.min(1000, Math.max(100, chart.width()));
+  /** A series' points: all of the range the first time, then only from its newest bucket on;
+   * `preload` ({href, since, points}) is the page's first read, for the first time. */
+  async series(chart, key, host, since, until, specs, preload = null) {
+    const width = preload ? preload.points : Math.min(1000, Math.max(100, chart.width()));
     const read = chart.read && chart.read.key === key ? chart.read : null;
     const answers = await Promise.all(specs.map((spec, i) => {
       const have = read ? read.series[i] : [];
+      if (!have.length && preload && spec.metric === "cpu_percent") return api(preload.href); // the preload answers
       if (!have.length) return this.fetchOne(spec, host, since, width);
       const from = Date.parse(have[have.length - 1].t) / 1000;
       const n = Math.max(1, Math.floor((until - from) / read.resolution)); // buckets no narrower than before
@@ -362,55 +381,88 @@ export class Charts {
   }
 
   /** Reload every chart for `host` over the current range; `newest` resolves to the newest check's
-   * {disks, net, disk_io} (what names the series of the per-path and per-device charts). */
+   * {disks, net, disk_io} (what names the series of the per-path and per-device charts). The cpu and
+   * memory charts need no names: their reads go out at once, ahead of everything else. */
   async refresh(host, newest) {
     const generation = ++this.generation;
     const until = Math.floor(Date.now() / 1000);
-    const since = until - RANGES[this.range];
+    const first = takeFirstRead(host, this.range);
+    const since = first ? first.since : until - RANGES[this.range];
     const span = this.zoom || [since, until];
-    const word = RANGE_WORDS[this.range];
-    const emptyText = `no data for ${host || "this host"} in the last ${word}`;
-    const light = this.range !== "1h";
+    this.foldedAt = until; // checks up to now are in what these reads answer
     if (typeof window.uPlot !== "function") {
       this.charts.forEach((c) => c.message("chart library not loaded (/static/vendor/uplot.min.js)"));
       return;
     }
+    const none = { disks: [], net: [], disk_io: [] };
     await Promise.all(this.charts.map(async (chart) => {
       try {
-        const { specs, caption, none } = specsOf(chart, await newest);
-        const caps = chart.figure.querySelector("figcaption");
-        caps.textContent = caption;
-        chart.figure.dataset.host = host;
+        const { specs, caption, none: nothing } = specsOf(chart, NAMED.has(chart.metric) ? await newest : none);
+        chart.figure.querySelector("figcaption").textContent = caption;
         if (!specs.length) { // nothing measured here: an empty chart saying so
+          chart.figure.dataset.host = host;
           chart.paths = [];
-          chart.show(["–"], [[], [], [], []], span, none, light);
-          chart.textEl.textContent = none;
+          chart.specs = null;
+          chart.show(["–"], [[], [], [], []], span, nothing, this.range !== "1h");
+          chart.textEl.textContent = nothing;
           return;
         }
         const key = `${host}|${this.range}|${specs.map((x) => x.label).join("\u0000")}`;
-        const { series, resolution } = await this.series(chart, key, host, since, until, specs);
+        const { series } = await this.series(chart, key, host, since, until, specs, chart.read ? null : first);
         if (generation !== this.generation) return;
-        chart.paths = chart.metric === "disk_percent" ? specs.map((x) => x.param.path) : [];
-        chart.figure.dataset.band = light ? "light" : "min-max";
-        chart.figure.dataset.resolution = String(resolution ?? "");
-        const cols = series.map((points) => columns(points, resolution));
-        const labels = specs.map((x) => x.label);
-        if (cols.length === 1) {
-          const c = cols[0];
-          chart.show(labels, [c.xs, c.avg, c.min, c.max], span, emptyText, light);
-        } else {
-          chart.show(labels, merge(cols), span, emptyText, light);
-        }
-        chart.textEl.textContent = series.map((pts, i) => summary(cols.length > 1 ? specs[i].text : caption, pts, word, chart.fmt)).join(" ");
+        chart.specs = specs;
+        chart.caption = caption;
+        this.paint(chart, host, series, span);
       } catch (err) {
         if (generation !== this.generation) return;
         if (err instanceof ApiError && err.status === 0 && chart.read) return; // unreachable: keep what is drawn
         chart.read = null;
         const why = err instanceof ApiError ? `${err.status || ""} ${err.detail}`.trim() : String(err);
-        chart.show(["avg"], [[], [], [], []], span, `history unavailable: ${why}`, light);
+        chart.show(["avg"], [[], [], [], []], span, `history unavailable: ${why}`, this.range !== "1h");
         chart.textEl.textContent = `history unavailable: ${why}`;
         if (this.onError) this.onError(err);
       }
     }));
+  }
+
+  /** Draw `series` (one list of points per spec) on `chart` over `span`. */
+  paint(chart, host, series, span) {
+    const { specs, caption } = chart;
+    const resolution = chart.read.resolution;
+    const word = RANGE_WORDS[this.range];
+    const light = this.range !== "1h";
+    chart.paths = chart.metric === "disk_percent" ? specs.map((x) => x.param.path) : [];
+    chart.figure.dataset.band = light ? "light" : "min-max";
+    chart.figure.dataset.resolution = String(resolution ?? "");
+    const cols = series.map((points) => columns(points, resolution));
+    const labels = specs.map((x) => x.label);
+    const emptyText = `no data for ${host || "this host"} in the last ${word}`;
+    if (cols.length === 1) {
+      const c = cols[0];
+      chart.show(labels, [c.xs, c.avg, c.min, c.max], span, emptyText, light);
+    } else {
+      chart.show(labels, merge(cols), span, emptyText, light);
+    }
+    chart.textEl.textContent = series.map((pts, i) => summary(cols.length > 1 ? specs[i].text : caption, pts, word, chart.fmt)).join(" ");
+    const newest = series.map((pts) => (pts.length ? pts[pts.length - 1].t : "")).sort().pop();
+    chart.figure.dataset.newest = newest || ""; // the newest bucket drawn (the tests follow the charts growing)
+    chart.figure.dataset.host = host; // once this host's points are drawn
+  }
+
+  /** Grow every chart of `host` by the newest check `check` (its readings folded into the newest
+   * buckets), without a request; the range moves on to now unless zoomed. */
+  extend(host, check) {
+    const t = Date.parse(check.taken_at) / 1000;
+    if (!(t > (this.foldedAt || 0))) return; // already in what the charts read or folded
+    this.foldedAt = t;
+    const until = Math.floor(Date.now() / 1000);
+    const since = until - RANGES[this.range];
+    const span = this.zoom || [since, Math.max(until, Math.ceil(t))];
+    for (const chart of this.charts) {
+      const read = chart.read;
+      if (!read || !chart.specs || !read.key.startsWith(`${host}|${this.range}|`)) continue;
+      read.series = read.series.map((points, i) => foldIn(points, t, valueOf(chart.specs[i], check), read.resolution, since));
+      this.paint(chart, host, read.series, span);
+    }
   }
 }

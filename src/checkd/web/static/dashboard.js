@@ -13,8 +13,14 @@ const $ = (id) => document.getElementById(id);
 const LOCAL_HOST = document.querySelector('meta[name="checkd-host"]').content;
 const MAX_PERIOD_S = 15; // refresh at least this often, and once per sampler interval...
 const MIN_PERIOD_S = 4; // ...but no more often than this: an open tab's traffic stays small
-const SLOW_PANELS_S = 10; // sampler counters, hosts, alerts, actions and 1 h charts: re-read at most this often
-const SLOW_S = 30; // availability bars and ranges of a day or more are re-read at most this often
+// What a refresh reads, and at most how often (s): the newest check every time; the rest when due, or
+// at once when the newest check or /healthz shows it changed (a service state, an endpoint's up/down,
+// the sampler's state, the firing alerts). Unchanged answers come back as 304 (conditional reads).
+const EVERY_S = { health: 10, services: 10, probes: 10, sampler: 30, actions: 30, hosts: 30, alerts: 30, processes: 30 };
+const CONDITIONAL = new Set(["health", "services", "probes", "actions", "alerts"]);
+const CHARTS_S = 120; // between history reads the charts grow from the newest check
+const SLOW_S = 30; // availability bars are re-read at most this often
+const FIRST_CHART_WAIT_MS = 1500; // the first load holds the other panels' reads until a chart is drawn, or this long
 const STALE_FACTOR = 3; // a newest check older than 3 intervals is stale
 const RANGE_WORDS = { "1h": "hour", "24h": "24 hours", "7d": "7 days", "30d": "30 days" };
 const CONTROLS = "#services-body button, #sampler button, #alerts-body button";
@@ -36,8 +42,10 @@ const state = {
   lost: 0, // when checkd last answered before it stopped (ms), 0 while it answers
   okAt: 0, // when the last refresh got answers (ms)
   timer: 0,
-  slowAt: 0, // when the slow panels were last read (s)
-  slow: {}, // their last answers
+  readAt: {}, // key of EVERY_S -> when it was last read (s)
+  kept: {}, // key of EVERY_S -> its last answer, for the host `keptHost`
+  keptHost: "",
+  due: new Set(), // keys to read on the next refresh whatever their cadence
   ticks: 0,
   chartsAt: 0,
 };
@@ -84,9 +92,9 @@ function askForReadToken() {
   });
 }
 
-async function read(path) {
+async function read(path, conditional = false) {
   try {
-    return await api(path);
+    return await api(path, { conditional });
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) askForReadToken();
     return err;
@@ -149,6 +157,46 @@ function backOnline() {
   for (const row of document.querySelectorAll("#services-body tr")) row.dataset.key = "";
 }
 
+/** The answer for `key` (a key of EVERY_S): read again when due, else the one kept from before. */
+function reader(key, now, force, fetch) {
+  if (!(force || state.due.has(key) || !(key in state.kept) || now - (state.readAt[key] || 0) >= EVERY_S[key])) {
+    return Promise.resolve(state.kept[key]);
+  }
+  state.readAt[key] = now;
+  state.due.delete(key);
+  const kept = state.kept; // this host's: a host switch meanwhile starts a new one
+  return fetch(CONDITIONAL.has(key)).then((answer) => {
+    if (failed(answer)) state.due.add(key); // a failed read is tried again on the next refresh
+    kept[key] = answer;
+    return answer;
+  });
+}
+
+/** Mark for reading at once what the newest check shows changed since those panels were read. */
+function noteChanges(latest, health) {
+  const kept = state.kept;
+  if (latest && !remote()) {
+    const services = kept.services;
+    if (Array.isArray(services) && services.some((s) => latest.services[s.name] && latest.services[s.name] !== s.state)) {
+      state.due.add("services");
+      state.due.add("actions"); // someone may have acted on it
+    }
+    const probes = kept.probes;
+    const up = new Map((latest.probes || []).map((p) => [p.name, p.up]));
+    if (Array.isArray(probes) && probes.some((p) => up.has(p.name) && up.get(p.name) !== p.up)) state.due.add("probes");
+  }
+  // /healthz sums up the sampler (failing, its probes), the database, upkeep and firing alerts:
+  // when it changes, the sampler panel and the alerts are read at once.
+  const now = health && !failed(health) ? JSON.stringify(health) : "";
+  if (now && kept.lastHealth && now !== kept.lastHealth) {
+    state.due.add("sampler");
+    state.due.add("alerts");
+  }
+  if (now) kept.lastHealth = now;
+}
+
+let firstRefresh = true;
+
 /** One refresh of every panel for the selected host, then the problems; the next one within the interval. */
 async function refresh(force = false) {
   clearTimeout(state.timer);
@@ -156,32 +204,50 @@ async function refresh(force = false) {
     if (document.hidden && !force) return; // a hidden tab reads nothing; it refreshes when shown again
     const host = state.host;
     const now = Date.now() / 1000;
-    const slow = force || now - state.slowAt >= SLOW_PANELS_S || state.slow.host !== host;
-    if (slow) state.slowAt = now;
-    const again = (key, fetcher) => (slow ? fetcher() : Promise.resolve(state.slow[key]));
-    const latestP = read(`/api/v2/checks/latest${hostParam()}`);
-    const newestP = latestP.then((l) => (failed(l) ? { disks: [], net: [], disk_io: [] }
-      : { disks: l.disks.map((d) => d.path), net: l.net || [], disk_io: l.disk_io || [] }));
-    const chartsP = slow ? loadCharts(force, newestP) : null;
-    const [health, latest, sampler, services, actions, hosts, alerts, probes, processes] = await Promise.all([
-      read("/healthz"), latestP,
-      remote() ? null : again("sampler", () => read("/api/v2/sampler")),
-      remote() ? null : read("/api/v2/services"),
-      again("actions", () => read(`/api/v2/actions?limit=10${hostParam("&")}`)),
-      again("hosts", () => read("/api/v2/hosts")),
-      again("alerts", () => loadAlerts(remote() ? host : null)),
-      remote() ? null : read("/api/v2/probes"),
-      remote() ? null : again("processes", () => read("/api/v2/processes?sort=cpu&limit=10")),
+    if (state.keptHost !== host) {
+      state.kept = {};
+      state.keptHost = host;
+      force = true;
+    }
+    // The charts' reads go out first (the cpu chart's first of all), then the newest check.
+    let newestOf = null;
+    const newestP = new Promise((resolve) => { newestOf = resolve; });
+    const chartsP = loadCharts(force, newestP);
+    const latest = await read(`/api/v2/checks/latest${hostParam()}`, true);
+    newestOf(failed(latest) ? { disks: [], net: [], disk_io: [] }
+      : { disks: latest.disks.map((d) => d.path), net: latest.net || [], disk_io: latest.disk_io || [] });
+    if (!chartsP && !failed(latest)) charts.extend(host, latest);
+    if (firstRefresh) { // the first load: the first chart before the other panels' reads
+      firstRefresh = false;
+      await Promise.race([chartsP, new Promise((resolve) => { setTimeout(resolve, FIRST_CHART_WAIT_MS); })]);
+    }
+    noteChanges(failed(latest) ? null : latest, null);
+    const when = (key, fetch) => reader(key, now, force || (failed(latest) && key === "health"), fetch);
+    const [health, sampler, services, actions, hosts, alerts, probes, processes] = await Promise.all([
+      when("health", (c) => read("/healthz", c)),
+      remote() ? null : when("sampler", (c) => read("/api/v2/sampler", c)),
+      remote() ? null : when("services", (c) => read("/api/v2/services", c)),
+      when("actions", (c) => read(`/api/v2/actions?limit=10${hostParam("&")}`, c)),
+      when("hosts", (c) => read("/api/v2/hosts", c)),
+      when("alerts", (c) => loadAlerts(remote() ? host : null, c)),
+      remote() ? null : when("probes", (c) => read("/api/v2/probes", c)),
+      remote() ? null : when("processes", (c) => read("/api/v2/processes?sort=cpu&limit=10", c)),
     ]);
-    if (slow) state.slow = { host, sampler, actions, hosts, alerts, processes };
     if (host !== state.host) return; // switched meanwhile: that refresh draws
-    if (unreachable(health)) { goLost(); return; }
+    // Whether checkd answers: the newest check is read on every refresh, /healthz when due.
+    if (unreachable(latest) || (unreachable(health) && state.readAt.health === now)) {
+      state.due = new Set(Object.keys(EVERY_S));
+      goLost();
+      return;
+    }
     if (state.lost) backOnline();
+    noteChanges(null, health);
     state.okAt = Date.now();
     const snap = { health: failed(health) ? null : health, alerts: failed(alerts) ? [] : alerts };
     const hostList = failed(hosts) ? [] : hosts;
     if (!failed(hosts)) view.renderHosts(hosts, host, LOCAL_HOST);
-    if (!failed(actions)) {
+    if (!failed(actions) && actions !== state.drawnActions) {
+      state.drawnActions = actions;
       view.renderActions(actions);
       charts.setMarkers(actions); // drawn with the charts' next data
     }
@@ -220,7 +286,8 @@ async function refresh(force = false) {
     snap.endpoints = loadProbes(probes, latest);
     if (remote()) renderProcesses([], `processes are read live: see ${host}'s own checkd`);
     else if (failed(processes)) renderProcesses([], `processes unavailable: ${processes.detail}`);
-    else renderProcesses(processes, "");
+    else if (processes !== state.drawnProcesses) renderProcesses(processes, ""); // drawn again only when read again
+    state.drawnProcesses = remote() || failed(processes) ? null : processes;
 
     let list = [];
     if (remote()) {
@@ -230,7 +297,7 @@ async function refresh(force = false) {
     }
     const states = JSON.stringify([host, list.map((s) => [s.name, s.state])]);
     // A state that changed re-reads the bars on this and the next refreshes (its check may not be stored yet).
-    if (states !== state.serviceStates) state.availabilityDirty = 3;
+    if (state.serviceStates && states !== state.serviceStates) state.availabilityDirty = 3;
     state.serviceStates = states;
     await loadAvailability(list.map((s) => s.name), force || state.availabilityDirty-- > 0);
     const word = RANGE_WORDS[state.range];
@@ -244,7 +311,7 @@ async function refresh(force = false) {
     renderServices(list, info, state.busy, remote() ? `states from ${host}'s newest check; control only through its own checkd` : "");
 
     renderProblems(problemsOf(snap), host, false);
-    await chartsP;
+    if (chartsP) await chartsP;
     state.ticks += 1;
     document.body.dataset.ticks = String(state.ticks);
     $("refreshed").textContent = `updated ${clock(new Date(state.okAt))}`; // the time the answers came
@@ -269,11 +336,12 @@ function loadProbes(probes, latest) {
   return probes;
 }
 
-async function loadCharts(force, newest) {
+/** Read the charts' history when forced or every CHARTS_S (a promise), else null (they grow from the newest check). */
+function loadCharts(force, newest) {
   const now = Date.now() / 1000;
-  if (!force && state.range !== "1h" && now - state.chartsAt < SLOW_S) return;
+  if (!force && now - state.chartsAt < CHARTS_S) return null;
   state.chartsAt = now;
-  await charts.refresh(state.host, newest);
+  return charts.refresh(state.host, newest);
 }
 
 /** Ask "Stop httpd on web-1?" in the page's dialog; true when confirmed. */
