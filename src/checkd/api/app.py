@@ -79,7 +79,7 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
 
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
     # head.answer: HEAD answers like GET (without the body) on every GET route that only reads.
-    head = HeadAnswers()
+    app.state.head = head = HeadAnswers()  # errors.py lists HEAD in a 405's Allow through it
     for module in (
         v1,
         checks,
