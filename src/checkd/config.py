@@ -8,7 +8,7 @@ import socket
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -29,6 +30,7 @@ from pydantic_settings import (
 
 from checkd.config_alerts import AlertRuleSettings, AlertsSettings, NotifySettings
 from checkd.config_probes import ProbesSettings
+from checkd.service_fields import ServiceFields
 from checkd.vocabulary import DEVICE_NAME_RE, service_name_ok
 
 # An interface or block device name as the kernel allows it (no "/", no spaces), or "*".
@@ -130,19 +132,12 @@ class DatabaseSettings(_Section):
         return url
 
 
-class ServiceSettings(_Section):
-    """`[services.NAME]`: one watched service and how to control it."""
+@pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class ServiceSettings(ServiceFields):
+    """`[services.NAME]`: one watched service and how to control it (the keys of ServiceFields)."""
 
-    unit: str | None = None
-    control: bool = True
     backend: Literal["auto", "systemd", "sysv", "command"] = "auto"
-    pidfile: Path | None = None
-    match: str | None = None
-    start: list[str] | None = None
-    stop: list[str] | None = None
-    restart: list[str] | None = None
-    status: list[str] | None = None
-    timeout: float = Field(30.0, gt=0, le=3600)
+    timeout: Annotated[float, Field(gt=0, le=3600)] = 30.0
 
     @field_validator("unit")
     @classmethod

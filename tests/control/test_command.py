@@ -28,8 +28,8 @@ def _get(port: int) -> int:
 
 def _http_daemon(tmp_path: Path, port: int, **extra: object) -> ServiceSettings:
     pidfile = tmp_path / "http.pid"
-    return ServiceSettings.model_validate(
-        {
+    return ServiceSettings(
+        **{
             "start": [PY, PIDWRAPPER, "start", str(pidfile), str(port), str(tmp_path)],
             "stop": [PY, PIDWRAPPER, "stop", str(pidfile)],
             "pidfile": pidfile,
@@ -133,7 +133,7 @@ def test_state_sources(tmp_path: Path) -> None:
     runner = RecordingRunner()
 
     def state(**kw: object) -> ServiceState:
-        return CommandService("x", ServiceSettings.model_validate(kw), runner).state()
+        return CommandService("x", ServiceSettings(**kw), runner).state()
 
     assert state(pidfile=write_pidfile(tmp_path / "live.pid")) is ServiceState.ACTIVE
     assert state(pidfile=write_pidfile(tmp_path / "dead.pid", dead_pid())) is ServiceState.FAILED

@@ -4,31 +4,18 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from checkd.probes.devices import ALL
+from checkd.service_fields import ServiceFields
 from checkd.vocabulary import DEVICE_NAME_RE, service_name_ok
 
 BACKENDS = ("auto", "systemd", "sysv", "command")
 _ARGVS = ("start", "stop", "restart", "status")
 
 
-@dataclass(frozen=True)
-class AgentService:
-    """One watched service (control reads it as a ServiceSpec)."""
-
-    unit: str | None = None
-    control: bool = True
-    backend: str = "auto"
-    pidfile: Path | None = None
-    match: str | None = None
-    start: list[str] | None = None
-    stop: list[str] | None = None
-    restart: list[str] | None = None
-    status: list[str] | None = None
-    timeout: float = 30.0
+AgentService = ServiceFields  # one watched service, as `checkd serve`'s config reads it
 
 
 class ServicesError(ValueError):

@@ -19,7 +19,7 @@ from checkd.api.deps import read_access
 from checkd.api.docs_pages import ASSETS, with_tag_order
 from checkd.api.docs_pages import router as docs_router
 from checkd.api.errors import install_error_handlers
-from checkd.api.head import answer_head
+from checkd.api.head import HeadAnswers, HeadAsGet
 from checkd.api.hosts_guard import HostGuard
 from checkd.api.respond import error_responses
 from checkd.api.routes import (
@@ -79,7 +79,8 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     monitor.sampler.on_written(cache.invalidate)
 
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway
-    # answer_head: HEAD answers like GET (without the body) on every GET route that only reads.
+    # head.answer: HEAD answers like GET (without the body) on every GET route that only reads.
+    app.state.head = head = HeadAnswers()  # errors.py lists HEAD in a 405's Allow through it
     for module in (
         v1,
         checks,
@@ -94,19 +95,20 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
         probes,
         processes,
     ):
-        app.include_router(answer_head(module.router), dependencies=reads, responses=error_responses(503))
+        app.include_router(head.answer(module.router), dependencies=reads, responses=error_responses(503))
     for module in (ingest, agents):  # their own token checks (ingest scope), not the reads'
-        app.include_router(module.router, responses=error_responses(503))
-    app.include_router(answer_head(health.router))
-    app.include_router(answer_head(metrics.router_for(monitor)), dependencies=reads)
-    app.include_router(answer_head(docs_router))
+        app.include_router(head.pass_over(module.router), responses=error_responses(503))
+    app.include_router(head.answer(health.router))
+    app.include_router(head.answer(metrics.router_for(monitor)), dependencies=reads)
+    app.include_router(head.answer(docs_router))
     build_openapi = app.openapi  # FastAPI's documented way to extend the document: replace app.openapi
     app.openapi = lambda: with_tag_order(build_openapi())  # type: ignore[method-assign]
-    app.include_router(answer_head(dashboard.router))  # GET / and /static/vendor/* (before the /static mount)
+    app.include_router(head.answer(dashboard.router))  # GET / and /static/vendor/* (before the /static mount)
     app.mount("/static", dashboard.static_files(), name="static")
     install_error_handlers(app)
     # Innermost: JSON answers get an ETag of their uncompressed bytes, and 304 when unchanged.
     app.add_middleware(ConditionalGet)
+    app.add_middleware(HeadAsGet, answers=head)  # inside CacheFront: HEAD skips it
     # Dashboard assets, and the newest check an open dashboard reads on every refresh (~0.7 KB).
     app.add_middleware(GZipMiddleware, minimum_size=512)
     # Routes declare their answers cacheable (cache.cache_until_next_check); CacheFront keeps and

@@ -52,6 +52,9 @@ def allowed_methods(request: Request) -> list[str]:
             if match is Match.FULL and (not isinstance(route, Mount) or method in ("GET", "HEAD")):
                 allowed.append(method)
                 break
+        else:  # a GET route that only reads answers HEAD too (api/head.py)
+            if method == "HEAD" and request.app.state.head.answers({**probe, "method": "GET"}):
+                allowed.append(method)
     return allowed
 
 
