@@ -284,10 +284,9 @@ def test_retention_deletes_rows_only_where_no_day_partition_is(this_day: int, pg
         assert conn.exec_driver_sql("SELECT count(*) FROM checks_default").scalar() == 0
 
 
-def test_a_day_detached_while_a_fold_updates_its_host_goes_through(this_day: int, pg_engine: Engine) -> None:
-    """A fold reads checks, then updates its host's count. Retention detaching a day meanwhile
-    waits for checks before it touches hosts, so both go through (it used to update the hosts
-    first and then wait for checks: a deadlock, one of them failed)."""
+def a_folded_day_40_days_back(pg_engine: Engine, this_day: int) -> tuple[Upkeep, int, int]:
+    """Ten folded checks of alpha on a day 40 days before "today" (100 days ahead, so the old day's
+    ids are ahead of the migration's); the upkeep of "today" keeping 30 days, and both days."""
     today = this_day + 100
     old = today - 40
     keep = RetentionSettings(raw="30d")
@@ -296,6 +295,14 @@ def test_a_day_detached_while_a_fold_updates_its_host_goes_through(this_day: int
     upkeep = Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda: today * DAY)
     upkeep.make_partitions()
     assert upkeep.fold() == 10
+    return upkeep, old, today
+
+
+def test_a_day_detached_while_a_fold_updates_its_host_goes_through(this_day: int, pg_engine: Engine) -> None:
+    """A fold reads checks, then updates its host's count. Retention detaching a day meanwhile
+    waits for checks before it touches hosts, so both go through (it used to update the hosts
+    first and then wait for checks: a deadlock, one of them failed)."""
+    _upkeep, old, _today = a_folded_day_40_days_back(pg_engine, this_day)
     with pg_engine.begin() as conn:  # the empty days before it go first
         while parts.drop_oldest(conn, old * DAY) is not None:
             pass
@@ -326,14 +333,7 @@ def test_a_long_reader_of_checks_delays_retention_not_the_writers_behind_it(
     waits at most STEP_LOCK_TIMEOUT per try, so a write waits less than a second while a reader
     holds checks for longer; the day goes at the next round (it used to wait 5 s, and the writers
     with it)."""
-    today = this_day + 100
-    old = today - 40
-    keep = RetentionSettings(raw="30d")
-    Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda: old * DAY).make_partitions()
-    write(pg_engine, "alpha", make_checks(old * DAY, 10, step=600))
-    upkeep = Upkeep(engine=pg_engine, host="alpha", retention=keep, clock=lambda: today * DAY)
-    upkeep.make_partitions()
-    assert upkeep.fold() == 10
+    upkeep, old, today = a_folded_day_40_days_back(pg_engine, this_day)
     pruned: list[int] = []
     with pg_engine.connect() as reader, pg_engine.connect() as watch:
         reader.execute(select(func.count()).select_from(checks)).scalar()  # a long read of checks
