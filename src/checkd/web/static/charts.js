@@ -341,6 +341,8 @@ export class Charts {
       };
     });
     this.stoppedSpans = stoppedSpans(actions);
+    // Drawn now: with the sampler stopped no new points come to redraw the charts.
+    for (const c of this.charts) if (c.plot) c.drawMarkers(c.plot);
   }
 
   /** One series: `spec` is {metric, param: {path|device: name} or {}, label}. */

@@ -249,7 +249,7 @@ async function refresh(force = false) {
     if (!failed(actions) && actions !== state.drawnActions) {
       state.drawnActions = actions;
       view.renderActions(actions);
-      charts.setMarkers(actions); // drawn with the charts' next data
+      charts.setMarkers(actions);
     }
 
     let lastAt = null;
