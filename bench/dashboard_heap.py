@@ -4,7 +4,9 @@ A real `checkd serve --interval 2` whose store already holds the last hour of ch
 1 h charts are full from the start and drop old points as new ones come), one chromium tab (Playwright)
 on its dashboard left open for --seconds. Every --every seconds the page's garbage is collected
 (CDP HeapProfiler.collectGarbage) and its used JS heap, DOM nodes and event listeners are read
-(CDP Performance.getMetrics). The first reading is taken after --warmup seconds. With --before SRC
+(CDP Performance.getMetrics). The first reading is taken after --warmup seconds: by then every code path
+of the page has run at least once (its slowest cadence is the charts' history re-read, 120 s after the
+first), so V8's compiled code for them is in the first reading, not counted as growth. With --before SRC
 a second server, run from another tree's src/ (e.g. main's, from `git worktree add`), gets its own
 tab in the same browser over the same minutes, and both are reported side by side.
 
@@ -12,7 +14,7 @@ tab in the same browser over the same minutes, and both are reported side by sid
 the least-squares slope over the run is under 1 % of the start per minute.
 
 Run (from the repository root):
-    .venv/bin/python bench/dashboard_heap.py [--seconds 600] [--every 30] [--warmup 30]
+    .venv/bin/python bench/dashboard_heap.py [--seconds 600] [--every 30] [--warmup 150]
         [--before /tmp/base/src]
 Results go to stdout and bench/out/dashboard_heap.json.
 """
@@ -33,6 +35,7 @@ INTERVAL_S = 2
 FLAT_RATIO = 0.10  # end within 10 % of start...
 FLAT_FLOOR = 256 * 1024  # ...or within 256 KiB, whichever is larger
 FLAT_SLOPE = 0.01  # and under 1 % of the start per minute
+WARMUP_S = 150  # the charts' history re-read (every 120 s) and a refresh after it, before the first reading
 
 
 def seed_hour(data_dir: Path) -> None:
@@ -166,7 +169,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=600, help="how long the tab stays open after the warm-up")
     ap.add_argument("--every", type=int, default=30, help="seconds between heap readings")
-    ap.add_argument("--warmup", type=int, default=30, help="seconds before the first reading")
+    ap.add_argument("--warmup", type=int, default=WARMUP_S, help="seconds before the first reading")
     ap.add_argument("--before", default="", help="another tree's src/ to run beside this one (same minutes)")
     args = ap.parse_args()
     machine = harness.machine()
