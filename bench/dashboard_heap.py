@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cdp_pipe
 import harness
 
 CHROMIUM = os.environ.get("CHECKD_CHROMIUM", "/usr/bin/chromium")
@@ -67,28 +68,40 @@ def seed_hour(data_dir: Path) -> None:
 
 
 class Tab:
-    """A dashboard tab on one server, with a CDP session to collect garbage and read metrics."""
+    """A dashboard tab on one server, in a context of its own, to collect garbage and read metrics."""
 
-    def __init__(self, label: str, context: Any, server: harness.Served) -> None:
+    def __init__(self, label: str, browser: cdp_pipe.Chromium, server: harness.Served) -> None:
         self.label = label
-        self.page = context.new_page()
-        self.cdp = context.new_cdp_session(self.page)
-        self.cdp.send("Performance.enable")
-        self.page.goto(server.url("/"))
-        self.page.wait_for_function("() => Number(document.body.dataset.ticks || 0) >= 1", timeout=60_000)
+        self.browser = browser
+        self.session = browser.new_page(server.url("/"), width=1280, height=1000)
+        browser.send("Performance.enable", session=self.session)
+        deadline = time.monotonic() + 60
+        while self.refreshes() < 1:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{label}: the dashboard did not refresh within 60 s")
+            time.sleep(0.5)
         self.samples: list[dict[str, float]] = []
         self.started = time.monotonic()
 
+    def refreshes(self) -> float:
+        """How many refreshes the dashboard finished (its body's data-ticks)."""
+        return float(
+            self.browser.evaluate(self.session, "Number(document.body && document.body.dataset.ticks || 0)")
+        )
+
     def sample(self) -> dict[str, float]:
         """Collect garbage, then read the used JS heap (bytes), DOM nodes, listeners, refreshes."""
-        self.cdp.send("HeapProfiler.collectGarbage")
-        metrics = {m["name"]: m["value"] for m in self.cdp.send("Performance.getMetrics")["metrics"]}
+        self.browser.send("HeapProfiler.collectGarbage", session=self.session)
+        metrics = {
+            m["name"]: m["value"]
+            for m in self.browser.send("Performance.getMetrics", session=self.session)["metrics"]
+        }
         row = {
             "t_s": round(time.monotonic() - self.started, 1),
             "heap_used": metrics["JSHeapUsedSize"],
             "nodes": metrics["Nodes"],
             "listeners": metrics["JSEventListeners"],
-            "refreshes": float(self.page.evaluate("Number(document.body.dataset.ticks || 0)")),
+            "refreshes": self.refreshes(),
         }
         self.samples.append(row)
         return row
@@ -125,8 +138,6 @@ def verdict(samples: list[dict[str, float]]) -> dict[str, Any]:
 
 def run(seconds: int, every: int, warmup: int, before: str) -> dict[str, Any]:
     """Open the tab(s), sample them every `every` s for `seconds` after `warmup`; the result."""
-    from playwright.sync_api import sync_playwright
-
     trees = {"this tree": None} | ({"before": before} if before else {})
     servers: dict[str, harness.Served] = {}
     with harness.temp_dir("dashboard-heap") as tmp:
@@ -136,29 +147,25 @@ def run(seconds: int, every: int, warmup: int, before: str) -> dict[str, Any]:
                 seed_hour(data)
                 env = {"PYTHONPATH": str(Path(src).resolve())} if src else None
                 servers[label] = harness.start_checkd(data, interval=INTERVAL_S, name=label, env=env)
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                try:
-                    tabs = [
-                        Tab(label, browser.new_context(viewport={"width": 1280, "height": 1000}), s)
-                        for label, s in servers.items()
-                    ]
-                    time.sleep(warmup)
-                    deadline = time.monotonic() + seconds
-                    while True:
-                        for tab in tabs:
-                            row = tab.sample()
-                            harness.log(
-                                f"{tab.label}: heap {row['heap_used'] / 1024:.0f} KiB, "
-                                f"nodes {row['nodes']:.0f}, "
-                                f"listeners {row['listeners']:.0f}, refreshes {row['refreshes']:.0f}"
-                            )
-                        if time.monotonic() >= deadline:
-                            break
-                        time.sleep(min(every, max(0.0, deadline - time.monotonic())))
-                    return {tab.label: {**verdict(tab.samples), "samples": tab.samples} for tab in tabs}
-                finally:
-                    browser.close()
+            browser = cdp_pipe.Chromium(CHROMIUM, CHROMIUM_ARGS)
+            try:
+                tabs = [Tab(label, browser, s) for label, s in servers.items()]
+                time.sleep(warmup)
+                deadline = time.monotonic() + seconds
+                while True:
+                    for tab in tabs:
+                        row = tab.sample()
+                        harness.log(
+                            f"{tab.label}: heap {row['heap_used'] / 1024:.0f} KiB, "
+                            f"nodes {row['nodes']:.0f}, "
+                            f"listeners {row['listeners']:.0f}, refreshes {row['refreshes']:.0f}"
+                        )
+                    if time.monotonic() >= deadline:
+                        break
+                    time.sleep(min(every, max(0.0, deadline - time.monotonic())))
+                return {tab.label: {**verdict(tab.samples), "samples": tab.samples} for tab in tabs}
+            finally:
+                browser.close()
         finally:
             for s in servers.values():
                 harness.stop_process(s.proc)
