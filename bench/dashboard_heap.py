@@ -1,7 +1,8 @@
 """The dashboard's JS heap over 10 minutes at a 2 s interval: goal flat (issue 14, Performance).
 
 A real `checkd serve --interval 2` whose store already holds the last hour of checks at 2 s (so the
-1 h charts are full from the start and drop old points as new ones come), one chromium tab (Playwright)
+1 h charts are full from the start and drop old points as new ones come), one chromium tab (driven over a CDP
+pipe, bench/cdp_pipe.py: Playwright would enable the Network domain, whose records grow in the page's heap)
 on its dashboard left open for --seconds. Every --every seconds the page's garbage is collected
 (CDP HeapProfiler.collectGarbage) and its used JS heap, DOM nodes and event listeners are read
 (CDP Performance.getMetrics). The first reading is taken after --warmup seconds: by then every code path
