@@ -137,7 +137,7 @@ def verdict(samples: list[dict[str, float]]) -> dict[str, Any]:
     }
 
 
-def run(seconds: int, every: int, warmup: int, before: str) -> dict[str, Any]:
+def run(seconds: int, every: int, warmup: int, before: str, js_flags: str = "") -> dict[str, Any]:
     """Open the tab(s), sample them every `every` s for `seconds` after `warmup`; the result."""
     trees = {"this tree": None} | ({"before": before} if before else {})
     servers: dict[str, harness.Served] = {}
@@ -148,7 +148,9 @@ def run(seconds: int, every: int, warmup: int, before: str) -> dict[str, Any]:
                 seed_hour(data)
                 env = {"PYTHONPATH": str(Path(src).resolve())} if src else None
                 servers[label] = harness.start_checkd(data, interval=INTERVAL_S, name=label, env=env)
-            browser = cdp_pipe.Chromium(CHROMIUM, CHROMIUM_ARGS)
+            browser = cdp_pipe.Chromium(
+                CHROMIUM, CHROMIUM_ARGS + ([f"--js-flags={js_flags}"] if js_flags else [])
+            )
             try:
                 tabs = [Tab(label, browser, s) for label, s in servers.items()]
                 time.sleep(warmup)
@@ -179,9 +181,14 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=30, help="seconds between heap readings")
     ap.add_argument("--warmup", type=int, default=WARMUP_S, help="seconds before the first reading")
     ap.add_argument("--before", default="", help="another tree's src/ to run beside this one (same minutes)")
+    ap.add_argument(
+        "--js-flags",
+        default="",
+        help="V8 flags for chromium, e.g. '--no-maglev --no-turbofan' (no optimized code in the heap)",
+    )
     args = ap.parse_args()
     machine = harness.machine()
-    result = run(args.seconds, args.every, args.warmup, args.before)
+    result = run(args.seconds, args.every, args.warmup, args.before, args.js_flags)
     print(f"\nJS heap over {args.seconds} s at a {INTERVAL_S} s interval (after GC, CDP getMetrics):")
     for label, r in result.items():
         print(
@@ -192,7 +199,14 @@ def main() -> None:
             f"{'PASS (flat)' if r['flat'] else 'FAIL (grows)'}"
         )
     harness.save(
-        "dashboard_heap", {"machine": machine, "seconds": args.seconds, "interval_s": INTERVAL_S, **result}
+        "dashboard_heap",
+        {
+            "machine": machine,
+            "seconds": args.seconds,
+            "interval_s": INTERVAL_S,
+            "js_flags": args.js_flags,
+            **result,
+        },
     )
 
 
