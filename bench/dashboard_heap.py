@@ -1,10 +1,13 @@
 """The dashboard's JS heap over 10 minutes at a 2 s interval: goal flat (issue 14, Performance).
 
 A real `checkd serve --interval 2` whose store already holds the last hour of checks at 2 s (so the
-1 h charts are full from the start and drop old points as new ones come), one chromium tab (Playwright)
+1 h charts are full from the start and drop old points as new ones come), one chromium tab (driven over a CDP
+pipe, bench/cdp_pipe.py: Playwright would enable the Network domain, whose records grow in the page's heap)
 on its dashboard left open for --seconds. Every --every seconds the page's garbage is collected
 (CDP HeapProfiler.collectGarbage) and its used JS heap, DOM nodes and event listeners are read
-(CDP Performance.getMetrics). The first reading is taken after --warmup seconds. With --before SRC
+(CDP Performance.getMetrics). The first reading is taken after --warmup seconds: by then every code path
+of the page has run at least once (its slowest cadence is the charts' history re-read, 120 s after the
+first), so V8's compiled code for them is in the first reading, not counted as growth. With --before SRC
 a second server, run from another tree's src/ (e.g. main's, from `git worktree add`), gets its own
 tab in the same browser over the same minutes, and both are reported side by side.
 
@@ -12,7 +15,7 @@ tab in the same browser over the same minutes, and both are reported side by sid
 the least-squares slope over the run is under 1 % of the start per minute.
 
 Run (from the repository root):
-    .venv/bin/python bench/dashboard_heap.py [--seconds 600] [--every 30] [--warmup 30]
+    .venv/bin/python bench/dashboard_heap.py [--seconds 600] [--every 30] [--warmup 150]
         [--before /tmp/base/src]
 Results go to stdout and bench/out/dashboard_heap.json.
 """
@@ -25,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cdp_pipe
 import harness
 
 CHROMIUM = os.environ.get("CHECKD_CHROMIUM", "/usr/bin/chromium")
@@ -33,6 +37,7 @@ INTERVAL_S = 2
 FLAT_RATIO = 0.10  # end within 10 % of start...
 FLAT_FLOOR = 256 * 1024  # ...or within 256 KiB, whichever is larger
 FLAT_SLOPE = 0.01  # and under 1 % of the start per minute
+WARMUP_S = 150  # the charts' history re-read (every 120 s) and a refresh after it, before the first reading
 
 
 def seed_hour(data_dir: Path) -> None:
@@ -64,28 +69,40 @@ def seed_hour(data_dir: Path) -> None:
 
 
 class Tab:
-    """A dashboard tab on one server, with a CDP session to collect garbage and read metrics."""
+    """A dashboard tab on one server, in a context of its own, to collect garbage and read metrics."""
 
-    def __init__(self, label: str, context: Any, server: harness.Served) -> None:
+    def __init__(self, label: str, browser: cdp_pipe.Chromium, server: harness.Served) -> None:
         self.label = label
-        self.page = context.new_page()
-        self.cdp = context.new_cdp_session(self.page)
-        self.cdp.send("Performance.enable")
-        self.page.goto(server.url("/"))
-        self.page.wait_for_function("() => Number(document.body.dataset.ticks || 0) >= 1", timeout=60_000)
+        self.browser = browser
+        self.session = browser.new_page(server.url("/"), width=1280, height=1000)
+        browser.send("Performance.enable", session=self.session)
+        deadline = time.monotonic() + 60
+        while self.refreshes() < 1:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{label}: the dashboard did not refresh within 60 s")
+            time.sleep(0.5)
         self.samples: list[dict[str, float]] = []
         self.started = time.monotonic()
 
+    def refreshes(self) -> float:
+        """How many refreshes the dashboard finished (its body's data-ticks)."""
+        return float(
+            self.browser.evaluate(self.session, "Number(document.body && document.body.dataset.ticks || 0)")
+        )
+
     def sample(self) -> dict[str, float]:
         """Collect garbage, then read the used JS heap (bytes), DOM nodes, listeners, refreshes."""
-        self.cdp.send("HeapProfiler.collectGarbage")
-        metrics = {m["name"]: m["value"] for m in self.cdp.send("Performance.getMetrics")["metrics"]}
+        self.browser.send("HeapProfiler.collectGarbage", session=self.session)
+        metrics = {
+            m["name"]: m["value"]
+            for m in self.browser.send("Performance.getMetrics", session=self.session)["metrics"]
+        }
         row = {
             "t_s": round(time.monotonic() - self.started, 1),
             "heap_used": metrics["JSHeapUsedSize"],
             "nodes": metrics["Nodes"],
             "listeners": metrics["JSEventListeners"],
-            "refreshes": float(self.page.evaluate("Number(document.body.dataset.ticks || 0)")),
+            "refreshes": self.refreshes(),
         }
         self.samples.append(row)
         return row
@@ -120,10 +137,8 @@ def verdict(samples: list[dict[str, float]]) -> dict[str, Any]:
     }
 
 
-def run(seconds: int, every: int, warmup: int, before: str) -> dict[str, Any]:
+def run(seconds: int, every: int, warmup: int, before: str, js_flags: str = "") -> dict[str, Any]:
     """Open the tab(s), sample them every `every` s for `seconds` after `warmup`; the result."""
-    from playwright.sync_api import sync_playwright
-
     trees = {"this tree": None} | ({"before": before} if before else {})
     servers: dict[str, harness.Served] = {}
     with harness.temp_dir("dashboard-heap") as tmp:
@@ -133,29 +148,27 @@ def run(seconds: int, every: int, warmup: int, before: str) -> dict[str, Any]:
                 seed_hour(data)
                 env = {"PYTHONPATH": str(Path(src).resolve())} if src else None
                 servers[label] = harness.start_checkd(data, interval=INTERVAL_S, name=label, env=env)
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-                try:
-                    tabs = [
-                        Tab(label, browser.new_context(viewport={"width": 1280, "height": 1000}), s)
-                        for label, s in servers.items()
-                    ]
-                    time.sleep(warmup)
-                    deadline = time.monotonic() + seconds
-                    while True:
-                        for tab in tabs:
-                            row = tab.sample()
-                            harness.log(
-                                f"{tab.label}: heap {row['heap_used'] / 1024:.0f} KiB, "
-                                f"nodes {row['nodes']:.0f}, "
-                                f"listeners {row['listeners']:.0f}, refreshes {row['refreshes']:.0f}"
-                            )
-                        if time.monotonic() >= deadline:
-                            break
-                        time.sleep(min(every, max(0.0, deadline - time.monotonic())))
-                    return {tab.label: {**verdict(tab.samples), "samples": tab.samples} for tab in tabs}
-                finally:
-                    browser.close()
+            browser = cdp_pipe.Chromium(
+                CHROMIUM, CHROMIUM_ARGS + ([f"--js-flags={js_flags}"] if js_flags else [])
+            )
+            try:
+                tabs = [Tab(label, browser, s) for label, s in servers.items()]
+                time.sleep(warmup)
+                deadline = time.monotonic() + seconds
+                while True:
+                    for tab in tabs:
+                        row = tab.sample()
+                        harness.log(
+                            f"{tab.label}: heap {row['heap_used'] / 1024:.0f} KiB, "
+                            f"nodes {row['nodes']:.0f}, "
+                            f"listeners {row['listeners']:.0f}, refreshes {row['refreshes']:.0f}"
+                        )
+                    if time.monotonic() >= deadline:
+                        break
+                    time.sleep(min(every, max(0.0, deadline - time.monotonic())))
+                return {tab.label: {**verdict(tab.samples), "samples": tab.samples} for tab in tabs}
+            finally:
+                browser.close()
         finally:
             for s in servers.values():
                 harness.stop_process(s.proc)
@@ -166,11 +179,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=600, help="how long the tab stays open after the warm-up")
     ap.add_argument("--every", type=int, default=30, help="seconds between heap readings")
-    ap.add_argument("--warmup", type=int, default=30, help="seconds before the first reading")
+    ap.add_argument("--warmup", type=int, default=WARMUP_S, help="seconds before the first reading")
     ap.add_argument("--before", default="", help="another tree's src/ to run beside this one (same minutes)")
+    ap.add_argument(
+        "--js-flags",
+        default="",
+        help="V8 flags for chromium, e.g. '--no-maglev --no-turbofan' (no optimized code in the heap)",
+    )
     args = ap.parse_args()
     machine = harness.machine()
-    result = run(args.seconds, args.every, args.warmup, args.before)
+    result = run(args.seconds, args.every, args.warmup, args.before, args.js_flags)
     print(f"\nJS heap over {args.seconds} s at a {INTERVAL_S} s interval (after GC, CDP getMetrics):")
     for label, r in result.items():
         print(
@@ -181,7 +199,14 @@ def main() -> None:
             f"{'PASS (flat)' if r['flat'] else 'FAIL (grows)'}"
         )
     harness.save(
-        "dashboard_heap", {"machine": machine, "seconds": args.seconds, "interval_s": INTERVAL_S, **result}
+        "dashboard_heap",
+        {
+            "machine": machine,
+            "seconds": args.seconds,
+            "interval_s": INTERVAL_S,
+            "js_flags": args.js_flags,
+            **result,
+        },
     )
 
 
