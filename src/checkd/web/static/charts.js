@@ -341,8 +341,17 @@ export class Charts {
       };
     });
     this.stoppedSpans = stoppedSpans(actions);
-    // Drawn now: with the sampler stopped no new points come to redraw the charts.
-    for (const c of this.charts) if (c.plot) c.drawMarkers(c.plot);
+    // Unless zoomed, the range moves on to now, so an action newer than the charts' last points (or taken
+    // within the second the charts were read) is in view.
+    const until = Math.ceil(Math.max(Date.now() / 1000, ...this.markers.map((m) => m.t)));
+    for (const c of this.charts) {
+      if (!c.plot) continue;
+      if (!this.zoom && until > c.plot.scales.x.max) {
+        c.span = [until - RANGES[this.range], until];
+        c.plot.setScale("x", { min: c.span[0], max: c.span[1] });
+      }
+      c.drawMarkers(c.plot); // now: with the sampler stopped no new points come to redraw the charts
+    }
   }
 
   /** One series: `spec` is {metric, param: {path|device: name} or {}, label}. */
