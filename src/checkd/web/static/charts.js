@@ -3,7 +3,7 @@
 // sampler was stopped), a text summary, and refreshes that read only new points.
 
 import { api, ApiError } from "./api.js";
-import { bytes, clock, pct } from "./format.js";
+import { bytes, clock, count, pct } from "./format.js";
 import { limits } from "./levels.js";
 import { foldIn, valueOf } from "./live.js";
 
@@ -12,6 +12,7 @@ const RANGE_WORDS = { "1h": "hour", "24h": "24 hours", "7d": "7 days", "30d": "3
 const COLOURS = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2"];
 const LEVEL_COLOURS = { warn: "#d97706", bad: "#dc2626" };
 const HEIGHT = 180;
+const MARKER_GAP = 4; // px: markers nearer than this are drawn as one
 const DAY = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short" });
 const HM = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false });
 const RATE = (v) => `${bytes(v)}/s`;
@@ -190,16 +191,30 @@ class Chart {
       div.style.width = `${Math.max(1, x(s.to) - x(s.from))}px`;
       return div;
     });
-    const marks = this.owner.markers.filter((m) => m.t >= lo && m.t <= hi).map((m) => {
+    // Markers closer than MARKER_GAP px share one (the newest links; its title counts the others), so a
+    // range holding thousands of actions costs at most one marker per few pixels.
+    const marks = [];
+    for (const m of this.owner.markers.filter((k) => k.t >= lo && k.t <= hi)) {
+      const left = x(m.t);
+      const near = marks.length ? marks[marks.length - 1] : null;
+      if (near && Math.abs(Number(near.dataset.x) - left) < MARKER_GAP) {
+        near.dataset.more = String(Number(near.dataset.more || 0) + 1);
+        near.title = `${near.dataset.text} (and ${count(Number(near.dataset.more), "older action")} here)`;
+        near.setAttribute("aria-label", near.title);
+        continue;
+      }
       const a = document.createElement("a");
       a.href = `#action-${m.id}`;
       a.className = `marker marker-${m.kind}${m.ok ? "" : " marker-failed"}`;
-      a.title = `${clock(m.t)} ${m.text}`;
+      a.dataset.text = `${clock(m.t)} ${m.text}`;
+      a.title = a.dataset.text;
       a.dataset.t = String(m.t);
+      a.dataset.id = String(m.id);
+      a.dataset.x = String(left);
       a.setAttribute("aria-label", a.title);
-      a.style.left = `${x(m.t)}px`;
-      return a;
-    });
+      a.style.left = `${left}px`;
+      marks.push(a);
+    }
     layer.replaceChildren(...spans, ...marks);
   }
 

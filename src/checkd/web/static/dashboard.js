@@ -4,6 +4,7 @@ import { loadAlerts, wireAlerts } from "./alerts.js";
 import { api, ApiError, Cancelled, control, explain, ensureToken, getToken, setToken } from "./api.js";
 import { Charts, RANGES } from "./charts.js";
 import { ageS, clock, span, zone } from "./format.js";
+import { ActionLog } from "./marks.js";
 import { renderProbes, renderProcesses } from "./panels.js";
 import { problemsOf, renderProblems } from "./problems.js";
 import { renderServices, setServiceBusy, sinceOf, sinceText } from "./services.js";
@@ -24,6 +25,7 @@ const FIRST_CHART_WAIT_MS = 1500; // the first load holds the other panels' read
 const STALE_FACTOR = 3; // a newest check older than 3 intervals is stale
 const RANGE_WORDS = { "1h": "hour", "24h": "24 hours", "7d": "7 days", "30d": "30 days" };
 const CONTROLS = "#services-body button, #sampler button, #alerts-body button";
+const ACTIONS_SHOWN = 10; // "Latest actions" shows this many (and down to an older one followed from a marker)
 
 const url = new URLSearchParams(location.search);
 const state = {
@@ -48,6 +50,7 @@ const state = {
   due: new Set(), // keys to read on the next refresh whatever their cadence
   ticks: 0,
   chartsAt: 0,
+  downTo: null, // the id of an action followed from a chart marker: "Latest actions" shows down to it
 };
 
 let noticeTimer = 0;
@@ -60,6 +63,7 @@ function notice(text, kind = "error") {
 }
 
 const charts = new Charts([...document.querySelectorAll(".chart")], null);
+const log = new ActionLog((path) => read(path)); // every action in the charted range, for the markers
 const remote = () => state.host !== LOCAL_HOST;
 
 function hostParam(prefix = "?") {
@@ -72,7 +76,8 @@ function keepInUrl() {
   if (remote()) q.set("host", state.host);
   if (state.range !== "1h") q.set("range", state.range);
   const search = q.toString() ? `?${q}` : "";
-  if (search !== location.search) history.replaceState(null, "", `${location.pathname}${search}`);
+  // The fragment stays: a followed marker's #action-N outlives a range or host change.
+  if (search !== location.search) history.replaceState(null, "", `${location.pathname}${search}${location.hash}`);
 }
 
 let askingForReads = false;
@@ -227,7 +232,7 @@ async function refresh(force = false) {
       when("health", (c) => read("/healthz", c)),
       remote() ? null : when("sampler", (c) => read("/api/v2/sampler", c)),
       remote() ? null : when("services", (c) => read("/api/v2/services", c)),
-      when("actions", (c) => read(`/api/v2/actions?limit=10${hostParam("&")}`, c)),
+      when("actions", (c) => read(`/api/v2/actions?limit=${ACTIONS_SHOWN}${hostParam("&")}`, c)),
       when("hosts", (c) => read("/api/v2/hosts", c)),
       when("alerts", (c) => loadAlerts(remote() ? host : null, c)),
       remote() ? null : when("probes", (c) => read("/api/v2/probes", c)),
@@ -246,11 +251,7 @@ async function refresh(force = false) {
     const snap = { health: failed(health) ? null : health, alerts: failed(alerts) ? [] : alerts };
     const hostList = failed(hosts) ? [] : hosts;
     if (!failed(hosts)) view.renderHosts(hosts, host, LOCAL_HOST);
-    if (!failed(actions) && actions !== state.drawnActions) {
-      state.drawnActions = actions;
-      view.renderActions(actions);
-      charts.setMarkers(actions);
-    }
+    if (!failed(actions)) await showActions(actions, host);
 
     let lastAt = null;
     if (remote()) {
@@ -320,6 +321,37 @@ async function refresh(force = false) {
     performance.clearResourceTimings();
     const period = Math.max(MIN_PERIOD_S, Math.min(state.interval, MAX_PERIOD_S));
     state.timer = setTimeout(() => refresh(false), period * 1000);
+  }
+}
+
+/** "Latest actions": the newest, and down to the one a followed marker names (from the log). */
+function actionRows(actions) {
+  const i = log.items.findIndex((a) => a.id === state.downTo);
+  if (i < 0 || actions.some((a) => a.id === state.downTo)) return actions;
+  const shown = new Set(actions.map((a) => a.id));
+  return [...actions, ...log.items.slice(0, i + 1).filter((a) => !shown.has(a.id))]
+    .sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || b.id - a.id);
+}
+
+/** Draw "Latest actions" from `actions` (the newest) and, when the log of the charted range changed,
+ * the charts' markers from every action in it. */
+async function showActions(actions, host) {
+  const key = `${host}|${state.range}`;
+  if (actions === state.drawnActions && log.key === key) return;
+  if (actions !== state.drawnActions) {
+    state.drawnActions = actions;
+    view.renderActions(actionRows(actions));
+  }
+  const since = Date.now() / 1000 - RANGES[state.range];
+  if (await log.update(key, hostParam("&"), since, actions, ACTIONS_SHOWN) && host === state.host) {
+    charts.setMarkers(log.items);
+    const target = /^#action-(\d+)$/.exec(location.hash); // an older action named by the address
+    if (target && !document.getElementById(`action-${target[1]}`)) {
+      state.downTo = Number(target[1]);
+      view.renderActions(actionRows(actions));
+      const row = document.getElementById(`action-${target[1]}`);
+      if (row) row.scrollIntoView();
+    }
   }
 }
 
@@ -416,10 +448,18 @@ function wire() {
     refresh(true);
   });
   $("zoom-reset").addEventListener("click", () => charts.setZoom(null));
+  $("history").addEventListener("click", (ev) => {
+    // Before the browser follows the marker's #action-N: "Latest actions" shows down to that row.
+    const marker = ev.target.closest("a.marker[data-id]");
+    if (!marker || !state.drawnActions) return;
+    state.downTo = Number(marker.dataset.id);
+    view.renderActions(actionRows(state.drawnActions));
+  });
   $("host-select").addEventListener("change", (ev) => {
     state.host = ev.target.value;
     $("host-name").textContent = state.host;
     state.disks = [];
+    state.downTo = null;
     keepInUrl();
     refresh(true);
   });
