@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,6 +66,11 @@ def test_host_switch_changes_every_panel_and_the_url(
     assert all(db.locator("button").nth(i).is_disabled() for i in range(3))
     assert page.inner_text("#services-host") == f"on {OTHER}"
     assert page.locator("#actions-empty").is_visible()  # the other host has no actions
+    page.wait_for_function(  # every chart, not only the first
+        f"() => [...document.querySelectorAll('.chart')].every(f => f.dataset.host === '{OTHER}')"
+    )
+    assert OTHER in page.inner_text("#probes-empty") and OTHER in page.inner_text("#processes-empty")
+    assert page.inner_text("#services-read").startswith("· checked ")  # its states' age: its newest check
     status = page.inner_text("#status-text")
     assert "newest check 7 min old (stale" in status and "db failed" in status, status
     p.shot("host-switched-stale")
@@ -81,4 +88,27 @@ def test_host_switch_changes_every_panel_and_the_url(
     page.wait_for_selector('#services-body tr[data-service="locked"]')
     page.wait_for_selector("#sampler-state[data-state=running]")
     assert "host=" not in page.url
+    assert p.errors == [], p.errors
+
+
+def test_switching_host_while_a_remote_host_is_still_being_read(
+    two_hosts: CheckdProcess, open_page: Callable[..., Page]
+) -> None:
+    held: list[Any] = []
+    p = open_page(two_hosts)
+    page = p.page
+    page.wait_for_selector('#services-body tr[data-service="locked"]')
+    # The read of the other host's interval (its newest checks) is held until the picker has switched back.
+    page.route("**/api/v2/checks?*limit=7*", lambda route: held.append(route))
+    page.select_option("#host-select", OTHER)
+    deadline = time.monotonic() + 20
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert held, "the other host's interval was not read"
+    page.select_option("#host-select", LOCAL)
+    page.wait_for_selector('#services-body tr[data-service="locked"]')
+    for route in held:
+        route.continue_()
+    wait_ticks(page, 2)
+    assert page.get_attribute("#sampler-state", "data-state") == "running"
     assert p.errors == [], p.errors

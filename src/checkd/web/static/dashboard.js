@@ -251,11 +251,12 @@ async function refresh(force = false) {
     const snap = { health: failed(health) ? null : health, alerts: failed(alerts) ? [] : alerts };
     const hostList = failed(hosts) ? [] : hosts;
     if (!failed(hosts)) view.renderHosts(hosts, host, LOCAL_HOST);
-    if (!failed(actions)) await showActions(actions, host);
+    const actionsP = failed(actions) ? null : showActions(actions, host); // awaited last: the panels first
 
     let lastAt = null;
     if (remote()) {
       state.interval = await remoteInterval(host);
+      if (host !== state.host) return; // switched meanwhile (remote() says so too now)
       const h = hostList.find((x) => x.name === host);
       lastAt = h ? h.last_check_at : null;
     } else if (!failed(sampler)) {
@@ -278,7 +279,7 @@ async function refresh(force = false) {
       view.renderRemoteSampler(host, lastAt, state.interval, Boolean(stale));
     } else if (!failed(sampler)) {
       const error = trackError(sampler, snap.health);
-      view.renderSampler(sampler, snap.health, error, false);
+      view.renderSampler(sampler, snap.health, error, false, state.readAt.sampler);
       snap.samplerFailing = Boolean(snap.health && snap.health.sampler === "failing");
       snap.samplerError = error && !error.cleared ? error.text : "";
       snap.probes = sampler.probe_failures || [];
@@ -301,6 +302,7 @@ async function refresh(force = false) {
     if (state.serviceStates && states !== state.serviceStates) state.availabilityDirty = 3;
     state.serviceStates = states;
     await loadAvailability(list.map((s) => s.name), force || state.availabilityDirty-- > 0);
+    if (host !== state.host) return;
     const word = RANGE_WORDS[state.range];
     const info = (name) => {
       const svc = list.find((s) => s.name === name);
@@ -309,10 +311,16 @@ async function refresh(force = false) {
     };
     snap.services = list.map((s) => ({ ...s, problem: `${s.name} ${s.state} ${info(s.name).since}`.trim() }));
     $("services-host").textContent = `on ${host}`;
+    // How old each panel's values are: read when due (see EVERY_S), another host's from its newest check.
+    if (remote()) view.ageOf("services-read", failed(latest) ? null : latest.taken_at, "checked");
+    else view.ageOf("services-read", failed(services) ? null : state.readAt.services);
+    view.ageOf("processes-read", remote() || failed(processes) ? null : state.readAt.processes);
+    view.ageOf("alerts-read", failed(alerts) ? null : state.readAt.alerts);
     renderServices(list, info, state.busy, remote() ? `states from ${host}'s newest check; control only through its own checkd` : "");
 
     renderProblems(problemsOf(snap), host, false);
     if (chartsP) await chartsP;
+    if (actionsP) await actionsP;
     state.ticks += 1;
     document.body.dataset.ticks = String(state.ticks);
     $("refreshed").textContent = `updated ${clock(new Date(state.okAt))}`; // the time the answers came

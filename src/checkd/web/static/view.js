@@ -22,6 +22,13 @@ export function age(at, prefix = "") {
   return el("span", { className: "age", dataset: { at: at || "", prefix } }, `${prefix}${ago(at)}`);
 }
 
+/** In element `id`, how old the values of its panel are: "· read 12 s ago" from `at` (Unix s, or an
+ * ISO time), kept by the age ticker; nothing without a time. */
+export function ageOf(id, at, words = "read") {
+  const iso = typeof at === "number" ? new Date(at * 1000).toISOString() : at;
+  $(id).replaceChildren(...(iso ? [age(iso, `· ${words} `)] : []));
+}
+
 /** Rewrite every age on the page (once a second). */
 export function tickAges() {
   for (const node of document.querySelectorAll(".age[data-at]")) {
@@ -74,8 +81,9 @@ export function renderLatest(check, emptyText, stale) {
   $("disks").tBodies[0].replaceChildren(...rows);
 }
 
-/** This checkd's sampler; `error` is {text, since, cleared} (the last error, when first seen, cleared or not). */
-export function renderSampler(sampler, health, error, offline) {
+/** This checkd's sampler, its counters as read at `countedAt` (Unix s); `error` is {text, since, cleared}
+ * (the last error, when first seen, cleared or not). */
+export function renderSampler(sampler, health, error, offline, countedAt) {
   const failing = health && health.sampler === "failing";
   const word = failing ? "failing" : sampler.running ? "running" : "stopped";
   const badge = $("sampler-state");
@@ -86,7 +94,10 @@ export function renderSampler(sampler, health, error, offline) {
   const last = sampler.last_check_at ? [`last check `, age(sampler.last_check_at), ` (${clock(sampler.last_check_at)})`] : ["no check taken yet"];
   const note = $("sampler-note");
   if (sampler.running) {
-    note.replaceChildren(...last, ` · ${count(sampler.checks_total, "check")}, ${count(sampler.errors_total, "error")} since start`);
+    // The counters are read less often than the newest check: they say how old they are.
+    const counted = countedAt ? [", counted ", age(new Date(countedAt * 1000).toISOString())] : [];
+    note.replaceChildren(...last, ` · ${count(sampler.checks_total, "check")}, ${count(sampler.errors_total, "error")} since start`,
+      ...counted);
   } else {
     note.replaceChildren("The sampler is stopped: no new checks are being taken. ", ...last, ".");
   }
