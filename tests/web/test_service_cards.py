@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,3 +82,40 @@ def test_a_failed_action_shows_the_command_output_in_its_row(
     wait_ticks(page, 2)  # it stays through refreshes
     assert output.is_visible()
     p.shot("service-card-failed-output")
+
+
+def test_a_failed_action_carries_its_time_and_is_greyed_once_the_service_is_where_it_was_meant_to_be(
+    make_server: Callable[..., CheckdProcess], open_page: Callable[..., Page], tmp_path: Path
+) -> None:
+    up = tmp_path / "late-up"  # the service is active while this file exists
+    config = tmp_path / "checkd.toml"
+    config.write_text(f"""
+[services.late]
+backend = "command"
+start = ["/bin/sh", "-c", "echo 'port 8443 busy'; exit 1"]
+stop = ["/bin/true"]
+status = ["/bin/sh", "-c", "test -e {up} || exit 3"]
+timeout = 5
+""")
+    server = make_server(args=("--config", str(config)))
+    p = open_page(server)
+    page = p.page
+    page.evaluate("t => sessionStorage.setItem('checkd-token', t)", server.token)
+    late = row(page, "late")
+    page.wait_for_selector(f"{late}[data-state=inactive]")
+    page.click(f'{late} button[data-action="start"]')
+    output = page.locator('#services-body tr[data-output-of="late"]')
+    output.wait_for(state="visible")
+    notice = page.inner_text("#notice-text")
+    assert re.match(r"\d\d:\d\d:\d\d · late start: failed \(502\)", notice), notice  # the banner has its time
+    red = output.locator("p").evaluate("e => getComputedStyle(e).color")
+    assert not output.inner_text().startswith("cleared")
+    p.shot("service-card-failed-not-cleared")
+
+    up.touch()  # started another way: the failure's condition has cleared
+    page.wait_for_selector(f"{late}[data-state=active]")
+    page.wait_for_selector('#services-body tr.output-row.cleared[data-output-of="late"]')
+    assert output.inner_text().startswith("cleared · late start failed at "), output.inner_text()
+    assert "port 8443 busy" in output.inner_text()  # still readable
+    assert output.locator("p").evaluate("e => getComputedStyle(e).color") != red  # greyed
+    p.shot("service-card-failed-cleared")

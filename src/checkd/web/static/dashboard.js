@@ -35,7 +35,7 @@ const state = {
   intervals: new Map(), // another host's interval, estimated from its checks
   disks: [],
   busy: new Set(),
-  failures: new Map(), // service -> the last failed action {what, at, reason, output}
+  failures: new Map(), // service -> the last failed action {what, action, at, reason, output}
   availability: new Map(), // service -> availability buckets over the range
   availabilityAt: 0,
   serviceStates: "",
@@ -56,7 +56,7 @@ const state = {
 let noticeTimer = 0;
 function notice(text, kind = "error") {
   clearTimeout(noticeTimer);
-  $("notice-text").textContent = text;
+  $("notice-text").textContent = `${clock(new Date())} · ${text}`; // when it happened, for a notice left open
   $("notice").className = `notice notice-${kind}`;
   $("notice").hidden = false;
   if (kind === "ok") noticeTimer = setTimeout(() => { $("notice").hidden = true; }, 8000);
@@ -307,7 +307,10 @@ async function refresh(force = false) {
     const info = (name) => {
       const svc = list.find((s) => s.name === name);
       const since = sinceText(sinceOf(svc, state.availability.get(name) || [], failed(actions) ? [] : actions, Date.now() / 1000 - RANGES[state.range]), word);
-      return { since, buckets: state.availability.get(name) || [], failure: state.failures.get(name) || null, offline: false };
+      const failure = state.failures.get(name) || null;
+      // A failed action's condition clears once the service is where the action meant to bring it.
+      const cleared = Boolean(failure && svc && (failure.action === "stop" ? svc.state !== "active" : svc.state === "active"));
+      return { since, buckets: state.availability.get(name) || [], failure: failure && { ...failure, cleared }, offline: false };
     };
     snap.services = list.map((s) => ({ ...s, problem: `${s.name} ${s.state} ${info(s.name).since}`.trim() }));
     $("services-host").textContent = `on ${host}`;
@@ -412,7 +415,7 @@ async function serviceAction(name, action) {
       notice(explain(err, what));
       const body = err instanceof ApiError ? err.body : null;
       state.failures.set(name, {
-        what, at: (body && body.at) || new Date().toISOString(),
+        what, action, at: (body && body.at) || new Date().toISOString(),
         reason: (body && (body.detail || body.message)) || (err instanceof ApiError ? err.detail : String(err)),
         output: (body && body.output) || "",
       });

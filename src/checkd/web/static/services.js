@@ -64,9 +64,9 @@ function serviceRows(svc, info) {
     el("td", { className: "buttons" }, ...buttons));
   if (!info.failure) return [row];
   const f = info.failure;
-  const out = el("tr", { className: "output-row", dataset: { outputOf: svc.name } },
+  const out = el("tr", { className: `output-row${f.cleared ? " cleared" : ""}`, dataset: { outputOf: svc.name } },
     el("td", { colSpan: 4 },
-      el("p", { className: "error-text small" }, `${f.what} failed at ${clock(f.at)}: ${f.reason}`),
+      el("p", { className: "error-text small" }, `${f.cleared ? "cleared · " : ""}${f.what} failed at ${clock(f.at)}: ${f.reason}`),
       f.output ? el("pre", { className: "output" }, f.output) : ""));
   return [row, out];
 }
