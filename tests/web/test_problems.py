@@ -140,3 +140,27 @@ def test_an_error_carries_its_time_and_is_greyed_once_cleared(
         "#alerts-count", "e => getComputedStyle(e).color"
     )
     p.shot("sampler-error-cleared")
+
+
+def test_the_status_line_is_announced_when_its_problems_change_not_their_values(
+    make_server: Callable[..., CheckdProcess], open_page: Callable[..., Page], tmp_path: Path
+) -> None:
+    data = tmp_path / "quiet"
+    # checks 10 s apart, the newest 35 s old: stale, and its age in seconds moves on every refresh
+    seed_checks(data, "quiet", minutes_ago(60, start_min=0, step_s=10)[:-4], cpu=lambda i: 20.0, services={})
+    server = make_server(data, args=("--host-name", "busy-local"))
+    p = open_page(server, "/?host=quiet")
+    page = p.page
+    page.wait_for_function("() => document.getElementById('status-text').textContent.includes('stale')")
+    live = """() => [...document.querySelectorAll('[role=status], [role=alert], [aria-live]')]
+        .filter(e => e.getAttribute('aria-live') !== 'off' && !e.closest('[hidden]'))
+        .map(e => e.id + ': ' + e.textContent.trim())"""
+    shown, heard = set(), set()
+    for _ in range(3):  # a refresh every 10 s (the host's interval): within 90 s the age is in seconds
+        wait_ticks(page)
+        shown.add(page.inner_text("#status-text"))
+        heard.add(tuple(page.evaluate(live)))
+    assert len(shown) > 1, shown  # the age moves on every refresh...
+    assert len(heard) == 1, heard  # ...what a screen reader is told does not
+    (announced,) = heard
+    assert "status-live: 1 problem: newest check stale" in announced, announced

@@ -13,10 +13,11 @@ function over(metric, value, path) {
   const l = limits(metric, path);
   const limit = g === "bad" ? l.bad : l.warn;
   const name = path ? `${SHORT[metric]} ${path}` : SHORT[metric];
-  return { level: g, text: `${name} ${pct(value)} > ${limit} %` };
+  return { level: g, text: `${name} ${pct(value)} > ${limit} %`, names: `${name} over ${limit} %` };
 }
 
-/** Every problem in `snap` (what the last refresh read), worst first: [{level, text}]. */
+/** Every problem in `snap` (what the last refresh read), worst first: [{level, text, names}]; `names`
+ * (when given) is the text without what changes on every refresh (a value, an age), for announcing. */
 export function problemsOf(snap) {
   const out = [];
   if (snap.lost) out.push({ level: "bad", text: `connection lost: checkd has not answered since ${clock(snap.lost)}` });
@@ -29,10 +30,14 @@ export function problemsOf(snap) {
   for (const e of snap.endpoints || []) {
     if (e.up === false) out.push({ level: "bad", text: `endpoint check ${e.name} down${e.error ? `: ${e.error}` : ""}` });
   }
-  if (snap.stale) out.push({ level: "warn", text: `newest check ${snap.stale} old (stale: over 3× the ${span(snap.interval)} interval)` });
+  if (snap.stale) {
+    out.push({ level: "warn", text: `newest check ${snap.stale} old (stale: over 3× the ${span(snap.interval)} interval)`, names: "newest check stale" });
+  }
   if (h && h.upkeep && h.upkeep !== "ok") out.push({ level: "warn", text: `upkeep ${h.upkeep} (rollups)` });
   for (const svc of snap.services || []) {
-    if (svc.state !== "active") out.push({ level: svc.state === "failed" ? "bad" : "warn", text: svc.problem || `${svc.name} ${svc.state}` });
+    if (svc.state !== "active") {
+      out.push({ level: svc.state === "failed" ? "bad" : "warn", text: svc.problem || `${svc.name} ${svc.state}`, names: `${svc.name} ${svc.state}` });
+    }
   }
   for (const a of snap.alerts || []) {
     if (a.state === "firing" || a.state === "gave-up") out.push({ level: a.severity === "critical" ? "bad" : "warn", text: `alert ${a.rule} ${a.state}: ${a.summary}` });
@@ -60,7 +65,10 @@ export function renderProblems(problems, host, lost) {
   const line = $("status");
   line.dataset.level = worst;
   line.dataset.problems = String(problems.length);
-  if ($("status-text").textContent !== text) $("status-text").textContent = text; // announced only on change
+  if ($("status-text").textContent !== text) $("status-text").textContent = text;
+  // Screen readers hear the problems when which ones there are changes, not each new value or age.
+  const heard = problems.length ? `${count(problems.length, "problem")}: ${problems.map((p) => p.names || p.text).join(" · ")}` : "No problems";
+  if ($("status-live").textContent !== heard) $("status-live").textContent = heard;
   const title = `${problems.length ? `(${problems.length}) ` : ""}checkd · ${host}`;
   if (document.title !== title) document.title = title;
   const icon = $("favicon");
