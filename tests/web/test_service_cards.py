@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from checkd_process import CheckdProcess
 
-from .helpers import Page, toy_config, wait_ticks
+from .helpers import Page, minutes_ago, seed_checks, toy_config, wait_ticks
 
 pytestmark = pytest.mark.browser
 
@@ -119,3 +120,29 @@ timeout = 5
     assert "port 8443 busy" in output.inner_text()  # still readable
     assert output.locator("p").evaluate("e => getComputedStyle(e).color") != red  # greyed
     p.shot("service-card-failed-cleared")
+
+
+def test_a_state_changed_within_the_newest_bar_still_says_since_when(
+    make_server: Callable[..., CheckdProcess], open_page: Callable[..., Page], tmp_path: Path
+) -> None:
+    step = 120  # the hour's availability buckets (48 points: 2 min each, aligned to the epoch)
+    now = time.time()
+    if now % step > step - 15:  # room for the page to load inside this bucket
+        time.sleep(step - now % step + 1)
+        now = time.time()
+    bucket = now - now % step
+    data = tmp_path / "changed"
+    times = [t for t in minutes_ago(60, start_min=0, step_s=10) if t < bucket] + [bucket + 0.5, now - 0.5]
+    # down for the hour, up from the last check on: the newest bucket holds both
+    seed_checks(data, "changed", times[:-1], cpu=lambda i: 20.0, services={"web": "inactive"})
+    seed_checks(data, "changed", times[-1:], cpu=lambda i: 20.0, services={"web": "active"})
+    server = make_server(data, args=("--host-name", "busy-local"))
+    p = open_page(server, "/?host=changed")
+    page = p.page
+    web = row(page, "web")
+    page.wait_for_selector(f"{web}[data-state=active] .updown i")
+    bar = page.eval_on_selector_all(f"{web} .updown i", "is => is.map(i => i.className)")
+    assert bar[-1] == "part", bar
+    since = page.inner_text(f"{web} .since")
+    assert re.fullmatch(r"since about \d\d:\d\d:\d\d", since), since
+    p.shot("service-card-changed-in-newest-bucket")

@@ -11,10 +11,16 @@ const BUSY_WORDS = { start: "starting…", stop: "stopping…", restart: "restar
 export function sinceOf(svc, buckets, actions, from) {
   const up = svc.state === "active";
   let since = null;
+  let about = false;
   let whole = buckets.length > 0;
   for (let i = buckets.length - 1; i >= 0; i--) {
     const b = buckets[i];
-    if ((b.avg >= 99.95) !== up && (up || b.avg > 0.05)) { whole = false; break; }
+    if ((b.avg >= 99.95) !== up && (up || b.avg > 0.05)) {
+      whole = false;
+      // The newest bucket is part up, part down: the state changed inside it, at about its start.
+      if (since === null && b.avg > 0.05 && b.avg < 99.95) { since = b.t; about = true; }
+      break;
+    }
     since = b.t;
   }
   const step = buckets.length > 1 ? (Date.parse(buckets[1].t) - Date.parse(buckets[0].t)) / 1000 : 0;
@@ -24,14 +30,14 @@ export function sinceOf(svc, buckets, actions, from) {
   if (fits && (!since || Date.parse(act.at) >= Date.parse(since) - 120_000)) {
     return { at: act.at, by: `${act.action === "stop" ? "stopped" : act.action === "start" ? "started" : "restarted"} by ${act.actor}`, whole: false };
   }
-  return { at: since, by: "", whole };
+  return { at: since, by: "", whole, about };
 }
 
 /** The text after a state: "since 16:04:05 (stopped by dashboard)". */
 export function sinceText(since, rangeWord) {
   if (!since || !since.at) return "";
   if (since.whole) return `for the whole ${rangeWord}`;
-  return `since ${clock(since.at)}${since.by ? ` (${since.by})` : ""}`;
+  return `since ${since.about ? "about " : ""}${clock(since.at)}${since.by ? ` (${since.by})` : ""}`;
 }
 
 function upDownBar(buckets) {
