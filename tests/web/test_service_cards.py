@@ -125,17 +125,17 @@ timeout = 5
 def test_a_state_changed_within_the_newest_bar_still_says_since_when(
     make_server: Callable[..., CheckdProcess], open_page: Callable[..., Page], tmp_path: Path
 ) -> None:
-    step = 120  # the hour's availability buckets (48 points: 2 min each, aligned to the epoch)
+    # The hour's availability buckets are 2 min wide and start on a minute boundary (which of two
+    # depends on when the page asks): a check just after each of the last two minute boundaries is down,
+    # the newest is up, so whichever bucket holds the newest also holds a down one.
+    if time.time() % 60 < 3:
+        time.sleep(3)
     now = time.time()
-    if now % step > step - 15:  # room for the page to load inside this bucket
-        time.sleep(step - now % step + 1)
-        now = time.time()
-    bucket = now - now % step
+    minute = now - now % 60
     data = tmp_path / "changed"
-    times = [t for t in minutes_ago(60, start_min=0, step_s=10) if t < bucket] + [bucket + 0.5, now - 0.5]
-    # down for the hour, up from the last check on: the newest bucket holds both
-    seed_checks(data, "changed", times[:-1], cpu=lambda i: 20.0, services={"web": "inactive"})
-    seed_checks(data, "changed", times[-1:], cpu=lambda i: 20.0, services={"web": "active"})
+    down = [t for t in minutes_ago(360, start_min=0, step_s=10) if t < minute - 60] + [minute - 59.5, minute + 0.5]
+    seed_checks(data, "changed", down, cpu=lambda i: 20.0, services={"web": "inactive"})
+    seed_checks(data, "changed", [now - 0.5], cpu=lambda i: 20.0, services={"web": "active"})
     server = make_server(data, args=("--host-name", "busy-local"))
     p = open_page(server, "/?host=changed")
     page = p.page
