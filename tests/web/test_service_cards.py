@@ -133,7 +133,8 @@ def test_a_state_changed_within_the_newest_bar_still_says_since_when(
     now = time.time()
     minute = now - now % 60
     data = tmp_path / "changed"
-    down = [t for t in minutes_ago(360, start_min=0, step_s=10) if t < minute - 60] + [minute - 59.5, minute + 0.5]
+    earlier = [t for t in minutes_ago(360, start_min=0, step_s=10) if t < minute - 60]
+    down = [*earlier, minute - 59.5, minute + 0.5]
     seed_checks(data, "changed", down, cpu=lambda i: 20.0, services={"web": "inactive"})
     seed_checks(data, "changed", [now - 0.5], cpu=lambda i: 20.0, services={"web": "active"})
     server = make_server(data, args=("--host-name", "busy-local"))
