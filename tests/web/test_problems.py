@@ -99,6 +99,8 @@ def test_connection_lost_stops_the_clock_and_disables_the_controls(
     assert page.is_disabled("#sampler-stop") and page.is_disabled("#sampler-start")
     buttons = page.locator("#services-body button")
     assert buttons.count() >= 3 and all(buttons.nth(i).is_disabled() for i in range(buttons.count()))
+    ranges = page.locator("#range button")  # a new range would only wipe the charts drawn
+    assert ranges.count() == 4 and all(ranges.nth(i).is_disabled() for i in range(4))
     assert "connection lost" in page.inner_text("#status-text")
     assert page.get_attribute("#favicon", "data-level") == "lost"
     clock = page.inner_text("#refreshed")
@@ -112,6 +114,7 @@ def test_connection_lost_stops_the_clock_and_disables_the_controls(
     page.wait_for_selector('#services-body tr[data-service="toy"] button[data-action="stop"]:enabled')
     page.wait_for_selector("#sampler-stop:enabled")
     assert "connection lost" not in page.inner_text("#status-text")
+    assert page.is_enabled('#range button[data-range="24h"]')
 
 
 def test_an_error_carries_its_time_and_is_greyed_once_cleared(

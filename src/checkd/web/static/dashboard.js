@@ -25,6 +25,8 @@ const FIRST_CHART_WAIT_MS = 1500; // the first load holds the other panels' read
 const STALE_FACTOR = 3; // a newest check older than 3 intervals is stale
 const RANGE_WORDS = { "1h": "hour", "24h": "24 hours", "7d": "7 days", "30d": "30 days" };
 const CONTROLS = "#services-body button, #sampler button, #alerts-body button";
+// Pickers whose change reads again: while checkd does not answer they would only wipe what is drawn.
+const PICKERS = "#range button, #host-select";
 const ACTIONS_SHOWN = 10; // "Latest actions" shows this many (and down to an older one followed from a marker)
 
 const url = new URLSearchParams(location.search);
@@ -151,7 +153,7 @@ function goLost() {
   $("lost-text").textContent = `connection lost: checkd has not answered since ${clock(state.lost / 1000)}. `
     + "Values below are from then; controls are disabled until it answers again.";
   $("lost").hidden = false;
-  for (const b of document.querySelectorAll(CONTROLS)) b.disabled = true;
+  for (const b of document.querySelectorAll(`${CONTROLS}, ${PICKERS}`)) b.disabled = true;
   renderProblems(problemsOf({ lost: state.lost / 1000 }), state.host, true);
 }
 
@@ -159,6 +161,7 @@ function backOnline() {
   state.lost = 0;
   document.body.classList.remove("offline");
   $("lost").hidden = true;
+  for (const b of document.querySelectorAll(PICKERS)) b.disabled = false;
   for (const row of document.querySelectorAll("#services-body tr")) row.dataset.key = "";
 }
 
