@@ -70,7 +70,10 @@ def test_host_switch_changes_every_panel_and_the_url(
         f"() => [...document.querySelectorAll('.chart')].every(f => f.dataset.host === '{OTHER}')"
     )
     assert OTHER in page.inner_text("#probes-empty") and OTHER in page.inner_text("#processes-empty")
-    assert page.inner_text("#services-read").startswith("· checked ")  # its states' age: its newest check
+    # its states come from its newest check: as old, and greyed as stale with it
+    assert page.inner_text("#services-read").startswith("· stale: checked 7 min ago")
+    assert "stale" in (page.get_attribute("#services", "class") or "")
+    assert page.eval_on_selector("#services tbody", "e => getComputedStyle(e).filter") == "grayscale(1)"
     status = page.inner_text("#status-text")
     assert "newest check 7 min old (stale" in status and "db failed" in status, status
     p.shot("host-switched-stale")
@@ -88,6 +91,7 @@ def test_host_switch_changes_every_panel_and_the_url(
     page.wait_for_selector('#services-body tr[data-service="locked"]')
     page.wait_for_selector("#sampler-state[data-state=running]")
     assert "host=" not in page.url
+    assert "stale" not in (page.get_attribute("#services", "class") or "")
     assert p.errors == [], p.errors
 
 

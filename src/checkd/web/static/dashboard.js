@@ -318,7 +318,9 @@ async function refresh(force = false) {
     snap.services = list.map((s) => ({ ...s, problem: `${s.name} ${s.state} ${info(s.name).since}`.trim() }));
     $("services-host").textContent = `on ${host}`;
     // How old each panel's values are: read when due (see EVERY_S), another host's from its newest check.
-    if (remote()) view.ageOf("services-read", failed(latest) ? null : latest.taken_at, "checked");
+    // Another host's service states and endpoint checks come from its newest check: stale with it.
+    for (const id of ["services", "probes"]) $(id).classList.toggle("stale", remote() && Boolean(stale));
+    if (remote()) view.ageOf("services-read", failed(latest) ? null : latest.taken_at, stale ? "stale: checked" : "checked");
     else view.ageOf("services-read", failed(services) ? null : state.readAt.services);
     view.ageOf("processes-read", remote() || failed(processes) ? null : state.readAt.processes);
     view.ageOf("alerts-read", failed(alerts) ? null : state.readAt.alerts);
