@@ -70,6 +70,8 @@ def test_host_switch_changes_every_panel_and_the_url(
         f"() => [...document.querySelectorAll('.chart')].every(f => f.dataset.host === '{OTHER}')"
     )
     assert OTHER in page.inner_text("#probes-empty") and OTHER in page.inner_text("#processes-empty")
+    text = page.inner_text("#chart-cpu .chart-text")  # its newest value is minutes old, not "now"
+    assert "newest 30.0 % at " in text and " now " not in text, text
     # its states come from its newest check: as old, and greyed as stale with it
     assert page.inner_text("#services-read").startswith("· stale: checked 7 min ago")
     assert "stale" in (page.get_attribute("#services", "class") or "")

@@ -95,7 +95,7 @@ interval = "1s"
     )
     assert page.locator("#chart-net canvas").count() == 1
     page.wait_for_function("() => Number(document.querySelector('#chart-net').dataset.points || 0) >= 1")
-    assert "lo rx over the last hour: now " in page.inner_text("#chart-net .chart-text")
+    assert "lo rx over the last hour: newest " in page.inner_text("#chart-net .chart-text")
     assert "/s" in page.inner_text("#chart-net .chart-text")
     caption = page.inner_text("#chart-diskio figcaption")
     devices = [d["device"] for d in server.get("/api/v2/checks/latest").json()["disk_io"]]

@@ -82,14 +82,15 @@ function axisTimes(u, splits) {
   return splits.map((s) => (span > 2 * 86400 ? DAY.format(new Date(s * 1000)) : HM.format(new Date(s * 1000))));
 }
 
-/** A sentence for those who do not see the chart: the newest value, the mean, the lowest and highest. */
+/** A sentence for those who do not see the chart: the newest value and its time (a stale host's is not
+ * "now"), the mean, the lowest and highest. */
 function summary(label, points, rangeWord, fmt = pct) {
   if (!points.length) return `${label}: no data in the last ${rangeWord}.`;
   const avgs = points.map((p) => p.avg);
   const mean = avgs.reduce((a, b) => a + b, 0) / avgs.length;
   const low = Math.min(...points.map((p) => p.min));
   const high = Math.max(...points.map((p) => p.max));
-  return `${label} over the last ${rangeWord}: now ${fmt(avgs[avgs.length - 1])}, average ${fmt(mean)}, `
+  return `${label} over the last ${rangeWord}: newest ${fmt(avgs[avgs.length - 1])} at ${clock(points[points.length - 1].t)}, average ${fmt(mean)}, `
     + `lowest ${fmt(low)}, highest ${fmt(high)}.`;
 }
 
