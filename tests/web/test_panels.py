@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from checkd_process import CheckdProcess, free_port
+from tls_site import Site, ca_signed
 
 from .helpers import Page
 
@@ -103,3 +104,27 @@ interval = "1s"
     assert page.locator("#chart-diskio canvas").count() == 1
     p.shot("dashboard-panels")
     assert p.errors == [], p.errors
+
+
+def test_a_certificate_with_one_day_left_says_day(
+    make_server: Callable[..., CheckdProcess], open_page: Callable[..., Page], tmp_path: Path
+) -> None:
+    ca, leaf = ca_signed(tmp_path, days=1)  # valid from now for a day
+    with Site(tls=leaf) as site:
+        config = tmp_path / "checkd.toml"
+        config.write_text(
+            f"""
+[[probes.http]]
+name = "short-cert"
+url = "{site.url()}"
+ca_file = "{ca.cert}"
+timeout = "1s"
+interval = "1s"
+"""
+        )
+        server = make_server(args=("--config", str(config)))
+        p = open_page(server)
+        row = p.page.locator('#probes-body tr[data-probe="short-cert"][data-up="true"]')
+        row.wait_for()
+        assert row.locator("td").nth(3).inner_text() == "1 day left"  # not "1 days left"
+        p.shot("probes-one-day-left")

@@ -1,6 +1,6 @@
 // checkd dashboard: the endpoint-checks panel and the top-processes table (text only, no HTML from data).
 
-import { bytes, clock, num, pct } from "./format.js";
+import { bytes, clock, count, num, pct } from "./format.js";
 import { age, el } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
@@ -11,7 +11,7 @@ function upBadge(up) {
 }
 
 const ms = (v) => (v === null || v === undefined ? "–" : `${num(Math.round(v))} ms`);
-const days = (v) => (v === null || v === undefined ? "–" : v < 0 ? "expired" : `${Math.floor(v)} days left`);
+const days = (v) => (v === null || v === undefined ? "–" : v < 0 ? "expired" : `${count(Math.floor(v), "day")} left`);
 
 /** Endpoint checks and their latest results: /api/v2/probes rows, or a remote check's probes[]. */
 export function renderProbes(probes, note) {
