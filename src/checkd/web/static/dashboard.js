@@ -340,15 +340,6 @@ async function refresh(force = false) {
   }
 }
 
-/** "Latest actions": the newest, and down to the one a followed marker names (from the log). */
-function actionRows(actions) {
-  const i = log.items.findIndex((a) => a.id === state.downTo);
-  if (i < 0 || actions.some((a) => a.id === state.downTo)) return actions;
-  const shown = new Set(actions.map((a) => a.id));
-  return [...actions, ...log.items.slice(0, i + 1).filter((a) => !shown.has(a.id))]
-    .sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || b.id - a.id);
-}
-
 /** Draw "Latest actions" from `actions` (the newest) and, when the log of the charted range changed,
  * the charts' markers from every action in it. */
 async function showActions(actions, host) {
@@ -356,7 +347,7 @@ async function showActions(actions, host) {
   if (actions === state.drawnActions && log.key === key) return;
   if (actions !== state.drawnActions) {
     state.drawnActions = actions;
-    view.renderActions(actionRows(actions));
+    view.renderActions(log.downTo(actions, state.downTo));
   }
   const since = Date.now() / 1000 - RANGES[state.range];
   if (await log.update(key, hostParam("&"), since, actions, ACTIONS_SHOWN) && host === state.host) {
@@ -364,7 +355,7 @@ async function showActions(actions, host) {
     const target = /^#action-(\d+)$/.exec(location.hash); // an older action named by the address
     if (target && !document.getElementById(`action-${target[1]}`)) {
       state.downTo = Number(target[1]);
-      view.renderActions(actionRows(actions));
+      view.renderActions(log.downTo(actions, state.downTo));
       const row = document.getElementById(`action-${target[1]}`);
       if (row) row.scrollIntoView();
     }
@@ -469,7 +460,7 @@ function wire() {
     const marker = ev.target.closest("a.marker[data-id]");
     if (!marker || !state.drawnActions) return;
     state.downTo = Number(marker.dataset.id);
-    view.renderActions(actionRows(state.drawnActions));
+    view.renderActions(log.downTo(state.drawnActions, state.downTo));
   });
   $("host-select").addEventListener("change", (ev) => {
     state.host = ev.target.value;

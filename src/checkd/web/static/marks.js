@@ -2,7 +2,8 @@
 
 const FIRST_LIMIT = 100; // the first read of a range asks for this many entries...
 const GROWTH = 4; // ...and this many times more while the oldest answered is still inside the range...
-export const MAX_LIMIT = 10_000; // ...up to the API's own maximum of /api/v2/actions?limit
+const MAX_LIMIT = 10_000; // ...up to the API's own maximum of /api/v2/actions?limit
+const newestFirst = (a, b) => Date.parse(b.at) - Date.parse(a.at) || b.id - a.id; // the API's order
 
 /** The audit entries of one host inside the charted range, newest first. A host or range change reads
  * back in growing pages until the oldest entry answered is older than the range (or the API's maximum);
@@ -32,7 +33,7 @@ export class ActionLog {
       const known = new Set(this.items.map((a) => a.id));
       const fresh = newest.filter((a) => !known.has(a.id));
       if (fresh.length) {
-        this.items = [...fresh, ...this.items].sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || b.id - a.id);
+        this.items = [...fresh, ...this.items].sort(newestFirst);
         changed = true;
       }
     }
@@ -40,6 +41,15 @@ export class ActionLog {
     const kept = this.items.filter((a) => Date.parse(a.at) / 1000 >= since);
     if (kept.length !== this.items.length) { this.items = kept; changed = true; }
     return changed;
+  }
+
+  /** "Latest actions": `actions` (the newest), and from the log down to entry `id` (a followed marker's)
+   * when they do not reach it. */
+  downTo(actions, id) {
+    const i = this.items.findIndex((a) => a.id === id);
+    if (i < 0 || actions.some((a) => a.id === id)) return actions;
+    const shown = new Set(actions.map((a) => a.id));
+    return [...actions, ...this.items.slice(0, i + 1).filter((a) => !shown.has(a.id))].sort(newestFirst);
   }
 
   /** Entries newer than `since`, read back in growing pages; null when a read failed. */
