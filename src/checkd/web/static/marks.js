@@ -13,7 +13,6 @@ export class ActionLog {
     this.read = read; // (path) => answer or Error
     this.key = "";
     this.items = [];
-    this.capped = false; // the range holds more entries than one read may answer: the oldest are unmarked
     this.top = null; // the newest entry's id in the last merged answer (a gap shows as its absence)
   }
 
@@ -52,13 +51,13 @@ export class ActionLog {
     return [...actions, ...this.items.slice(0, i + 1).filter((a) => !shown.has(a.id))].sort(newestFirst);
   }
 
-  /** Entries newer than `since`, read back in growing pages; null when a read failed. */
+  /** Entries newer than `since`, read back in growing pages; null when a read failed. A range holding
+   * more than MAX_LIMIT entries is marked for its newest MAX_LIMIT only. */
   async readBack(hostQuery, since) {
     for (let limit = FIRST_LIMIT; ; limit = Math.min(MAX_LIMIT, limit * GROWTH)) {
       const page = await this.read(`/api/v2/actions?limit=${limit}${hostQuery}`);
       if (page instanceof Error) return null;
       const oldest = page.length ? Date.parse(page[page.length - 1].at) / 1000 : -Infinity;
-      this.capped = page.length >= limit && oldest >= since && limit >= MAX_LIMIT;
       if (page.length < limit || oldest < since || limit >= MAX_LIMIT) {
         return page.filter((a) => Date.parse(a.at) / 1000 >= since);
       }
