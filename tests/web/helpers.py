@@ -163,3 +163,24 @@ timeout = 5
 {extra}"""
     )
     return path
+
+
+# The host and config the chart tests (test_charts, test_markers) serve.
+CHARTS_HOST = "charts-host"
+CHARTS_CONFIG = """
+[sampler]  # these tests read the cpu, memory and disk charts; tests/web/test_panels.py reads the devices
+net_interfaces = []
+disk_devices = []
+
+[services.locked]
+backend = "command"
+control = false
+status = ["/bin/true"]
+
+[[alerts.rules]]
+name = "cpu-high"
+metric = "cpu_percent"
+above = 60
+for = "1h"
+severity = "critical"
+"""

@@ -14,37 +14,26 @@ import pytest
 
 from checkd_process import CheckdProcess
 
-from .helpers import Page, minutes_ago, seed_checks, seed_sampler_audit, wait_ticks
+from .helpers import (
+    CHARTS_CONFIG,
+    CHARTS_HOST,
+    Page,
+    minutes_ago,
+    seed_checks,
+    seed_sampler_audit,
+    wait_ticks,
+)
 
 pytestmark = pytest.mark.browser
-
-HOST = "charts-host"
-CONFIG = """
-[sampler]  # these tests read the cpu, memory and disk charts; tests/web/test_panels.py reads the devices
-net_interfaces = []
-disk_devices = []
-
-[services.locked]
-backend = "command"
-control = false
-status = ["/bin/true"]
-
-[[alerts.rules]]
-name = "cpu-high"
-metric = "cpu_percent"
-above = 60
-for = "1h"
-severity = "critical"
-"""
 
 
 @pytest.fixture
 def charted(make_server: Callable[..., CheckdProcess], tmp_path: Path) -> CheckdProcess:
     data = tmp_path / "charts"
-    seed_checks(data, HOST, minutes_ago(120, start_min=1), cpu=lambda i: 10.0 + (i * 7) % 76)
+    seed_checks(data, CHARTS_HOST, minutes_ago(120, start_min=1), cpu=lambda i: 10.0 + (i * 7) % 76)
     config = tmp_path / "checkd.toml"
-    config.write_text(CONFIG)
-    return make_server(data, args=("--host-name", HOST, "--config", str(config)))
+    config.write_text(CHARTS_CONFIG)
+    return make_server(data, args=("--host-name", CHARTS_HOST, "--config", str(config)))
 
 
 def box(page: Any, name: str) -> dict[str, float]:
@@ -138,13 +127,13 @@ def test_sampler_stops_and_starts_are_marked_at_their_time_and_link_to_their_aud
     make_server: Callable[..., CheckdProcess], tmp_path: Path, open_page: Callable[..., Page]
 ) -> None:
     data = tmp_path / "charts"
-    seed_checks(data, HOST, minutes_ago(120, start_min=1), cpu=lambda i: 10.0 + (i * 7) % 76)
+    seed_checks(data, CHARTS_HOST, minutes_ago(120, start_min=1), cpu=lambda i: 10.0 + (i * 7) % 76)
     now = time.time()
     changes = [(now - 40 * 60, "ops", "stop"), (now - 25 * 60, "ops", "start")]
-    stop_id, start_id = seed_sampler_audit(data, HOST, changes)
+    stop_id, start_id = seed_sampler_audit(data, CHARTS_HOST, changes)
     config = tmp_path / "checkd.toml"
-    config.write_text(CONFIG)
-    server = make_server(data, args=("--host-name", HOST, "--config", str(config)))
+    config.write_text(CHARTS_CONFIG)
+    server = make_server(data, args=("--host-name", CHARTS_HOST, "--config", str(config)))
     assert server.post("/api/v2/sampler/stop", headers=server.auth()).status_code == 200
     live_stop = server.get("/api/v2/actions").json()[0]
     assert (live_stop["service"], live_stop["action"]) == ("sampler", "stop")

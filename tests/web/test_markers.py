@@ -12,8 +12,7 @@ import pytest
 
 from checkd_process import CheckdProcess
 
-from .helpers import Page, minutes_ago, seed_checks, seed_sampler_audit
-from .test_charts import CONFIG, HOST
+from .helpers import CHARTS_CONFIG, CHARTS_HOST, Page, minutes_ago, seed_checks, seed_sampler_audit
 
 pytestmark = pytest.mark.browser
 
@@ -24,15 +23,15 @@ def test_every_action_in_the_range_is_marked_and_a_followed_marker_keeps_its_fra
     make_server: Callable[..., CheckdProcess], tmp_path: Path, open_page: Callable[..., Page]
 ) -> None:
     data = tmp_path / "marks"
-    seed_checks(data, HOST, minutes_ago(180, start_min=1), cpu=lambda i: 10.0 + (i * 7) % 76)
+    seed_checks(data, CHARTS_HOST, minutes_ago(180, start_min=1), cpu=lambda i: 10.0 + (i * 7) % 76)
     now = time.time()
     # 14 sampler stops and starts 3 min apart in the last hour (more than "Latest actions" shows), and
     # one 2 h ago: outside the hour, inside 24 h.
     hour = [(now - 50 * 60 + 180 * i, "ops", "stop" if i % 2 == 0 else "start") for i in range(14)]
-    early, *ids = seed_sampler_audit(data, HOST, [(now - 120 * 60, "early", "stop"), *hour])
+    early, *ids = seed_sampler_audit(data, CHARTS_HOST, [(now - 120 * 60, "early", "stop"), *hour])
     config = tmp_path / "checkd.toml"
-    config.write_text(CONFIG)
-    server = make_server(data, args=("--host-name", HOST, "--config", str(config)))
+    config.write_text(CHARTS_CONFIG)
+    server = make_server(data, args=("--host-name", CHARTS_HOST, "--config", str(config)))
 
     p = open_page(server, viewport={"width": 1400, "height": 1000})
     page = p.page
