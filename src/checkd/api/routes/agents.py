@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from checkd.api.authn import Principal
-from checkd.api.deps import MonitorDep, require_ready, require_scope
+from checkd.api.deps import MonitorDep, require_ready, require_scope, token_revoked
 from checkd.api.respond import error_responses
 from checkd.fleet_schemas import AgentActionAck, AgentActionResult, QueuedActionOut
 from checkd.monitor import Monitor
 from checkd.store.agent_actions import QueuedAction, finish_action, take_actions
+from checkd.store.tokens import TokenGone
 
 router = APIRouter(prefix="/api/v2/agents", tags=["fleet"])
 
@@ -29,9 +30,9 @@ def _own_host(principal: Principal, host: str) -> None:
         raise HTTPException(403, f"host: this token belongs to host {principal.host!r}")
 
 
-def _take(monitor: Monitor, host: str) -> list[QueuedAction]:
+def _take(monitor: Monitor, host: str, token_hash: str | None) -> list[QueuedAction]:
     with monitor.engine.begin() as conn:
-        return take_actions(conn=conn, host=host, now=time.time())
+        return take_actions(conn=conn, host=host, now=time.time(), token_hash=token_hash)
 
 
 @router.get(
@@ -52,7 +53,10 @@ async def poll_actions(
     require_ready(monitor)
     deadline = time.monotonic() + wait
     while True:
-        found = await run_in_threadpool(_take, monitor, host)
+        try:  # the token again on every look: it may be revoked while the agent waits
+            found = await run_in_threadpool(_take, monitor, host, principal.token_hash)
+        except TokenGone:
+            raise token_revoked(request, principal) from None
         if found or time.monotonic() >= deadline or await request.is_disconnected():
             return [
                 QueuedActionOut(id=a.id, service=a.service, action=a.action, actor=a.actor) for a in found
@@ -60,9 +64,13 @@ async def poll_actions(
         await asyncio.sleep(POLL_S)
 
 
-def _finish(monitor: Monitor, host: str, action_id: int, result: AgentActionResult) -> bool:
+def _finish(
+    monitor: Monitor, host: str, action_id: int, result: AgentActionResult, token_hash: str | None
+) -> bool:
     with monitor.engine.begin() as conn:
-        return finish_action(conn=conn, host=host, action_id=action_id, result=result.model_dump_json())
+        return finish_action(
+            conn=conn, host=host, action_id=action_id, result=result.model_dump_json(), token_hash=token_hash
+        )
 
 
 @router.post(
@@ -75,12 +83,17 @@ async def post_result(
     host: HostPath,
     action_id: Annotated[int, Path(ge=1, le=2**63 - 1, description="the id the long poll handed out")],
     result: AgentActionResult,
+    request: Request,
     monitor: MonitorDep,
     principal: Ingest,
 ) -> AgentActionAck:
     """Store the result; 404 when this host's agent did not take action `action_id`."""
     _own_host(principal, host)
     require_ready(monitor)
-    if not await run_in_threadpool(_finish, monitor, host, action_id, result):
+    try:
+        finished = await run_in_threadpool(_finish, monitor, host, action_id, result, principal.token_hash)
+    except TokenGone:
+        raise token_revoked(request, principal) from None
+    if not finished:
         raise HTTPException(404, f"action_id: host {host!r} has no taken action {action_id}")
     return AgentActionAck(id=action_id, status="done")
