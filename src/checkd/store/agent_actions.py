@@ -11,6 +11,7 @@ from sqlalchemy import Connection, exists, false, insert, select, update
 
 from checkd.models import agent_actions
 from checkd.store import dims
+from checkd.store.backends import backend_for
 from checkd.store.tokens import TokenGone, token_held
 
 
@@ -35,7 +36,7 @@ class ActionProgress:
 def queue_action(
     *, conn: Connection, host: str, service: str, action: str, actor: str, now: float, expires_at: float
 ) -> int:
-    """Queue `action` on `service` for `host`'s agent (caller commits); its id."""
+    """Queue `action` on `service` for `host`'s agent (caller commits: its waiting polls wake); its id."""
     host_id = dims.host_id(conn=conn, name=host)
     stmt = (
         insert(agent_actions)
@@ -50,7 +51,9 @@ def queue_action(
         )
         .returning(agent_actions.c.id)
     )
-    return int(conn.execute(stmt).scalar_one())
+    action_id = int(conn.execute(stmt).scalar_one())
+    backend_for(conn).wake_agents(conn, host)
+    return action_id
 
 
 def take_actions(*, conn: Connection, host: str, now: float, token_hash: str | None) -> list[QueuedAction]:

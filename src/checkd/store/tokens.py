@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Connection, delete, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from checkd.models import api_tokens
+from checkd.store.backends import backend_for
 from checkd.tokens import hash_secret, hashes_match, new_secret
 
 
@@ -50,8 +51,15 @@ def create_token(*, conn: Connection, name: str, scope: str, host: str | None = 
 
 
 def revoke_token(*, conn: Connection, name: str) -> bool:
-    """Delete the token named `name` (caller commits); False when there is none."""
-    return conn.execute(delete(api_tokens).where(api_tokens.c.name == name)).rowcount > 0
+    """Delete the token named `name` (caller commits; an ingest token's waiting action polls wake
+    then, and refuse it); False when there is none."""
+    gone = conn.execute(
+        delete(api_tokens).where(api_tokens.c.name == name).returning(api_tokens.c.host)
+    ).all()
+    for (host,) in gone:
+        if host is not None:
+            backend_for(conn).wake_agents(conn, host)
+    return bool(gone)
 
 
 def token_held(token_hash: str | None, *, lock: bool = False) -> ColumnElement[bool]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from checkd.api.agent_wakeups import AgentWakeups
 from checkd.api.authn import Principal
 from checkd.api.deps import MonitorDep, require_ready, require_scope, token_revoked
 from checkd.api.respond import error_responses
@@ -18,8 +18,6 @@ from checkd.store.agent_actions import QueuedAction, finish_action, take_actions
 from checkd.store.tokens import TokenGone
 
 router = APIRouter(prefix="/api/v2/agents", tags=["fleet"])
-
-POLL_S = 0.5  # how often a long poll looks for a newly queued action
 
 HostPath = Annotated[str, Path(min_length=1, max_length=255, description="the agent's host name")]
 Ingest = Annotated[Principal, Depends(require_scope("ingest"))]
@@ -48,20 +46,25 @@ async def poll_actions(
     principal: Ingest,
     wait: Annotated[int, Query(ge=0, le=60, description="seconds to wait for an action")] = 30,
 ) -> list[QueuedActionOut]:
-    """The actions queued for `host`, each handed out once; waits up to `wait` s for one to appear."""
+    """The actions queued for `host`, each handed out once; waits up to `wait` s for one to appear
+    (woken by the database's notification on PostgreSQL, read every 0.5 s on SQLite)."""
     _own_host(principal, host)
     require_ready(monitor)
     deadline = time.monotonic() + wait
-    while True:
-        try:  # the token again on every look: it may be revoked while the agent waits
-            found = await run_in_threadpool(_take, monitor, host, principal.token_hash)
-        except TokenGone:
-            raise token_revoked(request, principal) from None
-        if found or time.monotonic() >= deadline or await request.is_disconnected():
-            return [
-                QueuedActionOut(id=a.id, service=a.service, action=a.action, actor=a.actor) for a in found
-            ]
-        await asyncio.sleep(POLL_S)
+    wakeups: AgentWakeups = request.app.state.agent_wakeups
+    with wakeups.watching(host) as woken:
+        while True:
+            woken.clear()  # before the read: what is queued during it wakes the next wait
+            try:  # the token again on every look: it may be revoked while the agent waits
+                found = await run_in_threadpool(_take, monitor, host, principal.token_hash)
+            except TokenGone:
+                raise token_revoked(request, principal) from None
+            left = deadline - time.monotonic()
+            if found or left <= 0 or await request.is_disconnected():
+                return [
+                    QueuedActionOut(id=a.id, service=a.service, action=a.action, actor=a.actor) for a in found
+                ]
+            await wakeups.wait(woken, left)
 
 
 def _finish(
