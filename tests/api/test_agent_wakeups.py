@@ -148,14 +148,67 @@ def test_on_sqlite_a_waiting_poll_takes_an_action_on_its_half_second_read(
     poll.start()
     time.sleep(0.5)
     queued_at = time.monotonic()
+    answers: list[httpx.Response] = []
     ask = threading.Thread(
-        target=lambda: srv.post(
-            "/api/v2/services/web/start", params={"host": "edge2", "wait": 2}, headers=srv.auth()
+        target=lambda: answers.append(
+            srv.post("/api/v2/services/web/start", params={"host": "edge2", "wait": 5}, headers=srv.auth())
         ),
         daemon=True,
     )
     ask.start()
     poll.join(20)
-    assert poll.answer is not None and poll.answer.status_code == 200 and len(poll.answer.json()) == 1
+    assert poll.answer is not None and poll.answer.status_code == 200, poll.answer
+    (action,) = poll.answer.json()
     assert poll.answered_at - queued_at < 1.5
+    done = srv.post(f"/api/v2/agents/edge2/actions/{action['id']}", json=RESULT | {"message": "web"},
+                    headers=bearer(token))  # fmt: skip
+    assert done.status_code == 200, done.text
     ask.join(20)
+    assert answers and answers[0].status_code == 200, answers
+
+
+def test_on_postgresql_a_lost_listening_session_is_a_fleet_fault_and_polls_read_on_meanwhile(
+    postgres: PostgresServer, make_server: Callable[..., CheckdProcess]
+) -> None:
+    url = postgres.create_database()
+    (collector,), db = _collectors(make_server, url, 1)
+    token = ingest_token("edge3", *db)
+    auth = bearer(token)
+    assert collector.post("/api/v2/ingest", json=pushed_checks("edge3", [1]), headers=auth).status_code == 200
+    collector.get("/api/v2/agents/edge3/actions", params={"wait": 0}, headers=auth)  # starts listening
+    listening = "SELECT pid FROM pg_stat_activity WHERE datname = %s AND query LIKE 'LISTEN%%'"
+    database = url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres.admin_dsn, autocommit=True) as admin:
+        collector.wait_for(lambda: admin.execute(listening, (database,)).fetchall())
+        (pid,) = admin.execute(listening, (database,)).fetchone() or ()
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        sampler = collector.wait_for(
+            lambda: (s := collector.get("/api/v2/sampler").json())["fleet_errors_total"] >= 1 and s
+        )
+        assert sampler["fleet_last_error"].startswith("agents' wake-ups:"), sampler
+        # Survived: the listener listens again on a new session (within its retry time).
+        collector.wait_for(lambda: (admin.execute(listening, (database,)).fetchone() or (pid,))[0] != pid)
+    poll = Poll(collector, "edge3", token)
+    poll.start()
+    time.sleep(0.5)
+    queued_at = time.monotonic()
+    answers: list[httpx.Response] = []
+    ask = threading.Thread(
+        target=lambda: answers.append(
+            collector.post(
+                "/api/v2/services/web/start", params={"host": "edge3", "wait": 5}, headers=collector.auth()
+            )
+        ),
+        daemon=True,
+    )
+    ask.start()
+    poll.join(20)
+    assert poll.answer is not None and poll.answer.status_code == 200, poll.answer
+    assert poll.answered_at - queued_at < 1.5
+    (action,) = poll.answer.json()
+    done = collector.post(
+        f"/api/v2/agents/edge3/actions/{action['id']}", json=RESULT | {"message": "web"}, headers=auth
+    )
+    assert done.status_code == 200, done.text
+    ask.join(20)
+    assert answers and answers[0].status_code == 200, answers

@@ -48,7 +48,9 @@ class AgentWakeups:
                 and not self._closed
                 and self.monitor.engine.dialect.name == "postgresql"
             ):
-                self._listener = AgentsListener(self.monitor.engine, self._wake)
+                self._listener = AgentsListener(
+                    self.monitor.engine, self._wake, self.monitor.fleet_alerts.record_fault
+                )
                 self._listener.start()  # on the first poll: a collector no agent polls never listens
         try:
             yield waiter[1]

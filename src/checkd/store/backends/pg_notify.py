@@ -6,14 +6,11 @@ keeps one session LISTENing (not one per waiting agent) and passes each host nam
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
-
-log = logging.getLogger(__name__)
 
 AGENTS_CHANNEL = "checkd_agents"
 _NOTIFIES_WAIT_S = 1.0  # how long one wait for notifications lasts before the stop flag is read
@@ -30,12 +27,13 @@ class AgentsListener:
     notification, and `woken(None)` each time it starts listening (what was notified while it was
     not is lost, so every waiter should look again). `listening` is set while it listens."""
 
-    def __init__(self, engine: Engine, woken: Callable[[str | None], None]) -> None:
+    def __init__(
+        self, engine: Engine, woken: Callable[[str | None], None], fault: Callable[[str], None]
+    ) -> None:
         self.engine = engine
         self.woken = woken
+        self.fault = fault  # told why, each time the session fails (it is tried again)
         self.listening = threading.Event()
-        self.errors_total = 0
-        self.last_error: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="checkd-agents-listen", daemon=True)
 
@@ -54,9 +52,8 @@ class AgentsListener:
             try:
                 self._listen()
             except Exception as exc:  # the database went away: waiters read on their timer meanwhile
-                self.errors_total += 1
-                self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                log.warning("agents' wake-ups: %s; polls read every half second meanwhile", self.last_error)
+                why = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                self.fault(f"agents' wake-ups: {why}; polls read every half second until it listens again")
                 self._stop.wait(RETRY_S)
 
     def _listen(self) -> None:
