@@ -216,6 +216,7 @@ def invoke(args: list[str], **env: str) -> tuple[int | None, str, str]:
         ([], {"CHECKD_SERVER__TLS_CERT": "/etc/ssl/c.pem"}, "tls_key is missing"),
         ([], {"CHECKD_SERVER__TLS_KEY": "/etc/ssl/k.pem"}, "tls_cert is missing"),
         ([], {"CHECKD_SERVER__ALLOW_PLAINTEXT": "maybe"}, "server.allow_plaintext"),
+        ([], {"CHECKD_SERVER__KEEP_ALIVE": "0"}, "server.keep_alive"),
         ([], {"CHECKD_AUTH__FAILURE_LIMIT": "0"}, "auth.failure_limit"),
     ],
 )

@@ -77,6 +77,9 @@ class ServerSettings(_Section):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     allow_plaintext: bool = False  # serve plain HTTP on a non-loopback address anyway
+    # Seconds an idle kept-alive connection stays open: longer than an agent's default
+    # --push-every, so a pushing agent keeps one connection (agent/collector.py MAX_IDLE_S).
+    keep_alive: int = Field(20, ge=1, le=3600)
 
     @field_validator("tls_cert", "tls_key", mode="before")
     @classmethod

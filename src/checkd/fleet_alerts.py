@@ -166,9 +166,14 @@ class FleetAlerts:
             self._wake.set()
 
     def _fault(self, why: str) -> None:
-        self.errors_total += 1
-        self.last_error = why
-        log.error("fleet alerts: %s", why)
+        self.record_fault(f"fleet alerts: {why}")
+
+    def record_fault(self, why: str) -> None:
+        """Count and log a fleet fault (this one's, or the agents' wake-ups'): /api/v2/sampler shows them."""
+        with self._lock:
+            self.errors_total += 1
+            self.last_error = why
+        log.error("%s", why)
 
     def _release_all(self) -> None:
         """The claims are gone: stop evaluating and notifying (another collector may claim them)."""

@@ -178,7 +178,9 @@ class SamplerOut(BaseModel):
     )
     message: str | None = Field(None, description="what a start/stop call did, e.g. 'already running'")
     fleet_errors_total: int = Field(
-        0, description="faults of the fleet hosts' alerting: claiming hosts, reading their checks"
+        0,
+        description="faults of the fleet hosts' alerting (claiming hosts, reading their checks) and of"
+        " waking their agents' polls (PostgreSQL's LISTEN session)",
     )
     fleet_last_error: str | None = Field(None, description="the most recent of those faults")
 

@@ -6,6 +6,7 @@ import socket
 import socketserver
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -103,6 +104,33 @@ def test_an_answer_framed_by_the_close_and_a_server_that_closed_an_idle_connecti
     again = conn.request("POST", "/length", b"{}", {}, 5)  # a new connection, not a broken pipe
     assert again.body == b"{}" and server.connections == 3
     conn.close()
+
+
+def test_a_connection_idle_for_max_idle_is_replaced_before_the_request(server: _Server) -> None:
+    opened: list[int] = []
+    conn = HttpConnection(
+        "127.0.0.1", server.server_address[1], timeout=5, max_idle=0.3, on_connect=lambda: opened.append(1)
+    )
+    conn.request("GET", "/length", None, {}, 5)
+    conn.request("GET", "/length", None, {}, 5)  # at once: the same connection
+    assert (len(opened), server.connections) == (1, 1) and not conn.idle_closed()
+    threading.Event().wait(0.35)
+    assert conn.idle_closed()  # the server still holds it open; this side no longer trusts it
+    assert conn.request("GET", "/length", None, {}, 5).status == 200
+    assert (len(opened), server.connections) == (2, 2)
+    conn.close()
+
+
+def test_the_agent_lets_go_of_an_idle_connection_before_the_collector_does(tmp_path: Path) -> None:
+    """Defaults: an agent pushes more often than it keeps an idle connection, and it lets go of one
+    before `checkd serve` closes it, so neither waits on the other's close."""
+    from checkd.agent.collector import MAX_IDLE_S
+    from checkd.agent.options import parse_options
+    from checkd.config import ServerSettings
+
+    (tmp_path / "token").write_text("t")
+    options = parse_options(["--collector", "http://127.0.0.1:9", "--token-file", str(tmp_path / "token")])
+    assert options.push_every * 2 <= MAX_IDLE_S <= ServerSettings().keep_alive - 5
 
 
 def test_what_is_not_http_is_a_bad_response_and_nothing_listening_an_os_error(server: _Server) -> None:

@@ -258,16 +258,20 @@ timeout = 15
 def test_a_kept_alive_connection_the_collector_closed_is_no_push_error(
     postgres: PostgresServer, tmp_path: Path
 ) -> None:
-    """uvicorn closes a connection idle for 5 s; pushing every 6 s must reconnect, not fail."""
+    """A collector keeping idle connections 2 s (`[server] keep_alive`) closes the agent's between
+    pushes every 3 s: each push must reconnect, not fail."""
     url = postgres.create_database()
-    collector = _collector(tmp_path, "collector", url).start()
-    (agent,) = _agents(tmp_path, url, 1, [collector.url("")], interval=1, args=("--push-every", "6"))
+    collector = _collector(tmp_path, "collector", url)
+    collector.env["CHECKD_SERVER__KEEP_ALIVE"] = "2"
+    collector.start()
+    (agent,) = _agents(tmp_path, url, 1, [collector.url("")], interval=1, args=("--push-every", "3"))
     try:
         agent.start()
         first = agent.wait_for(lambda s: s["pushed_total"] >= 1 and s["last_error"] is None)
-        # Three pushes later, each after the connection sat idle for 6 s:
-        status = agent.wait_for(lambda s: s["pushed_total"] >= first["pushed_total"] + 13, timeout=60)
+        # Three pushes later, each after the connection sat idle for 3 s:
+        status = agent.wait_for(lambda s: s["pushes_total"] >= first["pushes_total"] + 3, timeout=60)
         assert status["push_errors_total"] == first["push_errors_total"] and status["last_error"] is None
+        assert status["connections_total"] >= first["connections_total"] + 3  # the collector closed them
         assert status["waiting_in_spool"] == 0
     finally:
         agent.close()

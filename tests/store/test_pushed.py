@@ -10,8 +10,8 @@ from sqlalchemy import Engine, func, select
 from checkd import store
 from checkd.models import check_disks, check_services, checks
 from checkd.probes import Check
-from checkd.store.pushed import TokenGone, pushed_seq, store_batch
-from checkd.store.tokens import create_token, revoke_token
+from checkd.store.pushed import pushed_seq, store_batch
+from checkd.store.tokens import TokenGone, create_token, revoke_token
 from checkd.tokens import hash_secret
 
 from .test_checks import comparable, make_check

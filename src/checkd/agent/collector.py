@@ -16,6 +16,10 @@ from urllib.parse import urlsplit
 from checkd.agent.http_connection import BadResponse, HttpConnection, Response
 
 GZIP_LEVEL = 6
+# A kept-alive connection idle this long is replaced rather than reused: below `checkd serve`'s
+# keep-alive (`[server] keep_alive`, default 20 s), so the collector never closes it under a
+# request, and above the default --push-every, so a pushing agent keeps one connection.
+MAX_IDLE_S = 15.0
 _GZIP_WBITS = 31  # zlib writes the gzip format itself: no gzip module (and its io layers) to load
 
 
@@ -48,6 +52,9 @@ class Collectors:
         self.timeout = timeout
         self.current = 0
         self._local = threading.local()  # each thread keeps its own connections
+        self._counted = threading.Lock()
+        self.connections_total = 0  # connections opened, every thread's
+        self.resent_total = 0  # requests sent again after a kept-alive connection failed under them
 
     def _connection(self, index: int, timeout: float) -> HttpConnection:
         held: dict[int, HttpConnection] = self._local.__dict__.setdefault("held", {})
@@ -55,7 +62,12 @@ class Collectors:
         if conn is None:
             parts = urlsplit(self.urls[index])
             conn = held[index] = HttpConnection(
-                parts.hostname or "", parts.port, tls=parts.scheme == "https", timeout=timeout
+                parts.hostname or "",
+                parts.port,
+                tls=parts.scheme == "https",
+                timeout=timeout,
+                max_idle=MAX_IDLE_S,
+                on_connect=self._opened,
             )
         conn.timeout = timeout
         return conn
@@ -79,9 +91,15 @@ class Collectors:
             except (OSError, BadResponse):
                 self._drop(index)
                 if reused and attempt == 1:
+                    with self._counted:
+                        self.resent_total += 1
                     continue
                 raise
         raise AssertionError("unreachable")  # the second attempt returns or raises
+
+    def _opened(self) -> None:
+        with self._counted:
+            self.connections_total += 1
 
     def request(
         self,

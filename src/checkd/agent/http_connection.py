@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import select
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 MAX_HEAD = 64 * 1024  # status line and headers
@@ -41,12 +43,26 @@ def _host_bytes(host: str) -> bytes:
 class HttpConnection:
     """Requests in turn on one connection, opened when first needed and again after a close."""
 
-    def __init__(self, host: str, port: int | None, *, tls: bool = False, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int | None,
+        *,
+        tls: bool = False,
+        timeout: float = 30.0,
+        max_idle: float = float("inf"),
+        on_connect: Callable[[], None] | None = None,
+    ) -> None:
         self.host = host
         self.port = port or (443 if tls else 80)
         self.tls = tls
         self.timeout = timeout
+        # A connection idle this long is replaced before a request, not reused: the server is
+        # about to close it, and a request sent as it does would meet the close (a reset).
+        self.max_idle = max_idle
+        self.on_connect = on_connect  # called each time a connection is opened
         self.sock: socket.socket | None = None
+        self._idle_since = 0.0  # monotonic time the last answer was read
         self._buffer = b""
         name = f"[{host}]" if ":" in host else host
         self._host_header = name if port is None else f"{name}:{port}"
@@ -64,9 +80,12 @@ class HttpConnection:
 
     def idle_closed(self) -> bool:
         """True when the kept-alive connection is unusable: the server closed it (or sent
-        something unasked) while it was idle, so the next request needs a new one."""
+        something unasked) while it was idle, or it sat idle for `max_idle` s, so the next
+        request needs a new one."""
         if self.sock is None:
             return False
+        if time.monotonic() - self._idle_since >= self.max_idle:
+            return True
         poller = select.poll()  # not select(): it cannot watch a descriptor numbered 1024 or more
         poller.register(self.sock, select.POLLIN)
         return bool(poller.poll(0))
@@ -88,6 +107,8 @@ class HttpConnection:
         try:
             if self.sock is None:
                 self.sock = self._connect()
+                if self.on_connect is not None:
+                    self.on_connect()
             self.sock.settimeout(timeout)
             lines = [f"{method} {path} HTTP/1.1", f"Host: {self._host_header}"]
             lines += [f"{name}: {value}" for name, value in headers.items()]
@@ -100,6 +121,7 @@ class HttpConnection:
             raise
         if answer.will_close:
             self.close()
+        self._idle_since = time.monotonic()
         return answer
 
     def _recv(self) -> bytes:

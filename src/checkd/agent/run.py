@@ -59,6 +59,7 @@ class Agent:
         self.duplicates_total = 0
         self.rejected_total = 0
         self.push_errors_total = 0
+        self.pushes_total = 0  # batches a collector accepted
         self.last_error: str | None = None
         self.started_at = time.time()
         self._drain_until = float("inf")  # once stopping: push what waits until then
@@ -126,6 +127,7 @@ class Agent:
             self._failed(f"collector refused the batch: {exc}")  # 401/403: a token to fix; keep all
             return False
         self.backlog.ack(batch[-1][0])
+        self.pushes_total += 1
         self.pushed_total += int(answer.get("accepted", 0))
         self.duplicates_total += int(answer.get("duplicates", 0))
         if self.last_error is not None:
@@ -153,6 +155,9 @@ class Agent:
             "duplicates_total": self.duplicates_total,
             "rejected_total": self.rejected_total,
             "push_errors_total": self.push_errors_total,
+            "pushes_total": self.pushes_total,
+            "connections_total": self.collectors.connections_total,
+            "resent_total": self.collectors.resent_total,
             "dropped_total": self.backlog.dropped_total,
             "waiting_in_memory": memory,
             "waiting_in_spool": spooled,

@@ -11,6 +11,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.middleware.gzip import GZipMiddleware
 
 from checkd import __doc__ as checkd_doc
+from checkd.api.agent_wakeups import AgentWakeups
 from checkd.api.authn import Authenticator, FailureLimiter
 from checkd.api.body_gate import BodyGate
 from checkd.api.cache import CacheFront, ResponseCache
@@ -56,6 +57,7 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
         if not monitor.ready.is_set():
             monitor.open_in_background()
         yield
+        wakeups.close()
         monitor.close()
 
     # FastAPIOffline serves the Swagger UI and Redoc bundles; docs_pages serves the pages themselves.
@@ -76,6 +78,7 @@ def create_app(monitor: Monitor, *, token: str) -> FastAPI:
     app.state.auth = auth = Authenticator(monitor, token, FailureLimiter(monitor.settings.auth.failure_limit))
     app.state.protect_reads = monitor.settings.auth.protect_reads
     app.state.cache = cache = ResponseCache()
+    app.state.agent_wakeups = wakeups = AgentWakeups(monitor)  # agents' long polls wait there
     monitor.sampler.on_written(cache.invalidate)
 
     reads = [Depends(read_access)]  # open unless auth.protect_reads; mutating routes check the token anyway

@@ -20,9 +20,10 @@ FAILURE_WINDOW_S = 60.0
 # At most this many clients are remembered; the least recently failing one is forgotten first.
 MAX_TRACKED_CLIENTS = 4096
 # An ingest token verified this recently is not looked up again (agents push often). Its
-# revocation stays exact for pushes, whose write checks the token again (store/pushed.py); an
-# agent's action poll sees it within this time. Other tokens are looked up on every request, so
-# their revocation takes effect at once.
+# revocation still takes effect at once, whichever process revokes it: every route an ingest token
+# may call checks the token again in the statement that acts (a push's write, an action's take or
+# result: store.tokens.token_held), and a route that finds it gone forgets it here (`revoked`).
+# Other tokens are looked up on every request.
 VERIFIED_TTL_S = 5.0
 MAX_VERIFIED = 4096
 
@@ -121,6 +122,11 @@ class VerifiedTokens:
             while len(self._found) > self.max_entries:
                 self._found.popitem(last=False)
 
+    def forget(self, digest: str) -> None:
+        """Forget the token with hash `digest` (it was revoked): it is looked up again next time."""
+        with self._lock:
+            self._found.pop(digest, None)
+
 
 def bearer_of(header: str | None) -> str | None:
     """The token of an `Authorization: Bearer <token>` header, or None."""
@@ -149,6 +155,12 @@ class Authenticator:
         """`authenticate`, looking a named token up in the database off the event loop."""
         token, found = self._known(header, client)
         return found if found is not None else await run_in_threadpool(self._look_up, token, client)
+
+    def revoked(self, principal: Principal) -> AuthRefused:
+        """The refusal of a request whose named token a route found revoked; the token is forgotten."""
+        if principal.token_hash is not None:
+            self.verified.forget(principal.token_hash)
+        return AuthRefused(401, "Authorization: this token was revoked", {"WWW-Authenticate": "Bearer"})
 
     def _known(self, header: str | None, client: str) -> tuple[str, Principal | None]:
         """The bearer token and, without SQL, its principal if it is the admin token or verified

@@ -48,6 +48,12 @@ def _http_error(exc: AuthRefused) -> HTTPException:
     return HTTPException(exc.status, exc.detail, headers=exc.headers or None)
 
 
+def token_revoked(request: Request, principal: Principal) -> HTTPException:
+    """The 401 for a request whose named token the store found revoked (store.TokenGone)."""
+    authenticator: Authenticator = request.app.state.auth
+    return _http_error(authenticator.revoked(principal))
+
+
 def _refuse_unless(principal: Principal, needed: Scope) -> None:
     if not grants(principal.scope, needed):
         raise HTTPException(

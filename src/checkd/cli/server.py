@@ -140,6 +140,7 @@ def run_server(settings: Settings) -> None:
         http="httptools",
         ws="none",  # no WebSocket routes: never import the websockets protocol stack
         timeout_graceful_shutdown=15,
+        timeout_keep_alive=settings.server.keep_alive,
         ssl_certfile=settings.server.tls_cert,
         ssl_keyfile=settings.server.tls_key,
     )

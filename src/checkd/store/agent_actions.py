@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, exists, false, insert, select, update
 
 from checkd.models import agent_actions
 from checkd.store import dims
+from checkd.store.backends import backend_for
+from checkd.store.tokens import TokenGone, token_held
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class ActionProgress:
 def queue_action(
     *, conn: Connection, host: str, service: str, action: str, actor: str, now: float, expires_at: float
 ) -> int:
-    """Queue `action` on `service` for `host`'s agent (caller commits); its id."""
+    """Queue `action` on `service` for `host`'s agent (caller commits: its waiting polls wake); its id."""
     host_id = dims.host_id(conn=conn, name=host)
     stmt = (
         insert(agent_actions)
@@ -49,30 +51,42 @@ def queue_action(
         )
         .returning(agent_actions.c.id)
     )
-    return int(conn.execute(stmt).scalar_one())
+    action_id = int(conn.execute(stmt).scalar_one())
+    backend_for(conn).wake_agents(conn, host)
+    return action_id
 
 
-def take_actions(*, conn: Connection, host: str, now: float) -> list[QueuedAction]:
+def take_actions(*, conn: Connection, host: str, now: float, token_hash: str | None) -> list[QueuedAction]:
     """Mark `host`'s queued, unexpired actions taken and return them (caller commits); each one
-    is taken once, whichever collector its agent polls."""
+    is taken once, whichever collector its agent polls.
+
+    `token_hash` is the polling named token's (None for the admin token). TokenGone when it no
+    longer exists; the take itself holds the token (token_held's lock), so an action is never
+    handed out once the revocation has committed, by whichever process."""
     host_id = dims.host_id(conn=conn, name=host, create=False)
-    if host_id is None:
+    pending = agent_actions.c.status == "queued", agent_actions.c.expires_at >= now
+    waiting = false() if host_id is None else exists().where(agent_actions.c.host_id == host_id, *pending)
+    # A poll that finds nothing (most of them) only reads.
+    token_ok, any_waiting = conn.execute(select(token_held(token_hash), waiting)).one()
+    if not token_ok:
+        raise TokenGone
+    if not any_waiting:
         return []
     rows = conn.execute(
         update(agent_actions)
-        .where(
-            agent_actions.c.host_id == host_id,
-            agent_actions.c.status == "queued",
-            agent_actions.c.expires_at >= now,
-        )
+        .where(agent_actions.c.host_id == host_id, *pending, token_held(token_hash, lock=True))
         .values(status="taken", taken_at=now)
         .returning(agent_actions.c.id, agent_actions.c.service, agent_actions.c.action, agent_actions.c.actor)
     ).all()
     return sorted((QueuedAction(int(r.id), r.service, r.action, r.actor) for r in rows), key=lambda a: a.id)
 
 
-def finish_action(*, conn: Connection, host: str, action_id: int, result: str) -> bool:
-    """Store the agent's result of a taken action (caller commits); False when `host` took no such action."""
+def finish_action(
+    *, conn: Connection, host: str, action_id: int, result: str, token_hash: str | None
+) -> bool:
+    """Store the agent's result of a taken action (caller commits); False when `host` took no such
+    action; TokenGone when the answering named token (`token_hash`, None for the admin token) no
+    longer exists, storing nothing."""
     host_id = dims.host_id(conn=conn, name=host, create=False)
     done = conn.execute(
         update(agent_actions)
@@ -80,10 +94,15 @@ def finish_action(*, conn: Connection, host: str, action_id: int, result: str) -
             agent_actions.c.id == action_id,
             agent_actions.c.host_id == host_id,
             agent_actions.c.status == "taken",
+            token_held(token_hash, lock=True),
         )
         .values(status="done", result=result)
     )
-    return done.rowcount > 0
+    if done.rowcount > 0:
+        return True
+    if not conn.execute(select(token_held(token_hash))).scalar_one():
+        raise TokenGone
+    return False
 
 
 def expire_action(*, conn: Connection, action_id: int) -> bool:

@@ -6,17 +6,14 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine, select, update
 
-from checkd.models import api_tokens, hosts, ingest_progress
+from checkd.models import hosts, ingest_progress
 from checkd.probes import Check
 from checkd.store import dims
 from checkd.store.backends import backend_for
 from checkd.store.ingest import NotLearned, cached_ids_of, insert_checks, learn_ids
+from checkd.store.tokens import TokenGone, token_held
 
 Pushed = Sequence[tuple[str, int, Check]]  # (host, seq, check) as the agent sent them
-
-
-class TokenGone(Exception):
-    """The named token that pushed the batch no longer exists (revoked): nothing was stored."""
 
 
 def store_batch(*, engine: Engine, pushed: Pushed, token_hash: str | None) -> tuple[list[Check], int]:
@@ -94,11 +91,8 @@ def store_pushed(
     last = conn.execute(
         select(ingest_progress.c.last_seq).where(ingest_progress.c.host_id == host_id).with_for_update()
     ).scalar_one()
-    if token_hash is not None:
-        mine = select(api_tokens.c.id).where(api_tokens.c.token_hash == token_hash)
-        found = conn.execute(mine.with_for_update(key_share=True)).first()
-        if found is None:
-            raise TokenGone
+    if not conn.execute(select(token_held(token_hash, lock=True))).scalar_one():
+        raise TokenGone
     seqs, ordered = _fresh(items, last)
     if ordered:
         insert_checks(conn=conn, host=host, items=ordered)

@@ -5,15 +5,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import ColumnElement, Connection, delete, exists, insert, select, true
 from sqlalchemy.exc import IntegrityError
 
 from checkd.models import api_tokens
+from checkd.store.backends import backend_for
 from checkd.tokens import hash_secret, hashes_match, new_secret
 
 
 class TokenNameTaken(Exception):
     """A token with this name exists already."""
+
+
+class TokenGone(Exception):
+    """The named token a request came with no longer exists (revoked): nothing was done."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +51,25 @@ def create_token(*, conn: Connection, name: str, scope: str, host: str | None = 
 
 
 def revoke_token(*, conn: Connection, name: str) -> bool:
-    """Delete the token named `name` (caller commits); False when there is none."""
-    return conn.execute(delete(api_tokens).where(api_tokens.c.name == name)).rowcount > 0
+    """Delete the token named `name` (caller commits; an ingest token's waiting action polls wake
+    then, and refuse it); False when there is none."""
+    gone = conn.execute(
+        delete(api_tokens).where(api_tokens.c.name == name).returning(api_tokens.c.host)
+    ).all()
+    for (host,) in gone:
+        if host is not None:
+            backend_for(conn).wake_agents(conn, host)
+    return bool(gone)
+
+
+def token_held(token_hash: str | None, *, lock: bool = False) -> ColumnElement[bool]:
+    """SQL true while the named token with hash `token_hash` exists (always, for None: the admin
+    token). With `lock`, a statement that finds it holds it (FOR KEY SHARE) until its transaction
+    ends, so a revocation either waits for that statement or is seen by it: never both."""
+    if token_hash is None:
+        return true()
+    found = select(api_tokens.c.id).where(api_tokens.c.token_hash == token_hash)
+    return exists(found.with_for_update(read=True, key_share=True) if lock else found)
 
 
 def list_tokens(*, conn: Connection) -> list[NamedToken]:

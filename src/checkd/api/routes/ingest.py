@@ -11,13 +11,14 @@ from pydantic_core import from_json
 from starlette.concurrency import run_in_threadpool
 
 from checkd.api.authn import Principal
-from checkd.api.deps import MonitorDep, require_ready, require_scope
+from checkd.api.deps import MonitorDep, require_ready, require_scope, token_revoked
 from checkd.api.respond import error_responses
 from checkd.fleet_schemas import IngestOut
 from checkd.monitor import Monitor
 from checkd.probes import Check
 from checkd.probes.wire import HOST_MAX, LOAD_MAX, MEMORY_KEYS, SEQ_MAX, WireError, from_wire
-from checkd.store.pushed import Pushed, TokenGone, store_batch
+from checkd.store.pushed import Pushed, store_batch
+from checkd.store.tokens import TokenGone
 from checkd.vocabulary import SERVICE_STATES
 
 router = APIRouter(prefix="/api/v2", tags=["fleet"])
@@ -158,14 +159,7 @@ def _take(monitor: Monitor, principal: Principal, raw: bytes, encoding: str) -> 
             if host != principal.host:
                 raise HTTPException(403, f"checks[{i}].host: this token pushes only host {principal.host!r}")
     require_ready(monitor)
-    try:
-        stored, duplicates = store_batch(
-            engine=monitor.engine, pushed=pushed, token_hash=principal.token_hash
-        )
-    except TokenGone:
-        raise HTTPException(
-            401, "Authorization: this token was revoked", headers={"WWW-Authenticate": "Bearer"}
-        ) from None
+    stored, duplicates = store_batch(engine=monitor.engine, pushed=pushed, token_hash=principal.token_hash)
     monitor.ingested(stored)
     return IngestOut(accepted=len(stored), duplicates=duplicates)
 
@@ -187,6 +181,9 @@ async def ingest(
     An ingest token pushes only its own host (403 otherwise); a malformed check refuses the whole
     batch (422 naming its index) and nothing of it is stored."""
     raw = await request.body()
-    return await run_in_threadpool(
-        _take, monitor, principal, raw, request.headers.get("content-encoding", "")
-    )
+    try:
+        return await run_in_threadpool(
+            _take, monitor, principal, raw, request.headers.get("content-encoding", "")
+        )
+    except TokenGone:  # revoked since the token was verified: nothing was stored
+        raise token_revoked(request, principal) from None

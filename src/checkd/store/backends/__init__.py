@@ -91,6 +91,10 @@ class StoreBackend(Protocol):
     def release_claim(self, conn: Connection, key: int) -> None:
         """Give back claim `key` held by the session of `conn`."""
 
+    def wake_agents(self, conn: Connection, host: str) -> None:
+        """Wake every collector's long polls waiting for `host`'s agent when `conn`'s transaction
+        commits (an action queued, its token revoked); nothing where polls read on a timer."""
+
     def write_checks(
         self, conn: Connection, host_id: int, ids_of: IdsOf, items: Sequence[Check]
     ) -> list[int]:

@@ -38,6 +38,7 @@ from checkd.store.backends import (
     Row,
     pg_partitions,
 )
+from checkd.store.backends.pg_notify import notify_agents
 
 log = logging.getLogger(__name__)
 
@@ -287,6 +288,10 @@ class PostgresqlBackend:
     def release_claim(self, conn: Connection, key: int) -> None:
         """pg_advisory_unlock of (HOST_CLAIMS, key)."""
         conn.execute(text("SELECT pg_advisory_unlock(:space, :key)"), {"space": HOST_CLAIMS, "key": key})
+
+    def wake_agents(self, conn: Connection, host: str) -> None:
+        """NOTIFY the agents' channel with the host's name (store/backends/pg_notify.py)."""
+        notify_agents(conn, host)
 
     def begin_bulk(self, conn: Connection) -> None:
         """Nothing: the transaction begins with its first statement."""

@@ -187,6 +187,9 @@ class SqliteBackend:
     def release_claim(self, conn: Connection, key: int) -> None:
         """Nothing to give back."""
 
+    def wake_agents(self, conn: Connection, host: str) -> None:
+        """Nothing: SQLite has no notifications; waiting polls read every half second."""
+
     def begin_bulk(self, conn: Connection) -> None:
         """BEGIN IMMEDIATE: take the write lock before the first read, so the transaction never
         has to upgrade a stale read snapshot (which fails at once instead of waiting)."""
