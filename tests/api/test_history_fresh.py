@@ -39,7 +39,8 @@ def test_checks_after_the_last_fold_are_in_every_range(server: CheckdProcess) ->
     # from the shared store in between (here: written straight into the server's SQLite file).
     engine = make_engine(f"sqlite:///{server.data_dir / 'checkd.db'}")
     now = int(time.time())
-    old = [Check(taken_at=now - 1800 + i, cpu=10.0, memory=None, load=None) for i in range(3)]
+    start = (now - 1800) // 60 * 60  # the three old checks in one minute bucket, whatever the second
+    old = [Check(taken_at=start + i, cpu=10.0, memory=None, load=None) for i in range(3)]
     new = Check(taken_at=now, cpu=90.0, memory=MemoryUsage(1024, 512, 512, 50.0), load=None)
     try:
         with engine.begin() as conn:
