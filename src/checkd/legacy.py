@@ -176,7 +176,7 @@ def import_legacy(
         if progress is not None and rows:
             progress(rows)
 
-    store.Pacer(start=BATCH).run(engine, insert_next, committed=imported)
+    store.Pacer(start=BATCH, pieces=store.PIECES).run(engine, insert_next, committed=imported)
     # Each checkd folds only its own host's rollups, and nobody runs as the imported host: fold
     # here, or long-range history of the import would read empty tiers.
     store.Pacer(start=5000).run(

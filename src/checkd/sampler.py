@@ -225,6 +225,7 @@ class Sampler:
                     if self._writer.is_lock_wait(exc) and self._wait_more(started):
                         continue
                     self._waiting_since = None
+                    self._writer.stop_waiting()
                     self._write_failed(exc)
                     return False
                 self._waiting_since = None

@@ -1,8 +1,10 @@
-"""ProcessTable against psutil and `ps`: the busy child leads by cpu, rss matches ps, a process that
-exits while being read is skipped, and the first reading waits only the short priming interval."""
+"""ProcessTable against `ps` and /proc: the busy child's cpu percent is the share of a core it got,
+rss matches ps, a process that exits while being read is skipped, and the first reading waits only
+the short priming interval."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -15,6 +17,7 @@ import pytest
 from checkd.probes.processes import PRIME_INTERVAL_S, ProcessesUnreadable, ProcessTable, with_cmdline
 
 BUSY = "while True: pass"
+SPUN_S = 0.3  # cpu seconds the spinner gets between the two readings compared
 HOG = "import time; b = bytearray(150 << 20); b[::4096] = b'x' * len(b[::4096]); time.sleep(120)"
 
 
@@ -28,6 +31,12 @@ def children() -> Iterator[tuple[subprocess.Popen[bytes], subprocess.Popen[bytes
     for child in (busy, hog):
         child.kill()
         child.wait()
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system cpu seconds of `pid`, from /proc/PID/stat (fields 14 and 15, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _ps(pid: int, field: str) -> str:
@@ -44,12 +53,26 @@ def test_top_by_cpu_and_memory_agrees_with_ps(
     started = time.monotonic()
     table.top("cpu", 5)  # the first reading primes: it waits about PRIME_INTERVAL_S
     assert time.monotonic() - started < PRIME_INTERVAL_S + 2
-    time.sleep(1.0)
+    cpu_from, wall_from = _cpu_s(busy.pid), time.monotonic()
+    # At least a second, and long enough for the spinner to get SPUN_S of cpu however loaded the
+    # machine is: the comparison below then rests on many clock ticks.
+    while (time.monotonic() - wall_from < 1.0 or _cpu_s(busy.pid) - cpu_from < SPUN_S) and (
+        time.monotonic() - wall_from < 30
+    ):
+        time.sleep(0.1)
+    spun, span = _cpu_s(busy.pid) - cpu_from, time.monotonic() - wall_from
+    assert spun >= SPUN_S, f"the spinner got {spun:.2f} s of cpu in {span:.0f} s: too little to compare"
     every = {p.pid: p for p in table.top("cpu", 100_000)}
     cpu_order = [p.cpu_percent for p in every.values()]
     assert cpu_order == sorted(cpu_order, reverse=True)
     spinner = every[busy.pid]
-    assert spinner.cpu_percent > 25, spinner  # a whole core when the machine is idle, shared here
+    # The spinner gets a whole core on an idle machine and its turn among the runnable ones on a
+    # loaded one: its percent is the share /proc says it got over (nearly) the same span, within a
+    # fifth and two clock ticks. A percent of all cores (half of this on 2), a fraction instead of
+    # a percent, or a span other than the one between the two readings would not agree.
+    share = spun / span * 100
+    ticks = 2 / os.sysconf("SC_CLK_TCK") / span * 100
+    assert abs(spinner.cpu_percent - share) <= 0.2 * share + ticks, (spinner, round(share, 1))
     assert spinner.cmdline is None  # not asked for
     assert spinner.name == _ps(busy.pid, "comm")
     assert spinner.user == _ps(busy.pid, "user")

@@ -13,11 +13,12 @@ from checkd.store.dims import host_id, metric_id
 from checkd.store.history import Retentions, Series, pick_qualifier, series
 from checkd.store.ingest import CheckWriter, insert_checks
 from checkd.store.legacy import imported_legacy_ids, mark_legacy_imported
-from checkd.store.pacing import Pacer
+from checkd.store.pacing import PIECES, Pacer
 from checkd.store.rollups import delete_rollups_before, fold_new_checks, watermark
 from checkd.store.state import load_sampler_state, save_sampler_state
 
 __all__ = [
+    "PIECES",
     "AuditEntry",
     "CheckWriter",
     "Pacer",

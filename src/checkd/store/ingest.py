@@ -14,6 +14,7 @@ from checkd.models import device_names, disk_paths, hosts, probe_names, service_
 from checkd.probes import Check
 from checkd.store import dims
 from checkd.store.backends import IdOf, IdsOf, StoreBackend, backend_for
+from checkd.store.write_turn import WriteTurn
 
 _HOSTS, _PATHS, _SERVICES = hosts.name, disk_paths.name, service_names.name
 _DEVICES, _PROBES = device_names.name, probe_names.name
@@ -102,6 +103,7 @@ class CheckWriter:
         self._held: Connection | None = None
         self._stale = False
         self._lock = threading.Lock()  # the sampler thread and shutdown may both write
+        self._turn = WriteTurn.of(engine)  # claimed while a write waits for the lock
         event.listen(engine, "engine_disposed", self._on_dispose)
 
     def _on_dispose(self, _engine: Engine) -> None:
@@ -119,11 +121,15 @@ class CheckWriter:
                     ids = self._write(held, items)
             except Exception as exc:
                 # A lock wait leaves the connection and the ids as they were.
-                if not self._backend.is_lock_wait(exc):
+                if self._backend.is_lock_wait(exc):
+                    self._turn.claim()  # bulk writers let the retry in (see store.write_turn)
+                else:
+                    self._turn.release()
                     # The database may not hold what the cache says (replaced, restored): learn anew.
                     dims.forget(self.engine)
                     self._release(invalidate=True)
                 raise
+            self._turn.release()
         for check, new_id in zip(items, ids, strict=True):
             check.id, check.host = new_id, self.host
         return ids
@@ -149,9 +155,15 @@ class CheckWriter:
         """Whether `exc`, raised by `write`, says another writer holds the lock (retry it; no fault)."""
         return self._backend.is_lock_wait(exc)
 
+    def stop_waiting(self) -> None:
+        """Let bulk writers go on: the caller gave up retrying a write that waited for the lock."""
+        with self._lock:
+            self._turn.release()
+
     def close(self) -> None:
         """Give the held connection back (a later write opens a new one)."""
         with self._lock:
+            self._turn.close()
             self._release(invalidate=False)
 
     def _release(self, *, invalidate: bool) -> None:

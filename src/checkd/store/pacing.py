@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -9,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from checkd.store.backends import backend_for
+from checkd.store.write_turn import WriteTurn
 
 # One bulk transaction holds SQLite's write lock for about this long; the sampler's write waits
 # at most this, so two stored checks stay well within 1.5 intervals of each other at 1 s.
@@ -19,6 +21,11 @@ PAUSE_S = 0.006
 # The sampler writer's SQLite busy timeout: its handler retries at 0, 1, 3 and 4 ms, then the
 # writer calls again at once; a write that waits is retried, not failed (see Sampler.flush).
 WRITER_BUSY_TIMEOUT_MS = 4
+# A bulk job whose step costs the same in pieces (the import's inserts; not the fold, which reads
+# back an hour of checks per call) runs each transaction in this many, and commits after the piece
+# during which a write began to wait (store.write_turn): a loaded machine stretches a transaction's
+# wall time, and the waiting write then waits for a piece, not the whole.
+PIECES = 8
 
 Step = Callable[[Connection, int], int]
 
@@ -38,9 +45,11 @@ class Pacer:
         maximum: int = 200_000,
         budget_s: float = TX_BUDGET_S,
         pause_s: float = PAUSE_S,
+        pieces: int = 1,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.batch = start
+        self.pieces = pieces
         self.minimum = minimum
         self.maximum = maximum
         self.budget_s = budget_s
@@ -50,8 +59,6 @@ class Pacer:
         self.longest_s = 0.0
 
     def _adapt(self, rows: int, elapsed: float) -> None:
-        if rows < self.batch:  # a partial batch says nothing about the rate
-            return
         scaled = int(rows * self.budget_s / max(elapsed, 1e-4))
         # Grow gently, shrink at once: one slow transaction already cost the sampler its wait.
         self.batch = max(self.minimum, min(self.maximum, scaled, 2 * self.batch))
@@ -68,21 +75,40 @@ class Pacer:
         (or `stop()` is true), and `committed(rows)` after each commit; return the rows in all."""
         total = 0
         backend = backend_for(engine)
-        while not stop():
-            batch = self.batch
-            started = time.monotonic()
-            with engine.connect() as conn:
-                backend.begin_bulk(conn)
-                rows = step(conn, batch)
-                conn.commit()
-            committed(rows)
-            elapsed = time.monotonic() - started
-            self.transactions += 1
-            self.longest_s = max(self.longest_s, elapsed)
-            total += rows
-            if rows < batch:
-                break
-            self._adapt(rows, elapsed)
-            if backend.bulk_pauses:
-                self.sleep(self.pause_s)
+        turn = WriteTurn.of(engine)
+        try:
+            while not stop():
+                batch = self.batch
+                turn.pass_through()  # a write waiting for the lock goes first
+                started = time.monotonic()
+                with engine.connect() as conn:
+                    backend.begin_bulk(conn)
+                    rows, done = self._transaction(conn, step, batch, turn)
+                    conn.commit()
+                committed(rows)
+                elapsed = time.monotonic() - started
+                self.transactions += 1
+                self.longest_s = max(self.longest_s, elapsed)
+                total += rows
+                if done:
+                    break
+                self._adapt(rows, elapsed)
+                if backend.bulk_pauses:
+                    self.sleep(self.pause_s)
+        finally:
+            turn.close()
         return total
+
+    def _transaction(self, conn: Connection, step: Step, batch: int, turn: WriteTurn) -> tuple[int, bool]:
+        """Up to `batch` rows of `step`, in pieces, fewer when a write waits; (rows, whether all is done)."""
+        piece = math.ceil(batch / self.pieces) if turn.path is not None else batch
+        rows = 0
+        while rows < batch:
+            want = min(piece, batch - rows)
+            got = step(conn, want)
+            rows += got
+            if got < want:
+                return rows, True  # a partial step: nothing is left
+            if turn.waiting():
+                break
+        return rows, False
