@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -64,6 +65,8 @@ def test_host_switch_changes_every_panel_and_the_url(
     db = page.locator('#services-body tr[data-service="db"]')
     assert db.get_attribute("data-state") == "failed"
     assert all(db.locator("button").nth(i).is_disabled() for i in range(3))
+    since = db.locator(".since").inner_text()  # failed in every check, but only up to the last one
+    assert re.fullmatch(r"in every check up to \d\d:\d\d:\d\d", since), since
     assert page.inner_text("#services-host") == f"on {OTHER}"
     assert page.locator("#actions-empty").is_visible()  # the other host has no actions
     page.wait_for_function(  # every chart, not only the first

@@ -76,10 +76,20 @@ function countPoints(data) {
   return n;
 }
 
-/** Axis labels in the page's one time format: "16:04" within two days, "30 Nov" beyond. */
+/** Axis labels in the page's one time format: "16:04" within two days, "30 Nov" beyond, and the day
+ * instead of "00:00" where a new day begins. What the axis says is kept on the figure (the canvas has
+ * no text to read). */
 function axisTimes(u, splits) {
   const span = u.scales.x.max - u.scales.x.min;
-  return splits.map((s) => (span > 2 * 86400 ? DAY.format(new Date(s * 1000)) : HM.format(new Date(s * 1000))));
+  const labels = splits.map((s) => {
+    const d = new Date(s * 1000);
+    if (span > 2 * 86400) return DAY.format(d);
+    const hm = HM.format(d);
+    return hm === "00:00" ? DAY.format(d) : hm;
+  });
+  const figure = u.root.closest(".chart");
+  if (figure) figure.dataset.axis = labels.join("|");
+  return labels;
 }
 
 /** A sentence for those who do not see the chart: the newest value and its time (a stale host's is not

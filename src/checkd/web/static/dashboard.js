@@ -352,6 +352,7 @@ async function showActions(actions, host) {
   const since = Date.now() / 1000 - RANGES[state.range];
   if (await log.update(key, hostParam("&"), since, actions, ACTIONS_SHOWN) && host === state.host) {
     charts.setMarkers(log.items);
+    $("markers-clipped").hidden = !log.clipped;
     const target = /^#action-(\d+)$/.exec(location.hash); // an older action named by the address
     if (target && !document.getElementById(`action-${target[1]}`)) {
       state.downTo = Number(target[1]);
@@ -478,6 +479,7 @@ function wire() {
   });
   document.addEventListener("checkd-token", () => { $("token-forget").hidden = !getToken(); });
   $("token-forget").hidden = !getToken();
+  window.addEventListener("hashchange", view.markFollowed);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh(true); });
   setInterval(view.tickAges, 1000);
 }

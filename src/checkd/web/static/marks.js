@@ -14,6 +14,7 @@ export class ActionLog {
     this.key = "";
     this.items = [];
     this.top = null; // the newest entry's id in the last merged answer (a gap shows as its absence)
+    this.clipped = false; // the range holds more entries than one read may answer: the oldest are missing
   }
 
   /** Bring the log of `key` (host and range) to `newest` (the newest entries, newest first, as
@@ -52,13 +53,14 @@ export class ActionLog {
   }
 
   /** Entries newer than `since`, read back in growing pages; null when a read failed. A range holding
-   * more than MAX_LIMIT entries is marked for its newest MAX_LIMIT only. */
+   * more than MAX_LIMIT entries is marked for its newest MAX_LIMIT only, and says so (`clipped`). */
   async readBack(hostQuery, since) {
     for (let limit = FIRST_LIMIT; ; limit = Math.min(MAX_LIMIT, limit * GROWTH)) {
       const page = await this.read(`/api/v2/actions?limit=${limit}${hostQuery}`);
       if (page instanceof Error) return null;
       const oldest = page.length ? Date.parse(page[page.length - 1].at) / 1000 : -Infinity;
       if (page.length < limit || oldest < since || limit >= MAX_LIMIT) {
+        this.clipped = page.length >= MAX_LIMIT && oldest >= since;
         return page.filter((a) => Date.parse(a.at) / 1000 >= since);
       }
     }

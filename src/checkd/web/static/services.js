@@ -25,18 +25,22 @@ export function sinceOf(svc, buckets, actions, from) {
   }
   const step = buckets.length > 1 ? (Date.parse(buckets[1].t) - Date.parse(buckets[0].t)) / 1000 : 0;
   if (whole && buckets.length && Date.parse(buckets[0].t) / 1000 > from + 2 * step) whole = false; // history starts later
+  // A host that stopped reporting (stale) was in its state up to its last check, not to now.
+  const end = buckets.length ? Date.parse(buckets[buckets.length - 1].t) / 1000 + step : null;
+  const until = step && end < Date.now() / 1000 - 2 * step ? end : null;
   const act = (actions || []).find((a) => a.service === svc.name && a.ok);
   const fits = act && ((up && act.action !== "stop") || (!up && act.action === "stop"));
   if (fits && (!since || Date.parse(act.at) >= Date.parse(since) - 120_000)) {
     return { at: act.at, by: `${act.action === "stop" ? "stopped" : act.action === "start" ? "started" : "restarted"} by ${act.actor}`, whole: false };
   }
-  return { at: since, by: "", whole, about };
+  return { at: since, by: "", whole, about, until };
 }
 
-/** The text after a state: "since 16:04:05 (stopped by dashboard)". */
+/** The text after a state: "since 16:04:05 (stopped by dashboard)", "for the whole hour", or a stale
+ * host's "in every check up to 16:04:05". */
 export function sinceText(since, rangeWord) {
   if (!since || !since.at) return "";
-  if (since.whole) return `for the whole ${rangeWord}`;
+  if (since.whole) return since.until ? `in every check up to ${clock(since.until)}` : `for the whole ${rangeWord}`;
   return `since ${since.about ? "about " : ""}${clock(since.at)}${since.by ? ` (${since.by})` : ""}`;
 }
 

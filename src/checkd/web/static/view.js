@@ -147,6 +147,13 @@ export function renderActions(actions) {
     el("td", {}, a.action),
     result(a),
     el("td", { className: "msg", title: a.message }, a.message))));
+  markFollowed();
+}
+
+/** Highlight the row the address names (#action-N). The browser's :target does not apply to a row drawn
+ * after the page loaded, which is every row here. */
+export function markFollowed() {
+  for (const row of $("actions-body").children) row.classList.toggle("followed", `#${row.id}` === location.hash);
 }
 
 export function renderHosts(hosts, selected, local) {
