@@ -108,6 +108,48 @@ def test_hover_units_shared_cursor_zoom_levels_and_text(
     assert p.errors == [], p.errors
 
 
+def touch_drag(page: Any, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """A one-finger drag from `start` to `end` (viewport px), as the phone's touchscreen sends it."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send(
+        "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": start[0], "y": start[1]}]}
+    )
+    for i in range(1, 9):
+        x = start[0] + (end[0] - start[0]) * i / 8
+        y = start[1] + (end[1] - start[1]) * i / 8
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+        page.wait_for_timeout(30)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def test_a_sideways_touch_drag_zooms_and_an_upright_one_scrolls(
+    charted: CheckdProcess, open_page: Callable[..., Page]
+) -> None:
+    p = open_page(charted, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = p.page
+    wait_points(page, "cpu")
+    page.locator("#chart-cpu").scroll_into_view_if_needed()
+    b = box(page, "cpu")
+    y = b["y"] + b["height"] / 2
+    scrolled = page.evaluate("() => window.scrollY")
+    touch_drag(page, (b["x"] + b["width"] * 0.5, y), (b["x"] + b["width"] * 0.55, y - 300))
+    page.wait_for_function(f"() => window.scrollY > {scrolled + 100}")  # upright: the page scrolled...
+    assert page.get_attribute("#history", "data-zoomed") == "false"  # ...and nothing zoomed
+
+    page.locator("#chart-cpu").scroll_into_view_if_needed()
+    b = box(page, "cpu")
+    y = b["y"] + b["height"] / 2
+    touch_drag(page, (b["x"] + b["width"] * 0.3, y), (b["x"] + b["width"] * 0.6, y))
+    page.wait_for_selector('#history[data-zoomed="true"]')
+    shown = page.evaluate("() => [...document.querySelectorAll('.chart')].map(f => Number(f.dataset.shown))")
+    assert len(set(shown)) == 1 and 600 < shown[0] < 1800, shown  # about 30 % of the hour, on every chart
+    p.shot("charts-zoomed-by-touch")
+    page.tap("#zoom-reset")
+    page.wait_for_selector('#history[data-zoomed="false"]')
+    assert p.errors == [], p.errors
+
+
 def test_action_markers_link_to_their_audit_rows(
     charted: CheckdProcess, open_page: Callable[..., Page]
 ) -> None:

@@ -1,21 +1,13 @@
-// checkd dashboard: history charts (uPlot, served by checkd from the installed youplot package): a shared
-// cursor, drag-to-zoom, level lines, markers for service actions and sampler starts/stops (with the spans the
-// sampler was stopped), a text summary, and refreshes that read only new points.
+// checkd dashboard: the history charts together (uPlot, served by checkd from the installed youplot
+// package): their range, shared zoom and markers, a text summary, and refreshes that read only new points.
 
 import { api, ApiError } from "./api.js";
-import { bytes, clock, count, pct } from "./format.js";
-import { limits } from "./levels.js";
+import { Chart } from "./chart.js";
+import { clock, pct } from "./format.js";
 import { foldIn, valueOf } from "./live.js";
 
 export const RANGES = { "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400 };
 const RANGE_WORDS = { "1h": "hour", "24h": "24 hours", "7d": "7 days", "30d": "30 days" };
-const COLOURS = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2"];
-const LEVEL_COLOURS = { warn: "#d97706", bad: "#dc2626" };
-const HEIGHT = 180;
-const MARKER_GAP = 4; // px: markers nearer than this are drawn as one
-const DAY = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short" });
-const HM = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false });
-const RATE = (v) => `${bytes(v)}/s`;
 // Charts of one series per device in the newest check: which metrics, and the check's list that names them.
 const PER_DEVICE = {
   net: { metrics: [["net_rx_bytes", "rx"], ["net_tx_bytes", "tx"]], list: "net", name: "iface", word: "interfaces" },
@@ -24,13 +16,6 @@ const PER_DEVICE = {
 
 // Charts whose series are named by the newest check (disk paths, interfaces, devices): they wait for it.
 const NAMED = new Set(["disk_percent", ...Object.keys(PER_DEVICE)]);
-
-let firstChartMarked = false;
-
-function rgba(hex, alpha) {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${alpha})`;
-}
 
 /** The median step between consecutive times (the host's effective sampling step). */
 function medianStep(ts) {
@@ -66,32 +51,6 @@ function merge(list) {
   return [xs, ...ys];
 }
 
-/** How many x positions have at least one value. */
-function countPoints(data) {
-  const xs = data[0] || [];
-  let n = 0;
-  for (let i = 0; i < xs.length; i++) {
-    if (data.slice(1).some((ys) => ys[i] !== null && ys[i] !== undefined)) n++;
-  }
-  return n;
-}
-
-/** Axis labels in the page's one time format: "16:04" within two days, "30 Nov" beyond, and the day
- * instead of "00:00" where a new day begins. What the axis says is kept on the figure (the canvas has
- * no text to read). */
-function axisTimes(u, splits) {
-  const span = u.scales.x.max - u.scales.x.min;
-  const labels = splits.map((s) => {
-    const d = new Date(s * 1000);
-    if (span > 2 * 86400) return DAY.format(d);
-    const hm = HM.format(d);
-    return hm === "00:00" ? DAY.format(d) : hm;
-  });
-  const figure = u.root.closest(".chart");
-  if (figure) figure.dataset.axis = labels.join("|");
-  return labels;
-}
-
 /** A sentence for those who do not see the chart: the newest value and its time (a stale host's is not
  * "now"), the mean, the lowest and highest. */
 function summary(label, points, rangeWord, fmt = pct) {
@@ -102,167 +61,6 @@ function summary(label, points, rangeWord, fmt = pct) {
   const high = Math.max(...points.map((p) => p.max));
   return `${label} over the last ${rangeWord}: newest ${fmt(avgs[avgs.length - 1])} at ${clock(points[points.length - 1].t)}, average ${fmt(mean)}, `
     + `lowest ${fmt(low)}, highest ${fmt(high)}.`;
-}
-
-/** One chart figure: a uPlot instance, its series (one per disk path) and what it last read. */
-class Chart {
-  constructor(figure, owner) {
-    this.figure = figure;
-    this.owner = owner;
-    this.metric = figure.dataset.metric;
-    this.rate = figure.dataset.unit === "bytes/s"; // bytes per second on a free scale, else percent 0..100
-    this.fmt = this.rate ? RATE : pct;
-    this.plotEl = figure.querySelector(".plot");
-    this.msgEl = figure.querySelector(".chart-msg");
-    this.textEl = figure.querySelector(".chart-text");
-    this.plot = null;
-    this.signature = "";
-    this.span = [0, 1];
-    this.read = null; // {key, resolution, series: [[points] per path]}
-  }
-
-  width() {
-    return Math.max(240, Math.floor(this.plotEl.clientWidth || this.figure.clientWidth || 480));
-  }
-
-  message(text) {
-    this.msgEl.textContent = text || "";
-    this.msgEl.hidden = !text;
-    this.figure.classList.toggle("is-empty", Boolean(text));
-  }
-
-  build(labels, light) {
-    if (this.plot) this.plot.destroy();
-    const value = (u, v) => (v === null || v === undefined ? "–" : this.fmt(v));
-    const series = [{ value: (u, t) => (t ? clock(t) : "–") }];
-    const bands = [];
-    if (labels.length === 1) {
-      const c = COLOURS[0];
-      series.push({ label: labels[0], stroke: c, width: 2, fill: rgba(c, 0.06), value });
-      // Over long ranges min/max spread wide: a light band only, without its edge lines.
-      series.push({ label: "min", stroke: rgba(c, light ? 0 : 0.35), width: 1, value });
-      series.push({ label: "max", stroke: rgba(c, light ? 0 : 0.35), width: 1, value });
-      bands.push({ series: [3, 2], fill: rgba(c, light ? 0.05 : 0.12) });
-    } else {
-      labels.forEach((label, i) => series.push({ label, stroke: COLOURS[i % COLOURS.length], width: 2, value }));
-    }
-    const opts = {
-      width: this.width(),
-      height: HEIGHT,
-      scales: { x: { time: true, range: () => this.span }, y: this.rate ? { range: (u, lo, hi) => [0, Math.max(1024, hi || 0)] } : { range: [0, 100] } },
-      axes: [{ values: axisTimes }, { values: (u, vals) => vals.map((v) => (this.rate ? RATE(v) : `${v} %`)), size: this.rate ? 78 : 52 }],
-      series,
-      bands,
-      cursor: { sync: { key: "checkd-history" }, drag: { x: true, y: false, setScale: false } },
-      hooks: {
-        draw: [(u) => { this.drawLevels(u); this.drawMarkers(u); this.drawn(u); }],
-        setSelect: [(u) => this.selected(u)],
-      },
-    };
-    this.plot = new window.uPlot(opts, series.map(() => []), this.plotEl);
-    this.plot.root.querySelector("canvas").setAttribute("aria-hidden", "true");
-  }
-
-  /** Dashed lines at the warn and bad levels (from the alert rules or the defaults). */
-  drawLevels(u) {
-    if (this.rate) return; // no levels for throughput
-    const l = limits(this.metric, this.paths && this.paths.length === 1 ? this.paths[0] : null);
-    const { ctx } = u;
-    ctx.save();
-    ctx.setLineDash([5, 4]);
-    ctx.lineWidth = 1;
-    for (const key of ["warn", "bad"]) {
-      const y = Math.round(u.valToPos(l[key], "y", true));
-      ctx.strokeStyle = LEVEL_COLOURS[key];
-      ctx.beginPath();
-      ctx.moveTo(u.bbox.left, y);
-      ctx.lineTo(u.bbox.left + u.bbox.width, y);
-      ctx.stroke();
-    }
-    ctx.restore();
-    this.figure.dataset.levels = `${l.warn},${l.bad}`;
-  }
-
-  /** A marker per service action and sampler start/stop in view, linking to its row in "Latest actions",
-   * over a hatched span for each time the sampler was stopped. */
-  drawMarkers(u) {
-    let layer = u.over.querySelector(".markers");
-    if (!layer) {
-      layer = document.createElement("div");
-      layer.className = "markers";
-      u.over.append(layer);
-    }
-    const [lo, hi] = [u.scales.x.min, u.scales.x.max];
-    const x = (t) => Math.round(u.valToPos(Math.min(Math.max(t, lo), hi), "x"));
-    const spans = this.owner.stoppedSpans.filter((s) => s.to > lo && s.from < hi).map((s) => {
-      const div = document.createElement("div");
-      div.className = "sampler-off";
-      div.title = `sampler stopped ${clock(s.from)} – ${Number.isFinite(s.to) ? clock(s.to) : "now"}`;
-      div.style.left = `${x(s.from)}px`;
-      div.style.width = `${Math.max(1, x(s.to) - x(s.from))}px`;
-      return div;
-    });
-    // Markers closer than MARKER_GAP px share one (the newest links; its title counts the others), so a
-    // range holding thousands of actions costs at most one marker per few pixels.
-    const marks = [];
-    for (const m of this.owner.markers.filter((k) => k.t >= lo && k.t <= hi)) {
-      const left = x(m.t);
-      const near = marks.length ? marks[marks.length - 1] : null;
-      if (near && Math.abs(Number(near.dataset.x) - left) < MARKER_GAP) {
-        near.dataset.more = String(Number(near.dataset.more || 0) + 1);
-        near.title = `${near.dataset.text} (and ${count(Number(near.dataset.more), "older action")} here)`;
-        near.setAttribute("aria-label", near.title);
-        continue;
-      }
-      const a = document.createElement("a");
-      a.href = `#action-${m.id}`;
-      a.className = `marker marker-${m.kind}${m.ok ? "" : " marker-failed"}`;
-      a.dataset.text = `${clock(m.t)} ${m.text}`;
-      a.title = a.dataset.text;
-      a.dataset.t = String(m.t);
-      a.dataset.id = String(m.id);
-      a.dataset.x = String(left);
-      a.setAttribute("aria-label", a.title);
-      a.style.left = `${left}px`;
-      marks.push(a);
-    }
-    layer.replaceChildren(...spans, ...marks);
-  }
-
-  drawn(u) {
-    const points = countPoints(u.data);
-    this.figure.dataset.points = String(points);
-    this.figure.dataset.drawnAt = String(Date.now());
-    this.figure.dataset.shown = String(Math.round(u.scales.x.max - u.scales.x.min)); // seconds in view
-    if (points > 0 && !firstChartMarked) {
-      firstChartMarked = true;
-      performance.mark("checkd-first-chart");
-      window.checkdFirstChartMs = performance.now();
-    }
-  }
-
-  selected(u) {
-    if (u.select.width < 4) return;
-    const min = u.posToVal(u.select.left, "x");
-    const max = u.posToVal(u.select.left + u.select.width, "x");
-    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-    this.owner.setZoom([min, max]);
-  }
-
-  show(labels, data, span, emptyText, light) {
-    const signature = `${labels.join("\u0000")}|${light}`;
-    if (!this.plot || signature !== this.signature) {
-      this.signature = signature;
-      this.build(labels, light);
-    }
-    this.span = span;
-    this.plot.setData(data, true);
-    this.message(countPoints(data) ? "" : emptyText);
-  }
-
-  resize() {
-    if (this.plot) this.plot.setSize({ width: this.width(), height: HEIGHT });
-  }
 }
 
 const SAMPLER = "sampler"; // the audit log's service for the sampler's own starts, stops and interval
