@@ -201,6 +201,7 @@ class Served:
     proc: subprocess.Popen[bytes]
     port: int
     data_dir: Path
+    log: Path | None = None  # where its stdout and stderr go
 
     @property
     def pid(self) -> int:
@@ -218,7 +219,7 @@ def serve(name: str, argv: list[str], workdir: Path, ready: str, port: int, **po
     log_path = workdir / f"{name}.log"
     with log_path.open("wb") as fh:
         proc = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, cwd=workdir, **popen)
-    served = Served(name, proc, port, workdir)
+    served = Served(name, proc, port, workdir, log_path)
     deadline = time.monotonic() + 90
     try:
         while True:
