@@ -10,7 +10,7 @@ const HEIGHT = 180;
 const MARKER_GAP = 4; // px: markers nearer than this are drawn as one
 const TOUCH_SLOP = 10; // px a finger moves before its drag counts as sideways (zoom) or upright (scroll)
 const DAY = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short" });
-const HM = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hour12: false });
+const HM = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 const RATE = (v) => `${bytes(v)}/s`;
 
 let firstChartMarked = false;
@@ -115,7 +115,7 @@ export class Chart {
       return { x: Math.min(Math.max(ev.touches[0].clientX - r.left, 0), r.width), y: ev.touches[0].clientY - r.top };
     };
     const drop = () => { from = null; u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false); };
-    u.over.addEventListener("touchstart", (ev) => { from = ev.touches.length === 1 ? at(ev) : null; }, { passive: true });
+    u.over.addEventListener("touchstart", (ev) => { if (ev.touches.length === 1) from = at(ev); else drop(); }, { passive: true });
     u.over.addEventListener("touchmove", (ev) => {
       if (from === null) return;
       const to = at(ev);
@@ -125,7 +125,7 @@ export class Chart {
       from.sideways = true;
       u.setSelect({ left: Math.min(from.x, to.x), width: Math.abs(to.x - from.x), top: 0, height: u.over.clientHeight }, false);
     }, { passive: true });
-    u.over.addEventListener("touchend", () => { if (from !== null) this.selected(u); from = null; });
+    u.over.addEventListener("touchend", () => { if (from !== null) this.selected(u); drop(); }); // a short drag selects nothing
     u.over.addEventListener("touchcancel", drop);
   }
 

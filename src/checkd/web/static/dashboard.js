@@ -1,24 +1,21 @@
-// checkd dashboard: the panels of one host, the refresh loop, the connection watch and the controls (CSP-safe).
+// checkd dashboard: the panels of one host, the refresh loop and the connection watch (CSP-safe).
 
 import { loadAlerts, wireAlerts } from "./alerts.js";
-import { api, ApiError, Cancelled, control, explain, ensureToken, getToken, setToken } from "./api.js";
+import { api, ApiError, ensureToken, getToken, setToken } from "./api.js";
+import { Cadence } from "./cadence.js";
 import { Charts, RANGES } from "./charts.js";
+import { Controls } from "./controls.js";
 import { ageS, clock, span, zone } from "./format.js";
 import { ActionLog } from "./marks.js";
 import { renderProbes, renderProcesses } from "./panels.js";
 import { problemsOf, renderProblems } from "./problems.js";
-import { renderServices, setServiceBusy, sinceOf, sinceText } from "./services.js";
+import { renderServices, sinceOf, sinceText } from "./services.js";
 import * as view from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 const LOCAL_HOST = document.querySelector('meta[name="checkd-host"]').content;
 const MAX_PERIOD_S = 15; // refresh at least this often, and once per sampler interval...
 const MIN_PERIOD_S = 4; // ...but no more often than this: an open tab's traffic stays small
-// What a refresh reads, and at most how often (s): the newest check every time; the rest when due, or
-// at once when the newest check or /healthz shows it changed (a service state, an endpoint's up/down,
-// the sampler's state, the firing alerts). Unchanged answers come back as 304 (conditional reads).
-const EVERY_S = { health: 10, services: 10, probes: 10, sampler: 30, actions: 30, hosts: 30, alerts: 30, processes: 30 };
-const CONDITIONAL = new Set(["health", "services", "probes", "actions", "alerts"]);
 const CHARTS_S = 120; // between history reads the charts grow from the newest check
 const SLOW_S = 30; // availability bars are re-read at most this often
 const FIRST_CHART_WAIT_MS = 1500; // the first load holds the other panels' reads until a chart is drawn, or this long
@@ -36,8 +33,6 @@ const state = {
   interval: 60,
   intervals: new Map(), // another host's interval, estimated from its checks
   disks: [],
-  busy: new Set(),
-  failures: new Map(), // service -> the last failed action {what, action, at, reason, output}
   availability: new Map(), // service -> availability buckets over the range
   availabilityAt: 0,
   serviceStates: "",
@@ -46,10 +41,6 @@ const state = {
   lost: 0, // when checkd last answered before it stopped (ms), 0 while it answers
   okAt: 0, // when the last refresh got answers (ms)
   timer: 0,
-  readAt: {}, // key of EVERY_S -> when it was last read (s)
-  kept: {}, // key of EVERY_S -> its last answer, for the host `keptHost`
-  keptHost: "",
-  due: new Set(), // keys to read on the next refresh whatever their cadence
   ticks: 0,
   chartsAt: 0,
   downTo: null, // the id of an action followed from a chart marker: "Latest actions" shows down to it
@@ -64,6 +55,8 @@ function notice(text, kind = "error") {
   if (kind === "ok") noticeTimer = setTimeout(() => { $("notice").hidden = true; }, 8000);
 }
 
+const controls = new Controls(notice, () => refresh(true));
+const cadence = new Cadence(); // what a refresh reads besides the newest check, and when
 const charts = new Charts([...document.querySelectorAll(".chart")], null);
 const log = new ActionLog((path) => read(path)); // every action in the charted range, for the markers
 const remote = () => state.host !== LOCAL_HOST;
@@ -165,44 +158,6 @@ function backOnline() {
   for (const row of document.querySelectorAll("#services-body tr")) row.dataset.key = "";
 }
 
-/** The answer for `key` (a key of EVERY_S): read again when due, else the one kept from before. */
-function reader(key, now, force, fetch) {
-  if (!(force || state.due.has(key) || !(key in state.kept) || now - (state.readAt[key] || 0) >= EVERY_S[key])) {
-    return Promise.resolve(state.kept[key]);
-  }
-  state.readAt[key] = now;
-  state.due.delete(key);
-  const kept = state.kept; // this host's: a host switch meanwhile starts a new one
-  return fetch(CONDITIONAL.has(key)).then((answer) => {
-    if (failed(answer)) state.due.add(key); // a failed read is tried again on the next refresh
-    kept[key] = answer;
-    return answer;
-  });
-}
-
-/** Mark for reading at once what the newest check shows changed since those panels were read. */
-function noteChanges(latest, health) {
-  const kept = state.kept;
-  if (latest && !remote()) {
-    const services = kept.services;
-    if (Array.isArray(services) && services.some((s) => latest.services[s.name] && latest.services[s.name] !== s.state)) {
-      state.due.add("services");
-      state.due.add("actions"); // someone may have acted on it
-    }
-    const probes = kept.probes;
-    const up = new Map((latest.probes || []).map((p) => [p.name, p.up]));
-    if (Array.isArray(probes) && probes.some((p) => up.has(p.name) && up.get(p.name) !== p.up)) state.due.add("probes");
-  }
-  // /healthz sums up the sampler (failing, its probes), the database, upkeep and firing alerts:
-  // when it changes, the sampler panel and the alerts are read at once.
-  const now = health && !failed(health) ? JSON.stringify(health) : "";
-  if (now && kept.lastHealth && now !== kept.lastHealth) {
-    state.due.add("sampler");
-    state.due.add("alerts");
-  }
-  if (now) kept.lastHealth = now;
-}
-
 let firstRefresh = true;
 
 /** One refresh of every panel for the selected host, then the problems; the next one within the interval. */
@@ -212,11 +167,7 @@ async function refresh(force = false) {
     if (document.hidden && !force) return; // a hidden tab reads nothing; it refreshes when shown again
     const host = state.host;
     const now = Date.now() / 1000;
-    if (state.keptHost !== host) {
-      state.kept = {};
-      state.keptHost = host;
-      force = true;
-    }
+    if (cadence.switchTo(host)) force = true;
     // The charts' reads go out first (the cpu chart's first of all), then the newest check.
     let newestOf = null;
     const newestP = new Promise((resolve) => { newestOf = resolve; });
@@ -229,8 +180,8 @@ async function refresh(force = false) {
       firstRefresh = false;
       await Promise.race([chartsP, new Promise((resolve) => { setTimeout(resolve, FIRST_CHART_WAIT_MS); })]);
     }
-    noteChanges(failed(latest) ? null : latest, null);
-    const when = (key, fetch) => reader(key, now, force || (failed(latest) && key === "health"), fetch);
+    cadence.noteChanges(failed(latest) || remote() ? null : latest, null);
+    const when = (key, fetch) => cadence.read(key, now, force || (failed(latest) && key === "health"), fetch);
     const [health, sampler, services, actions, hosts, alerts, probes, processes] = await Promise.all([
       when("health", (c) => read("/healthz", c)),
       remote() ? null : when("sampler", (c) => read("/api/v2/sampler", c)),
@@ -243,13 +194,13 @@ async function refresh(force = false) {
     ]);
     if (host !== state.host) return; // switched meanwhile: that refresh draws
     // Whether checkd answers: the newest check is read on every refresh, /healthz when due.
-    if (unreachable(latest) || (unreachable(health) && state.readAt.health === now)) {
-      state.due = new Set(Object.keys(EVERY_S));
+    if (unreachable(latest) || (unreachable(health) && cadence.readAt.health === now)) {
+      cadence.allDue();
       goLost();
       return;
     }
     if (state.lost) backOnline();
-    noteChanges(null, health);
+    cadence.noteChanges(null, health);
     state.okAt = Date.now();
     const snap = { health: failed(health) ? null : health, alerts: failed(alerts) ? [] : alerts };
     const hostList = failed(hosts) ? [] : hosts;
@@ -282,7 +233,7 @@ async function refresh(force = false) {
       view.renderRemoteSampler(host, lastAt, state.interval, Boolean(stale));
     } else if (!failed(sampler)) {
       const error = trackError(sampler, snap.health);
-      view.renderSampler(sampler, snap.health, error, false, state.readAt.sampler);
+      view.renderSampler(sampler, snap.health, error, false, cadence.readAt.sampler);
       snap.samplerFailing = Boolean(snap.health && snap.health.sampler === "failing");
       snap.samplerError = error && !error.cleared ? error.text : "";
       snap.probes = sampler.probe_failures || [];
@@ -309,22 +260,22 @@ async function refresh(force = false) {
     const word = RANGE_WORDS[state.range];
     const info = (name) => {
       const svc = list.find((s) => s.name === name);
-      const since = sinceText(sinceOf(svc, state.availability.get(name) || [], failed(actions) ? [] : actions, Date.now() / 1000 - RANGES[state.range]), word);
-      const failure = state.failures.get(name) || null;
+      const since = sinceText(sinceOf(svc, state.availability.get(name) || [], failed(actions) ? [] : actions, Date.now() / 1000 - RANGES[state.range], remote() && stale ? newest : null), word);
+      const failure = controls.failures.get(name) || null;
       // A failed action's condition clears once the service is where the action meant to bring it.
       const cleared = Boolean(failure && svc && (failure.action === "stop" ? svc.state !== "active" : svc.state === "active"));
       return { since, buckets: state.availability.get(name) || [], failure: failure && { ...failure, cleared }, offline: false };
     };
     snap.services = list.map((s) => ({ ...s, problem: `${s.name} ${s.state} ${info(s.name).since}`.trim() }));
     $("services-host").textContent = `on ${host}`;
-    // How old each panel's values are: read when due (see EVERY_S), another host's from its newest check.
+    // How old each panel's values are: read when due (cadence.js), another host's from its newest check.
     // Another host's service states and endpoint checks come from its newest check: stale with it.
     for (const id of ["services", "probes"]) $(id).classList.toggle("stale", remote() && Boolean(stale));
     if (remote()) view.ageOf("services-read", failed(latest) ? null : latest.taken_at, stale ? "stale: checked" : "checked");
-    else view.ageOf("services-read", failed(services) ? null : state.readAt.services);
-    view.ageOf("processes-read", remote() || failed(processes) ? null : state.readAt.processes);
-    view.ageOf("alerts-read", failed(alerts) ? null : state.readAt.alerts);
-    renderServices(list, info, state.busy, remote() ? `states from ${host}'s newest check; control only through its own checkd` : "");
+    else view.ageOf("services-read", failed(services) ? null : cadence.readAt.services);
+    view.ageOf("processes-read", remote() || failed(processes) ? null : cadence.readAt.processes);
+    view.ageOf("alerts-read", failed(alerts) ? null : cadence.readAt.alerts);
+    renderServices(list, info, controls.busy, remote() ? `states from ${host}'s newest check; control only through its own checkd` : "");
 
     renderProblems(problemsOf(snap), host, false);
     if (chartsP) await chartsP;
@@ -386,54 +337,6 @@ function loadCharts(force, newest) {
   return charts.refresh(state.host, newest);
 }
 
-/** Ask "Stop httpd on web-1?" in the page's dialog; true when confirmed. */
-function confirmed(text) {
-  const dialog = $("confirm-dialog");
-  $("confirm-text").textContent = text;
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
-    dialog.returnValue = "";
-    dialog.showModal();
-    $("confirm-cancel").focus();
-  });
-}
-
-async function serviceAction(name, action) {
-  const what = `${name} ${action}`;
-  if (action !== "start" && !(await confirmed(`${action[0].toUpperCase()}${action.slice(1)} ${name} on ${state.host}?`))) return;
-  state.busy.add(name);
-  setServiceBusy(name, action);
-  try {
-    const result = await control(`/api/v2/services/${encodeURIComponent(name)}/${action}`);
-    state.failures.delete(name);
-    notice(`${what}: ok, now ${result.state} (${result.duration_ms} ms)`, "ok");
-  } catch (err) {
-    if (!(err instanceof Cancelled)) {
-      notice(explain(err, what));
-      const body = err instanceof ApiError ? err.body : null;
-      state.failures.set(name, {
-        what, action, at: (body && body.at) || new Date().toISOString(),
-        reason: (body && (body.detail || body.message)) || (err instanceof ApiError ? err.detail : String(err)),
-        output: (body && body.output) || "",
-      });
-    }
-  } finally {
-    state.busy.delete(name);
-    setServiceBusy(name, null);
-    refresh(true);
-  }
-}
-
-async function samplerAction(action) {
-  try {
-    const result = await control(`/api/v2/sampler/${action}`);
-    notice(`sampler: ${result.message || (result.running ? "running" : "stopped")}`, "ok");
-  } catch (err) {
-    if (!(err instanceof Cancelled)) notice(explain(err, `sampler ${action}`));
-  }
-  refresh(true);
-}
-
 function selectRange(range) {
   state.range = range;
   for (const b of $("range").querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.dataset.range === range));
@@ -444,10 +347,10 @@ function selectRange(range) {
 function wire() {
   $("services-body").addEventListener("click", (ev) => {
     const button = ev.target.closest("button[data-action]");
-    if (button && !button.disabled) serviceAction(button.dataset.service, button.dataset.action);
+    if (button && !button.disabled) controls.service(button.dataset.service, button.dataset.action, state.host);
   });
   for (const id of ["sampler-start", "sampler-stop"]) {
-    $(id).addEventListener("click", (ev) => samplerAction(ev.currentTarget.dataset.sampler));
+    $(id).addEventListener("click", (ev) => controls.sampler(ev.currentTarget.dataset.sampler));
   }
   $("range").addEventListener("click", (ev) => {
     const button = ev.target.closest("button[data-range]");

@@ -14,7 +14,8 @@ export class ActionLog {
     this.key = "";
     this.items = [];
     this.top = null; // the newest entry's id in the last merged answer (a gap shows as its absence)
-    this.clipped = false; // the range holds more entries than one read may answer: the oldest are missing
+    this.clipped = false; // the range holds more entries than one read may answer: the oldest are missing...
+    this.oldestRead = -Infinity; // ...those before this (Unix s), until the range has moved past it
   }
 
   /** Bring the log of `key` (host and range) to `newest` (the newest entries, newest first, as
@@ -38,6 +39,7 @@ export class ActionLog {
       }
     }
     if (newest.length) this.top = newest[0].id;
+    if (this.clipped && this.oldestRead < since) this.clipped = false;
     const kept = this.items.filter((a) => Date.parse(a.at) / 1000 >= since);
     if (kept.length !== this.items.length) { this.items = kept; changed = true; }
     return changed;
@@ -61,6 +63,7 @@ export class ActionLog {
       const oldest = page.length ? Date.parse(page[page.length - 1].at) / 1000 : -Infinity;
       if (page.length < limit || oldest < since || limit >= MAX_LIMIT) {
         this.clipped = page.length >= MAX_LIMIT && oldest >= since;
+        this.oldestRead = oldest;
         return page.filter((a) => Date.parse(a.at) / 1000 >= since);
       }
     }

@@ -7,8 +7,9 @@ const $ = (id) => document.getElementById(id);
 const BUSY_WORDS = { start: "starting…", stop: "stopping…", restart: "restarting…" };
 
 /** Since when `svc` is in its state and who put it there: from its availability buckets (the range
- * starting at `from`, Unix s) and the audit log. */
-export function sinceOf(svc, buckets, actions, from) {
+ * starting at `from`, Unix s) and the audit log. `staleAt` is a stale host's newest check time (else
+ * null): its states held up to then, not to now. */
+export function sinceOf(svc, buckets, actions, from, staleAt = null) {
   const up = svc.state === "active";
   let since = null;
   let about = false;
@@ -25,15 +26,12 @@ export function sinceOf(svc, buckets, actions, from) {
   }
   const step = buckets.length > 1 ? (Date.parse(buckets[1].t) - Date.parse(buckets[0].t)) / 1000 : 0;
   if (whole && buckets.length && Date.parse(buckets[0].t) / 1000 > from + 2 * step) whole = false; // history starts later
-  // A host that stopped reporting (stale) was in its state up to its last check, not to now.
-  const end = buckets.length ? Date.parse(buckets[buckets.length - 1].t) / 1000 + step : null;
-  const until = step && end < Date.now() / 1000 - 2 * step ? end : null;
   const act = (actions || []).find((a) => a.service === svc.name && a.ok);
   const fits = act && ((up && act.action !== "stop") || (!up && act.action === "stop"));
   if (fits && (!since || Date.parse(act.at) >= Date.parse(since) - 120_000)) {
     return { at: act.at, by: `${act.action === "stop" ? "stopped" : act.action === "start" ? "started" : "restarted"} by ${act.actor}`, whole: false };
   }
-  return { at: since, by: "", whole, about, until };
+  return { at: since, by: "", whole, about, until: staleAt };
 }
 
 /** The text after a state: "since 16:04:05 (stopped by dashboard)", "for the whole hour", or a stale
