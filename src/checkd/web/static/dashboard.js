@@ -245,37 +245,10 @@ async function refresh(force = false) {
     else if (processes !== state.drawnProcesses) renderProcesses(processes, ""); // drawn again only when read again
     state.drawnProcesses = remote() || failed(processes) ? null : processes;
 
-    let list = [];
-    if (remote()) {
-      list = failed(latest) ? [] : Object.entries(latest.services).map(([name, st]) => ({ name, unit: null, state: st, control: false, remote: true }));
-    } else if (!failed(services)) {
-      list = services;
-    }
-    const states = JSON.stringify([host, list.map((s) => [s.name, s.state])]);
-    // A state that changed re-reads the bars on this and the next refreshes (its check may not be stored yet).
-    if (state.serviceStates && states !== state.serviceStates) state.availabilityDirty = 3;
-    state.serviceStates = states;
-    await loadAvailability(list.map((s) => s.name), force || state.availabilityDirty-- > 0);
-    if (host !== state.host) return;
-    const word = RANGE_WORDS[state.range];
-    const info = (name) => {
-      const svc = list.find((s) => s.name === name);
-      const since = sinceText(sinceOf(svc, state.availability.get(name) || [], failed(actions) ? [] : actions, Date.now() / 1000 - RANGES[state.range], remote() && stale ? newest : null), word);
-      const failure = controls.failures.get(name) || null;
-      // A failed action's condition clears once the service is where the action meant to bring it.
-      const cleared = Boolean(failure && svc && (failure.action === "stop" ? svc.state !== "active" : svc.state === "active"));
-      return { since, buckets: state.availability.get(name) || [], failure: failure && { ...failure, cleared }, offline: false };
-    };
-    snap.services = list.map((s) => ({ ...s, problem: `${s.name} ${s.state} ${info(s.name).since}`.trim() }));
-    $("services-host").textContent = `on ${host}`;
-    // How old each panel's values are: read when due (cadence.js), another host's from its newest check.
-    // Another host's service states and endpoint checks come from its newest check: stale with it.
-    for (const id of ["services", "probes"]) $(id).classList.toggle("stale", remote() && Boolean(stale));
-    if (remote()) view.ageOf("services-read", failed(latest) ? null : latest.taken_at, stale ? "stale: checked" : "checked");
-    else view.ageOf("services-read", failed(services) ? null : cadence.readAt.services);
+    snap.services = await showServices(host, force, latest, services, actions, stale, newest);
+    if (snap.services === null) return; // switched meanwhile: that refresh draws
     view.ageOf("processes-read", remote() || failed(processes) ? null : cadence.readAt.processes);
     view.ageOf("alerts-read", failed(alerts) ? null : cadence.readAt.alerts);
-    renderServices(list, info, controls.busy, remote() ? `states from ${host}'s newest check; control only through its own checkd` : "");
 
     renderProblems(problemsOf(snap), host, false);
     if (chartsP) await chartsP;
@@ -289,6 +262,41 @@ async function refresh(force = false) {
     const period = Math.max(MIN_PERIOD_S, Math.min(state.interval, MAX_PERIOD_S));
     state.timer = setTimeout(() => refresh(false), period * 1000);
   }
+}
+
+/** Draw the services of `host`: this checkd's as read, another host's from its newest check (stale
+ * with it), each with since when, its up/down bar (read again when `force`d) and its last failed action;
+ * their problems, or null when the host was switched meanwhile. */
+async function showServices(host, force, latest, services, actions, stale, newest) {
+  let list = [];
+  if (remote()) {
+    list = failed(latest) ? [] : Object.entries(latest.services).map(([name, st]) => ({ name, unit: null, state: st, control: false, remote: true }));
+  } else if (!failed(services)) {
+    list = services;
+  }
+  const states = JSON.stringify([host, list.map((s) => [s.name, s.state])]);
+  // A state that changed re-reads the bars on this and the next refreshes (its check may not be stored yet).
+  if (state.serviceStates && states !== state.serviceStates) state.availabilityDirty = 3;
+  state.serviceStates = states;
+  await loadAvailability(list.map((s) => s.name), force || state.availabilityDirty-- > 0);
+  if (host !== state.host) return null;
+  const word = RANGE_WORDS[state.range];
+  const info = (name) => {
+    const svc = list.find((s) => s.name === name);
+    const since = sinceText(sinceOf(svc, state.availability.get(name) || [], failed(actions) ? [] : actions, Date.now() / 1000 - RANGES[state.range], remote() && stale ? newest : null), word);
+    const failure = controls.failures.get(name) || null;
+    // A failed action's condition clears once the service is where the action meant to bring it.
+    const cleared = Boolean(failure && svc && (failure.action === "stop" ? svc.state !== "active" : svc.state === "active"));
+    return { since, buckets: state.availability.get(name) || [], failure: failure && { ...failure, cleared }, offline: false };
+  };
+  $("services-host").textContent = `on ${host}`;
+  // How old the states are: read when due (cadence.js), another host's from its newest check. Another
+  // host's service states and endpoint checks come from its newest check: stale with it.
+  for (const id of ["services", "probes"]) $(id).classList.toggle("stale", remote() && Boolean(stale));
+  if (remote()) view.ageOf("services-read", failed(latest) ? null : latest.taken_at, stale ? "stale: checked" : "checked");
+  else view.ageOf("services-read", failed(services) ? null : cadence.readAt.services);
+  renderServices(list, info, controls.busy, remote() ? `states from ${host}'s newest check; control only through its own checkd` : "");
+  return list.map((s) => ({ ...s, problem: `${s.name} ${s.state} ${info(s.name).since}`.trim() }));
 }
 
 /** Draw "Latest actions" from `actions` (the newest) and, when the log of the charted range changed,
