@@ -13,6 +13,16 @@ from typing import Any
 
 from checkd_process import CHECKD, run_cli
 
+# An agent's answer to an action, as POST /api/v2/agents/{host}/actions/{id} takes it.
+ACTION_RESULT = {
+    "status": 200,
+    "ok": True,
+    "state": "active",
+    "duration_ms": 1,
+    "at": "2026-01-01T00:00:00Z",
+    "message": "x",
+}
+
 
 def ingest_token(host: str, *db_args: str) -> str:
     """`checkd hosts add HOST` on the database `db_args` names (--data-dir D or --database-url U)."""

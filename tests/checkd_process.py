@@ -36,6 +36,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def bearer(token: str) -> dict[str, str]:
+    """Headers carrying `token` (an API or ingest token)."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 class CheckdProcess:
     """`checkd serve` with its own data dir and port; stopped by pid."""
 
@@ -78,7 +83,7 @@ class CheckdProcess:
 
     def auth(self) -> dict[str, str]:
         """Headers carrying the token."""
-        return {"Authorization": f"Bearer {self.token}"}
+        return bearer(self.token)
 
     def start(self, *, wait: bool = True, timeout: float = 30) -> CheckdProcess:
         """Launch the process and (by default) wait until /healthz answers."""

@@ -12,21 +12,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from agent_process import ingest_token, pushed_checks
-from checkd_process import CheckdProcess, run_cli
-
-RESULT = {
-    "status": 200,
-    "ok": True,
-    "state": "active",
-    "duration_ms": 1,
-    "at": "2026-01-01T00:00:00Z",
-    "message": "x",
-}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from agent_process import ACTION_RESULT, ingest_token, pushed_checks
+from checkd_process import CheckdProcess, bearer, run_cli
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -105,7 +92,7 @@ def test_a_revoked_token_is_401_at_once_on_every_route_an_agent_calls(
     _revoke(db, "edge2")  # well within the time the collector remembers the token
     r = srv.get("/api/v2/agents/edge2/actions", params={"wait": 0}, headers=bearer(token))
     assert r.status_code == 401 and r.json()["detail"] == "Authorization: this token was revoked", r.text
-    r = srv.post("/api/v2/agents/edge2/actions/99", json=RESULT, headers=bearer(token))
+    r = srv.post("/api/v2/agents/edge2/actions/99", json=ACTION_RESULT, headers=bearer(token))
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer", r.text
     r = srv.post("/api/v2/ingest", json=pushed_checks("edge2", [2]), headers=bearer(token))
     assert r.status_code == 401, r.text

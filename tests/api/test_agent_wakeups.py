@@ -10,17 +10,12 @@ from collections.abc import Callable
 import httpx
 import psycopg
 
-from agent_process import ingest_token, pushed_checks
-from checkd_process import CheckdProcess, run_cli
+from agent_process import ACTION_RESULT, ingest_token, pushed_checks
+from checkd_process import CheckdProcess, bearer, run_cli
 from pg_server import PostgresServer
 
-RESULT = {"status": 200, "ok": True, "state": "active", "duration_ms": 1, "at": "2026-01-01T00:00:00Z"}
 WAITING = 20  # long polls waiting at once while the reads are counted
 WINDOW_S = 10.0
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _ready(srv: CheckdProcess) -> CheckdProcess:
@@ -45,6 +40,40 @@ class Poll(threading.Thread):
         self.answered_at = time.monotonic()
 
 
+def act_through_a_waiting_poll(
+    asker: CheckdProcess, polled: CheckdProcess, host: str, token: str, service: str, wait: int
+) -> float:
+    """Start `host`'s agent poll on `polled`; once it waits, ask `asker` to start `service` there (the
+    request waits up to `wait` s); answer the action the poll hands out. Seconds from the request to
+    the poll's answer."""
+    poll = Poll(polled, host, token)
+    poll.start()
+    time.sleep(0.5)  # waiting: its first read found nothing
+    queued_at = time.monotonic()
+    answers: list[httpx.Response] = []
+    ask = threading.Thread(
+        target=lambda: answers.append(
+            asker.post(
+                f"/api/v2/services/{service}/start", params={"host": host, "wait": wait}, headers=asker.auth()
+            )
+        ),
+        daemon=True,
+    )
+    ask.start()
+    poll.join(20)
+    assert poll.answer is not None and poll.answer.status_code == 200, poll.answer
+    (action,) = poll.answer.json()
+    done = polled.post(
+        f"/api/v2/agents/{host}/actions/{action['id']}",
+        json=ACTION_RESULT | {"message": service},
+        headers=bearer(token),
+    )
+    assert done.status_code == 200, done.text
+    ask.join(20)
+    assert answers and answers[0].status_code == 200, answers
+    return poll.answered_at - queued_at
+
+
 def _collectors(
     make_server: Callable[..., CheckdProcess], url: str, n: int
 ) -> tuple[list[CheckdProcess], tuple[str, ...]]:
@@ -64,30 +93,9 @@ def test_on_postgresql_a_waiting_poll_wakes_when_another_collector_queues_an_act
     polled.get("/api/v2/agents/edge1/actions", params={"wait": 0}, headers=bearer(token))  # starts listening
     time.sleep(1.0)
     for service in ("a", "b", "c"):
-        poll = Poll(polled, "edge1", token)
-        poll.start()
-        time.sleep(0.5)  # waiting: its first read found nothing
-        queued_at = time.monotonic()
-        answers: list[httpx.Response] = []
-        ask = threading.Thread(
-            target=lambda s=service, answers=answers: answers.append(
-                asker.post(
-                    f"/api/v2/services/{s}/start", params={"host": "edge1", "wait": 10}, headers=asker.auth()
-                )
-            ),
-            daemon=True,
-        )
-        ask.start()
-        poll.join(20)
-        assert poll.answer is not None and poll.answer.status_code == 200, poll.answer
-        (action,) = poll.answer.json()
+        took = act_through_a_waiting_poll(asker, polled, "edge1", token, service, wait=10)
         # Well before the 5 s timer's read: the notification woke it.
-        assert poll.answered_at - queued_at < 1.5, f"{service}: {poll.answered_at - queued_at:.2f} s"
-        done = polled.post(f"/api/v2/agents/edge1/actions/{action['id']}", json=RESULT | {"message": service},
-                           headers=bearer(token))  # fmt: skip
-        assert done.status_code == 200, done.text
-        ask.join(20)
-        assert answers and answers[0].status_code == 200, answers
+        assert took < 1.5, f"{service}: {took:.2f} s"
     # A revocation wakes a waiting poll too: 401 at once, not at the timer's read.
     poll = Poll(polled, "edge1", token)
     poll.start()
@@ -144,27 +152,7 @@ def test_on_sqlite_a_waiting_poll_takes_an_action_on_its_half_second_read(
     assert (
         srv.post("/api/v2/ingest", json=pushed_checks("edge2", [1]), headers=bearer(token)).status_code == 200
     )
-    poll = Poll(srv, "edge2", token)
-    poll.start()
-    time.sleep(0.5)
-    queued_at = time.monotonic()
-    answers: list[httpx.Response] = []
-    ask = threading.Thread(
-        target=lambda: answers.append(
-            srv.post("/api/v2/services/web/start", params={"host": "edge2", "wait": 5}, headers=srv.auth())
-        ),
-        daemon=True,
-    )
-    ask.start()
-    poll.join(20)
-    assert poll.answer is not None and poll.answer.status_code == 200, poll.answer
-    (action,) = poll.answer.json()
-    assert poll.answered_at - queued_at < 1.5
-    done = srv.post(f"/api/v2/agents/edge2/actions/{action['id']}", json=RESULT | {"message": "web"},
-                    headers=bearer(token))  # fmt: skip
-    assert done.status_code == 200, done.text
-    ask.join(20)
-    assert answers and answers[0].status_code == 200, answers
+    assert act_through_a_waiting_poll(srv, srv, "edge2", token, "web", wait=5) < 1.5
 
 
 def test_on_postgresql_a_lost_listening_session_is_a_fleet_fault_and_polls_read_on_meanwhile(
@@ -188,27 +176,4 @@ def test_on_postgresql_a_lost_listening_session_is_a_fleet_fault_and_polls_read_
         assert sampler["fleet_last_error"].startswith("agents' wake-ups:"), sampler
         # Survived: the listener listens again on a new session (within its retry time).
         collector.wait_for(lambda: (admin.execute(listening, (database,)).fetchone() or (pid,))[0] != pid)
-    poll = Poll(collector, "edge3", token)
-    poll.start()
-    time.sleep(0.5)
-    queued_at = time.monotonic()
-    answers: list[httpx.Response] = []
-    ask = threading.Thread(
-        target=lambda: answers.append(
-            collector.post(
-                "/api/v2/services/web/start", params={"host": "edge3", "wait": 5}, headers=collector.auth()
-            )
-        ),
-        daemon=True,
-    )
-    ask.start()
-    poll.join(20)
-    assert poll.answer is not None and poll.answer.status_code == 200, poll.answer
-    assert poll.answered_at - queued_at < 1.5
-    (action,) = poll.answer.json()
-    done = collector.post(
-        f"/api/v2/agents/edge3/actions/{action['id']}", json=RESULT | {"message": "web"}, headers=auth
-    )
-    assert done.status_code == 200, done.text
-    ask.join(20)
-    assert answers and answers[0].status_code == 200, answers
+    assert act_through_a_waiting_poll(collector, collector, "edge3", token, "web", wait=5) < 1.5

@@ -10,12 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from agent_process import ingest_token, pushed_checks
-from checkd_process import CheckdProcess, run_cli
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+from agent_process import ACTION_RESULT, ingest_token, pushed_checks
+from checkd_process import CheckdProcess, bearer, run_cli
 
 
 @pytest.fixture
@@ -168,14 +164,7 @@ def test_an_ingest_token_polls_only_its_own_host_and_cannot_act(collector: Check
     assert r.status_code == 401
     r = collector.post(
         "/api/v2/agents/web7/actions/99",
-        json={
-            "status": 200,
-            "ok": True,
-            "state": "active",
-            "duration_ms": 1,
-            "at": "2026-01-01T00:00:00Z",
-            "message": "x",
-        },
+        json=ACTION_RESULT,
         headers=bearer(token),
     )
     assert r.status_code == 404 and r.json()["detail"].startswith("action_id:")
@@ -225,14 +214,7 @@ def test_bodies_the_fuzzer_found_are_422_not_200_or_500(collector: CheckdProcess
         assert r.status_code == 422 and r.json()["detail"].startswith("checks[0].host:"), r.text
     r = collector.post(
         "/api/v2/agents/fuzz1/actions/9776137316760311808",
-        json={
-            "status": 200,
-            "ok": True,
-            "state": "active",
-            "duration_ms": 1,
-            "at": "2026-01-01T00:00:00Z",
-            "message": "x",
-        },
+        json=ACTION_RESULT,
         headers=auth,
     )
     assert r.status_code == 422 and r.json()["detail"].startswith("action_id:")

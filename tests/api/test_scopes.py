@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from checkd_process import BROKEN_SERVICE_CONFIG, CheckdProcess, run_cli
+from checkd_process import BROKEN_SERVICE_CONFIG, CheckdProcess, bearer, run_cli
 
 
 def create_token(server: CheckdProcess, name: str, scope: str, *extra: str) -> str:
@@ -18,10 +18,6 @@ def create_token(server: CheckdProcess, name: str, scope: str, *extra: str) -> s
     assert proc.returncode == 0, proc.stderr
     assert "shown only this once" in proc.stderr
     return proc.stdout.strip()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from sqlalchemy import Connection, Engine, text
 from checkd import store
 from checkd.probes import Check
 
+from .lock_waits import write_retrying
+
 HOST = "pacing-test"
 
 
@@ -56,12 +58,7 @@ def test_the_samplers_writer_gets_the_lock_between_bulk_transactions(sqlite_engi
     try:
         for i in range(15):
             started = time.monotonic()
-            while True:
-                try:
-                    writer.write([Check(taken_at=2.0 + i, cpu=1.0, memory=None, load=None)])
-                    break
-                except Exception as exc:
-                    assert writer.is_lock_wait(exc), exc
+            write_retrying(writer, 2.0 + i)
             waits.append(time.monotonic() - started)
             time.sleep(0.2)
     finally:

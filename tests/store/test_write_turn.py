@@ -15,6 +15,8 @@ from sqlalchemy import Connection, Engine, text
 from checkd import store
 from checkd.probes import Check
 
+from .lock_waits import write_retrying
+
 HOST = "turn-test"
 WRITES = 6
 
@@ -35,12 +37,7 @@ def bulk_done_while_writing(
         for i in range(WRITES):
             time.sleep(0.07 * (i % 3))  # first tries at different points of the bulk transactions
             before = done()
-            while True:
-                try:
-                    writer.write([Check(taken_at=2.0 + i, cpu=1.0, memory=None, load=None)])
-                    break
-                except Exception as exc:
-                    assert writer.is_lock_wait(exc), exc
+            write_retrying(writer, 2.0 + i)
             passed.append(done() - before)
     finally:
         stop.set()
