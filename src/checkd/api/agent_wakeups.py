@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from checkd.monitor import Monitor
-from checkd.store.backends.pg_notify import AgentsListener
+from checkd.store.backends import AgentsListening, backend_for
 
 POLL_S = 0.5  # without notifications (SQLite, or the listening session lost): a read this often
 # With notifications, a read this often anyway: for a revocation by a checkd that does not notify
@@ -29,7 +29,8 @@ class AgentWakeups:
         self.monitor = monitor
         self._waiting: dict[str, set[_Waiter]] = {}
         self._lock = threading.Lock()
-        self._listener: AgentsListener | None = None
+        self._listener: AgentsListening | None = None
+        self._started = False  # the listener was asked for (once: None where the database has none)
         self._closed = False
 
     @property
@@ -43,15 +44,12 @@ class AgentWakeups:
         waiter = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
             self._waiting.setdefault(host, set()).add(waiter)
-            if (
-                self._listener is None
-                and not self._closed
-                and self.monitor.engine.dialect.name == "postgresql"
-            ):
-                self._listener = AgentsListener(
-                    self.monitor.engine, self._wake, self.monitor.fleet_alerts.record_fault
+            if not self._started and not self._closed:
+                self._started = True  # on the first poll: a collector no agent polls never listens
+                engine = self.monitor.engine
+                self._listener = backend_for(engine).listen_for_agents(
+                    engine, self._wake, self.monitor.fleet_alerts.record_fault
                 )
-                self._listener.start()  # on the first poll: a collector no agent polls never listens
         try:
             yield waiter[1]
         finally:

@@ -66,6 +66,15 @@ class FoldStatements(Protocol):
         """Release what the statements hold (a cursor)."""
 
 
+class AgentsListening(Protocol):
+    """A running listener for agents' wake-ups (see StoreBackend.listen_for_agents)."""
+
+    listening: threading.Event  # set while notifications arrive
+
+    def stop(self) -> None:
+        """Stop listening."""
+
+
 class StoreBackend(Protocol):
     """One dialect's hot paths."""
 
@@ -94,6 +103,12 @@ class StoreBackend(Protocol):
     def wake_agents(self, conn: Connection, host: str) -> None:
         """Wake every collector's long polls waiting for `host`'s agent when `conn`'s transaction
         commits (an action queued, its token revoked); nothing where polls read on a timer."""
+
+    def listen_for_agents(
+        self, engine: Engine, woken: Callable[[str | None], None], fault: Callable[[str], None]
+    ) -> AgentsListening | None:
+        """Start hearing `wake_agents` of every process: `woken(host)` for each, `woken(None)` each
+        time listening (re)starts, `fault(why)` when it fails; None where polls read on a timer."""
 
     def write_checks(
         self, conn: Connection, host_id: int, ids_of: IdsOf, items: Sequence[Check]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Table, func, select, text, update
@@ -38,7 +38,7 @@ from checkd.store.backends import (
     Row,
     pg_partitions,
 )
-from checkd.store.backends.pg_notify import notify_agents
+from checkd.store.backends.pg_notify import AgentsListener, notify_agents
 
 log = logging.getLogger(__name__)
 
@@ -292,6 +292,14 @@ class PostgresqlBackend:
     def wake_agents(self, conn: Connection, host: str) -> None:
         """NOTIFY the agents' channel with the host's name (store/backends/pg_notify.py)."""
         notify_agents(conn, host)
+
+    def listen_for_agents(
+        self, engine: Engine, woken: Callable[[str | None], None], fault: Callable[[str], None]
+    ) -> AgentsListener:
+        """One session LISTENing in its own thread (store/backends/pg_notify.py)."""
+        listener = AgentsListener(engine, woken, fault)
+        listener.start()
+        return listener
 
     def begin_bulk(self, conn: Connection) -> None:
         """Nothing: the transaction begins with its first statement."""

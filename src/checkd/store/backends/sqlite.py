@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
@@ -189,6 +189,11 @@ class SqliteBackend:
 
     def wake_agents(self, conn: Connection, host: str) -> None:
         """Nothing: SQLite has no notifications; waiting polls read every half second."""
+
+    def listen_for_agents(
+        self, engine: Engine, woken: Callable[[str | None], None], fault: Callable[[str], None]
+    ) -> None:
+        """None: nothing to hear (see wake_agents)."""
 
     def begin_bulk(self, conn: Connection) -> None:
         """BEGIN IMMEDIATE: take the write lock before the first read, so the transaction never
