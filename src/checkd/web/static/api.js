@@ -18,6 +18,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Whether a read's answer is its failure (the page's reads answer an Error rather than throw). */
+export const failed = (x) => x instanceof Error;
+
 export function getToken() {
   try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch { return ""; }
 }

@@ -1,10 +1,11 @@
 // checkd dashboard: what a refresh reads besides the newest check, and when: each panel's answer is kept
 // and read again when due, or at once when the newest check or /healthz shows that it changed.
 
+import { failed } from "./api.js";
+
 // At most how often (s) each is read. Unchanged answers come back as 304 (conditional reads).
 const EVERY_S = { health: 10, services: 10, probes: 10, sampler: 30, actions: 30, hosts: 30, alerts: 30, processes: 30 };
 const CONDITIONAL = new Set(["health", "services", "probes", "actions", "alerts"]);
-const failed = (x) => x instanceof Error;
 
 /** The kept answers of one host's panels, when each was read, and which are due at once. */
 export class Cadence {

@@ -7,7 +7,7 @@ import { clock, pct } from "./format.js";
 import { foldIn, valueOf } from "./live.js";
 
 export const RANGES = { "1h": 3600, "24h": 86400, "7d": 7 * 86400, "30d": 30 * 86400 };
-const RANGE_WORDS = { "1h": "hour", "24h": "24 hours", "7d": "7 days", "30d": "30 days" };
+export const RANGE_WORDS = { "1h": "hour", "24h": "24 hours", "7d": "7 days", "30d": "30 days" };
 // Charts of one series per device in the newest check: which metrics, and the check's list that names them.
 const PER_DEVICE = {
   net: { metrics: [["net_rx_bytes", "rx"], ["net_tx_bytes", "tx"]], list: "net", name: "iface", word: "interfaces" },

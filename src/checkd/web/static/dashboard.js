@@ -1,9 +1,9 @@
 // checkd dashboard: the panels of one host, the refresh loop and the connection watch (CSP-safe).
 
 import { loadAlerts, wireAlerts } from "./alerts.js";
-import { api, ApiError, ensureToken, getToken, setToken } from "./api.js";
+import { api, ApiError, ensureToken, failed, getToken, setToken } from "./api.js";
 import { Cadence } from "./cadence.js";
-import { Charts, RANGES } from "./charts.js";
+import { Charts, RANGE_WORDS, RANGES } from "./charts.js";
 import { Controls } from "./controls.js";
 import { ageS, clock, span, zone } from "./format.js";
 import { ActionLog } from "./marks.js";
@@ -20,7 +20,6 @@ const CHARTS_S = 120; // between history reads the charts grow from the newest c
 const SLOW_S = 30; // availability bars are re-read at most this often
 const FIRST_CHART_WAIT_MS = 1500; // the first load holds the other panels' reads until a chart is drawn, or this long
 const STALE_FACTOR = 3; // a newest check older than 3 intervals is stale
-const RANGE_WORDS = { "1h": "hour", "24h": "24 hours", "7d": "7 days", "30d": "30 days" };
 const CONTROLS = "#services-body button, #sampler button, #alerts-body button";
 // Pickers whose change reads again: while checkd does not answer they would only wipe what is drawn.
 const PICKERS = "#range button, #host-select";
@@ -101,7 +100,6 @@ async function read(path, conditional = false) {
   }
 }
 
-const failed = (x) => x instanceof Error;
 const unreachable = (x) => x instanceof ApiError && x.status === 0;
 
 /** Another host's sampling interval: the median step between its newest checks. */

@@ -1,5 +1,7 @@
 // checkd dashboard: every audit entry inside the charted range (for the markers), read in bounded pages.
 
+import { failed } from "./api.js";
+
 const FIRST_LIMIT = 100; // the first read of a range asks for this many entries...
 const GROWTH = 4; // ...and this many times more while the oldest answered is still inside the range...
 const MAX_LIMIT = 10_000; // ...up to the API's own maximum of /api/v2/actions?limit
@@ -59,7 +61,7 @@ export class ActionLog {
   async readBack(hostQuery, since) {
     for (let limit = FIRST_LIMIT; ; limit = Math.min(MAX_LIMIT, limit * GROWTH)) {
       const page = await this.read(`/api/v2/actions?limit=${limit}${hostQuery}`);
-      if (page instanceof Error) return null;
+      if (failed(page)) return null;
       const oldest = page.length ? Date.parse(page[page.length - 1].at) / 1000 : -Infinity;
       if (page.length < limit || oldest < since || limit >= MAX_LIMIT) {
         this.clipped = page.length >= MAX_LIMIT && oldest >= since;
